@@ -1,0 +1,177 @@
+package transport
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/dispatchd/dispatchd/internal/transport/engineio"
+)
+
+// Packet is an encoded packet ready for many sockets: the same frames are
+// queued to every recipient.
+type Packet struct {
+	frames []*engineio.Frame
+}
+
+// BroadcastOptions selects recipients: members of any of Rooms (every
+// socket of the namespace when empty), minus members of any of Except.
+// Every socket is implicitly in a room named by its own id.
+type BroadcastOptions struct {
+	Rooms  []string
+	Except []string
+}
+
+// Adapter keeps room membership for one namespace and delivers
+// broadcasts. The local adapter is the default; the hub may wrap it to
+// reach other nodes.
+type Adapter interface {
+	AddAll(s *Socket, rooms []string)
+	Del(s *Socket, room string)
+	DelAll(s *Socket)
+	SocketRooms(s *Socket) []string
+	Broadcast(p *Packet, opts BroadcastOptions)
+}
+
+var _ Adapter = (*LocalAdapter)(nil)
+
+// LocalAdapter is the in-process Adapter.
+type LocalAdapter struct {
+	// lookup resolves a socket's own-id room, which is not stored.
+	lookup func(id string) *Socket
+
+	mu    sync.RWMutex
+	rooms map[string]map[*Socket]struct{}
+	// sids holds every socket of the namespace with its named rooms (a
+	// short slice: sockets join few rooms).
+	sids map[*Socket][]string
+}
+
+// NewLocalAdapter returns an empty adapter; lookup finds a socket by id.
+func NewLocalAdapter(lookup func(id string) *Socket) *LocalAdapter {
+	return &LocalAdapter{
+		lookup: lookup,
+		rooms:  make(map[string]map[*Socket]struct{}),
+		sids:   make(map[*Socket][]string),
+	}
+}
+
+// AddAll registers s (idempotent) and joins it to rooms.
+func (a *LocalAdapter) AddAll(s *Socket, rooms []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	mine, ok := a.sids[s]
+	if !ok {
+		mine = nil
+	}
+	for _, r := range rooms {
+		if r == s.id || slices.Contains(mine, r) {
+			continue
+		}
+		mine = append(mine, r)
+		m := a.rooms[r]
+		if m == nil {
+			m = make(map[*Socket]struct{})
+			a.rooms[r] = m
+		}
+		m[s] = struct{}{}
+	}
+	a.sids[s] = mine
+}
+
+// Del removes s from room.
+func (a *LocalAdapter) Del(s *Socket, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	mine, ok := a.sids[s]
+	if !ok {
+		return
+	}
+	if i := slices.Index(mine, room); i >= 0 {
+		a.sids[s] = slices.Delete(mine, i, i+1)
+		a.leaveLocked(s, room)
+	}
+}
+
+// DelAll forgets s entirely.
+func (a *LocalAdapter) DelAll(s *Socket) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.sids[s] {
+		a.leaveLocked(s, r)
+	}
+	delete(a.sids, s)
+}
+
+func (a *LocalAdapter) leaveLocked(s *Socket, room string) {
+	if m := a.rooms[room]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(a.rooms, room)
+		}
+	}
+}
+
+// SocketRooms returns s's rooms, its own-id room first.
+func (a *LocalAdapter) SocketRooms(s *Socket) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	mine, ok := a.sids[s]
+	if !ok {
+		return nil
+	}
+	return append([]string{s.id}, mine...)
+}
+
+// Broadcast queues p to every selected socket. Sending never blocks (a
+// full queue evicts that socket), so holding the read lock is safe.
+func (a *LocalAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	var except map[*Socket]struct{}
+	if len(opts.Except) > 0 {
+		except = make(map[*Socket]struct{})
+		for _, r := range opts.Except {
+			for s := range a.rooms[r] {
+				except[s] = struct{}{}
+			}
+			if s := a.lookup(r); s != nil {
+				except[s] = struct{}{}
+			}
+		}
+	}
+	send := func(s *Socket) {
+		if _, skip := except[s]; !skip {
+			s.sendFrames(p.frames)
+		}
+	}
+	switch len(opts.Rooms) {
+	case 0:
+		for s := range a.sids {
+			send(s)
+		}
+	case 1:
+		for s := range a.rooms[opts.Rooms[0]] {
+			send(s)
+		}
+		if s := a.lookup(opts.Rooms[0]); s != nil {
+			send(s)
+		}
+	default:
+		// A socket in several of the rooms gets the packet once.
+		seen := make(map[*Socket]struct{})
+		for _, r := range opts.Rooms {
+			for s := range a.rooms[r] {
+				if _, dup := seen[s]; !dup {
+					seen[s] = struct{}{}
+					send(s)
+				}
+			}
+			if s := a.lookup(r); s != nil {
+				if _, dup := seen[s]; !dup {
+					seen[s] = struct{}{}
+					send(s)
+				}
+			}
+		}
+	}
+}

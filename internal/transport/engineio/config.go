@@ -1,0 +1,44 @@
+package engineio
+
+import "time"
+
+// Config tunes the Engine.IO server. Zero fields take the defaults noted.
+type Config struct {
+	PingInterval   time.Duration // 25s: the server pings this long after the last pong
+	PingTimeout    time.Duration // 20s: a ping unanswered this long closes the session
+	MaxPayload     int           // 1,000,000 bytes: one polling body or one WebSocket frame
+	UpgradeTimeout time.Duration // 10s: a probe that does not complete the upgrade is dropped
+	WriteTimeout   time.Duration // 10s: one WebSocket write
+	SendQueue      int           // 256 packets per session; a full queue evicts the session
+	MaxConnections int           // 0: unlimited; more sessions get 503
+	AllowedOrigins []string      // empty: any Origin; else exact matches ("*" allows all)
+}
+
+func (c Config) withDefaults() Config {
+	if c.PingInterval <= 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = 20 * time.Second
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = 1_000_000
+	}
+	if c.UpgradeTimeout <= 0 {
+		c.UpgradeTimeout = 10 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 256
+	}
+	return c
+}
+
+// wheelTick picks the heartbeat wheel's resolution: fine enough for short
+// test intervals, coarse enough that a 25 s interval costs few wakeups.
+func (c Config) wheelTick() time.Duration {
+	t := min(c.PingInterval, c.PingTimeout) / 10
+	return max(5*time.Millisecond, min(t, 250*time.Millisecond))
+}

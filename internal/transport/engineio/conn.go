@@ -1,0 +1,267 @@
+package engineio
+
+import (
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+type transportKind uint8
+
+const (
+	kindPolling transportKind = iota
+	kindWebSocket
+)
+
+// Close reasons reported to OnClose.
+const (
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonParseError     = "parse error"
+	ReasonForcedClose    = "forced close"
+	ReasonShutdown       = "server shutting down"
+	ReasonSlowConsumer   = "slow consumer"
+)
+
+// Conn is one Engine.IO session. It outlives transports: a polling session
+// that upgrades keeps the same Conn.
+//
+// Goroutines: on WebSocket the HTTP handler goroutine becomes the read loop;
+// a writer goroutine exists only while the queue is non-empty (an idle
+// session has just the reader). Polling sessions have none of their own.
+type Conn struct {
+	srv *Server
+	id  string
+	req *http.Request
+
+	onMessage func(data []byte, binary bool)
+	onClose   func(reason string)
+	msgMu     sync.Mutex // serialises onMessage across a POST and the WebSocket reader
+
+	// wheelSlot is guarded by srv.wheel.mu.
+	wheelSlot int
+
+	mu           sync.Mutex
+	kind         transportKind
+	ws           *websocket.Conn // the current WebSocket, once upgraded
+	probe        *websocket.Conn // a WebSocket being upgraded to
+	upgrading    bool            // probe answered; waiting for "5"
+	queue        []*Frame
+	writing      bool          // a writer goroutine is draining queue
+	pollWake     chan struct{} // non-nil while a GET is held
+	posting      bool
+	awaitingPong bool
+	closed       bool
+	closeSent    bool // the client was told, or needs no telling
+	reason       string
+}
+
+// ID returns the Engine.IO session id. It is a bearer secret for polling:
+// never log it or reuse it elsewhere.
+func (c *Conn) ID() string { return c.id }
+
+// Request returns the opening request (URL, headers, remote address).
+func (c *Conn) Request() *http.Request { return c.req }
+
+// OnMessage sets the message handler. Set it inside the server's onConn
+// callback. It is called in order, never concurrently; data belongs to the
+// handler.
+func (c *Conn) OnMessage(h func(data []byte, binary bool)) { c.onMessage = h }
+
+// OnClose sets the handler called once when the session ends.
+func (c *Conn) OnClose(h func(reason string)) { c.onClose = h }
+
+// Transport returns "polling" or "websocket".
+func (c *Conn) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kind == kindWebSocket {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// Send queues one message. It never blocks: a session whose queue is full
+// is closed as a slow consumer.
+func (c *Conn) Send(data []byte, binary bool) error {
+	return c.SendFrames(NewMessage(data, binary))
+}
+
+// SendFrames queues frames atomically and in order (a Socket.IO packet and
+// its binary attachments). It never blocks.
+func (c *Conn) SendFrames(frames ...*Frame) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrConnClosed
+	}
+	if len(c.queue)+len(frames) > c.srv.cfg.SendQueue {
+		c.mu.Unlock()
+		c.srv.log.Warn("evicting slow consumer", zap.String("reason", ReasonSlowConsumer))
+		c.close(ReasonSlowConsumer)
+		return ErrSlowConsumer
+	}
+	c.queue = append(c.queue, frames...)
+	c.kickLocked()
+	c.mu.Unlock()
+	return nil
+}
+
+// kickLocked starts draining the queue on the current transport.
+func (c *Conn) kickLocked() {
+	if c.kind == kindWebSocket {
+		if !c.writing && c.ws != nil {
+			c.writing = true
+			c.srv.wg.Add(1)
+			go c.writeLoop(c.ws)
+		}
+		return
+	}
+	c.wakePollLocked()
+}
+
+func (c *Conn) wakePollLocked() {
+	if c.pollWake != nil {
+		select {
+		case c.pollWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close ends the session; the client is told where the transport allows.
+func (c *Conn) Close(reason string) { c.close(reason) }
+
+func (c *Conn) close(reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.reason = reason
+	ws, probe := c.ws, c.probe
+	// A polling client learns of the close from its next GET ("1"); keep
+	// the session resolvable until then, bounded by one heartbeat.
+	tombstone := c.kind == kindPolling && !c.closeSent && reason != ReasonPingTimeout
+	if !tombstone {
+		c.closeSent = true
+	}
+	c.wakePollLocked()
+	c.mu.Unlock()
+
+	if tombstone {
+		c.srv.wheel.schedule(c, c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout)
+	} else {
+		c.srv.wheel.remove(c)
+		c.srv.forget(c)
+	}
+	c.srv.wg.Add(1)
+	go c.finish(reason, ws, probe)
+}
+
+// finish releases the transports and runs OnClose off the caller's
+// goroutine: close may be called from a broadcast, which must never wait.
+func (c *Conn) finish(reason string, ws, probe *websocket.Conn) {
+	defer c.srv.wg.Done()
+	if probe != nil {
+		_ = probe.Close()
+	}
+	if ws != nil {
+		// A close frame goes out best-effort; a dead peer gets none.
+		if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
+			_ = ws.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+				time.Now().Add(100*time.Millisecond))
+		}
+		_ = ws.Close()
+	}
+	c.fireClose(reason)
+}
+
+func (c *Conn) fireClose(reason string) {
+	defer c.recoverPanic("close handler")
+	if c.onClose != nil {
+		c.onClose(reason)
+	}
+}
+
+// onTimer is called by the heartbeat wheel.
+func (c *Conn) onTimer() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.srv.forget(c) // tombstone expired
+		return
+	}
+	if c.awaitingPong {
+		c.mu.Unlock()
+		c.close(ReasonPingTimeout)
+		return
+	}
+	c.awaitingPong = true
+	c.mu.Unlock()
+	c.srv.wheel.schedule(c, c.srv.cfg.PingTimeout)
+	_ = c.SendFrames(pingFrame)
+}
+
+func (c *Conn) onPong() {
+	c.mu.Lock()
+	was := c.awaitingPong
+	c.awaitingPong = false
+	closed := c.closed
+	c.mu.Unlock()
+	if was && !closed {
+		c.srv.wheel.schedule(c, c.srv.cfg.PingInterval)
+	}
+}
+
+// handlePacket processes one inbound packet; false means stop reading.
+func (c *Conn) handlePacket(p Packet) bool {
+	switch p.Type {
+	case Pong:
+		c.onPong()
+	case Ping:
+		// v4 heartbeats go server→client only.
+		c.close(ReasonTransportError)
+		return false
+	case Message:
+		c.deliver(p.Data, p.Binary)
+	case Close:
+		c.mu.Lock()
+		c.closeSent = true
+		c.mu.Unlock()
+		c.close(ReasonTransportClose)
+		return false
+	}
+	return true
+}
+
+func (c *Conn) deliver(data []byte, binary bool) {
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
+	defer c.recoverPanic("message handler")
+	if c.onMessage != nil {
+		c.onMessage(data, binary)
+	}
+}
+
+// recoverPanic keeps a handler bug from taking the process down: it logs
+// the stack and closes only this session.
+func (c *Conn) recoverPanic(where string) {
+	if r := recover(); r != nil {
+		c.srv.log.Error("panic in "+where, zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+		go c.close(ReasonTransportError)
+	}
+}
+
+func (c *Conn) takeQueueLocked() []*Frame {
+	q := c.queue
+	c.queue = nil
+	return q
+}

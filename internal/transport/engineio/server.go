@@ -1,0 +1,310 @@
+package engineio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+// Server is an Engine.IO v4 endpoint; mount it under any path prefix.
+type Server struct {
+	cfg      Config
+	onConn   func(*Conn)
+	log      *zap.Logger
+	upgrader websocket.Upgrader
+	wheel    *wheel
+
+	mu       sync.RWMutex
+	sessions map[string]*Conn
+	count    atomic.Int64 // live sessions plus handshakes in progress
+	closing  atomic.Bool
+
+	// wg counts goroutines the server started that outlive a request:
+	// writers and close handlers (read loops are HTTP handlers).
+	wg sync.WaitGroup
+	// handlers counts WebSocket handler goroutines, which http.Server's
+	// Shutdown does not wait for once hijacked.
+	handlers sync.WaitGroup
+}
+
+// NewServer returns a server calling onConn for every new session, before
+// any packet of it is processed.
+func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:      cfg,
+		onConn:   onConn,
+		log:      log,
+		sessions: make(map[string]*Conn),
+		wheel:    newWheel(cfg.wheelTick(), max(cfg.PingInterval, cfg.PingTimeout)+cfg.PingTimeout),
+	}
+	s.upgrader = websocket.Upgrader{
+		// Small read buffers and pooled write buffers keep idle sockets cheap.
+		ReadBufferSize:  1024,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     func(r *http.Request) bool { return s.originAllowed(r.Header.Get("Origin")) },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, http.StatusBadRequest, errBadRequest)
+		},
+	}
+	return s
+}
+
+// Count returns the number of live sessions.
+func (s *Server) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions)
+}
+
+// ServeHTTP routes one Engine.IO request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("EIO") != "4" {
+		writeError(w, http.StatusBadRequest, errUnsupportedVersion)
+		return
+	}
+	transport := q.Get("transport")
+	if transport != "polling" && transport != "websocket" {
+		writeError(w, http.StatusBadRequest, errUnknownTransport)
+		return
+	}
+	origin := r.Header.Get("Origin")
+	if !s.originAllowed(origin) {
+		writeError(w, http.StatusForbidden, errForbidden)
+		return
+	}
+	isWS := websocket.IsWebSocketUpgrade(r)
+	if transport == "polling" {
+		s.setCORS(w, r, origin)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	} else if !isWS {
+		writeError(w, http.StatusBadRequest, errBadRequest)
+		return
+	}
+
+	sid := q.Get("sid")
+	if sid == "" {
+		switch {
+		case isWS:
+			s.handlers.Add(1)
+			defer s.handlers.Done()
+			s.serveWebSocket(w, r)
+		case r.Method == http.MethodGet:
+			s.servePollingHandshake(w, r)
+		default:
+			writeError(w, http.StatusBadRequest, errBadHandshakeMethod)
+		}
+		return
+	}
+
+	s.mu.RLock()
+	c := s.sessions[sid]
+	s.mu.RUnlock()
+	if c == nil {
+		writeError(w, http.StatusBadRequest, errUnknownSID)
+		return
+	}
+	if isWS {
+		if c.Transport() != "polling" {
+			writeError(w, http.StatusBadRequest, errBadRequest)
+			return
+		}
+		s.handlers.Add(1)
+		defer s.handlers.Done()
+		c.upgradeProbe(w, r)
+		return
+	}
+	c.mu.Lock()
+	upgraded := c.kind != kindPolling
+	c.mu.Unlock()
+	if upgraded {
+		writeError(w, http.StatusBadRequest, errBadRequest)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		c.pollGet(w, r)
+	case http.MethodPost:
+		c.pollPost(w, r)
+	default:
+		writeError(w, http.StatusBadRequest, errBadRequest)
+	}
+}
+
+func (s *Server) servePollingHandshake(w http.ResponseWriter, r *http.Request) {
+	if !s.admit(w) {
+		return
+	}
+	c := s.newConn(r, kindPolling)
+	if !s.open(c, []string{"websocket"}) {
+		writeError(w, http.StatusServiceUnavailable, errShuttingDown)
+		return
+	}
+	// The open packet is the whole first response; whatever onConn queued
+	// waits for the next GET, as in the reference server.
+	c.mu.Lock()
+	open := c.takeQueueLocked()
+	c.mu.Unlock()
+	writePoll(w, open[:1])
+	if len(open) > 1 {
+		c.mu.Lock()
+		c.queue = append(open[1:], c.queue...)
+		c.mu.Unlock()
+	}
+}
+
+// admit reserves a session slot, answering 503 when none is left.
+func (s *Server) admit(w http.ResponseWriter) bool {
+	if s.closing.Load() {
+		writeError(w, http.StatusServiceUnavailable, errShuttingDown)
+		return false
+	}
+	n := s.count.Add(1)
+	if s.cfg.MaxConnections > 0 && n > int64(s.cfg.MaxConnections) {
+		s.count.Add(-1)
+		writeError(w, http.StatusServiceUnavailable, errTooManyConnections)
+		return false
+	}
+	return true
+}
+
+func (s *Server) release() { s.count.Add(-1) }
+
+func (s *Server) newConn(r *http.Request, kind transportKind) *Conn {
+	// Keep only what handlers may read, not the request body or context.
+	req := &http.Request{
+		Method:     r.Method,
+		URL:        r.URL,
+		Header:     r.Header,
+		RemoteAddr: r.RemoteAddr,
+		Host:       r.Host,
+	}
+	return &Conn{srv: s, id: newSID(), req: req, kind: kind, wheelSlot: -1}
+}
+
+// open registers c, queues the open packet and starts its heartbeat.
+func (s *Server) open(c *Conn, upgrades []string) bool {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		s.release()
+		return false
+	}
+	s.sessions[c.id] = c
+	s.mu.Unlock()
+
+	hs := make([]byte, 0, 128)
+	hs = append(hs, `{"sid":"`...)
+	hs = append(hs, c.id...)
+	hs = append(hs, `","upgrades":[`...)
+	for i, u := range upgrades {
+		if i > 0 {
+			hs = append(hs, ',')
+		}
+		hs = strconv.AppendQuote(hs, u)
+	}
+	hs = append(hs, `],"pingInterval":`...)
+	hs = strconv.AppendInt(hs, s.cfg.PingInterval.Milliseconds(), 10)
+	hs = append(hs, `,"pingTimeout":`...)
+	hs = strconv.AppendInt(hs, s.cfg.PingTimeout.Milliseconds(), 10)
+	hs = append(hs, `,"maxPayload":`...)
+	hs = strconv.AppendInt(hs, int64(s.cfg.MaxPayload), 10)
+	hs = append(hs, '}')
+	c.queue = append(c.queue, &Frame{wire: append([]byte{byte(Open)}, hs...)})
+	if c.kind == kindWebSocket {
+		c.mu.Lock()
+		c.kickLocked()
+		c.mu.Unlock()
+	}
+	if s.onConn != nil {
+		s.onConn(c)
+	}
+	s.wheel.schedule(c, s.cfg.PingInterval)
+	return true
+}
+
+// forget drops a finished session from the registry.
+func (s *Server) forget(c *Conn) {
+	s.mu.Lock()
+	if s.sessions[c.id] == c {
+		delete(s.sessions, c.id)
+		s.count.Add(-1)
+	}
+	s.mu.Unlock()
+}
+
+// Shutdown refuses new sessions, closes every live one with reason
+// "server shutting down" and waits for their goroutines or ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.closing.Swap(true) {
+		return nil
+	}
+	s.mu.RLock()
+	conns := make([]*Conn, 0, len(s.sessions))
+	for _, c := range s.sessions {
+		conns = append(conns, c)
+	}
+	s.mu.RUnlock()
+	for _, c := range conns {
+		c.close(ReasonShutdown)
+		s.forget(c) // no tombstones: nobody will poll a stopped server
+	}
+	done := make(chan struct{})
+	go func() {
+		s.handlers.Wait()
+		s.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.wheel.stop()
+	return err
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	if origin == "" || len(s.cfg.AllowedOrigins) == 0 {
+		return true
+	}
+	return slices.Contains(s.cfg.AllowedOrigins, "*") || slices.Contains(s.cfg.AllowedOrigins, origin)
+}
+
+// setCORS lets browsers on an allowed origin use long-polling with cookies.
+func (s *Server) setCORS(w http.ResponseWriter, r *http.Request, origin string) {
+	if origin == "" {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+			h.Set("Access-Control-Allow-Headers", req)
+		}
+		h.Set("Access-Control-Max-Age", "86400")
+	}
+}
+
+// newSID returns 20 characters of URL-safe randomness (120 bits).
+func newSID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

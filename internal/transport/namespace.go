@@ -1,0 +1,124 @@
+package transport
+
+import (
+	"sync"
+)
+
+// Middleware runs at CONNECT, in the order added. A non-nil error refuses
+// the connection: a *ConnectError sends its message and data, any other
+// error its text. Middleware may call SetData to keep auth claims.
+type Middleware func(s *Socket) error
+
+// Namespace is one Socket.IO namespace with its own middleware, handlers
+// and rooms.
+type Namespace struct {
+	name string
+	srv  *Server
+
+	mu           sync.RWMutex
+	middlewares  []Middleware
+	onConnection func(*Socket)
+	sockets      map[string]*Socket
+	adapter      Adapter
+}
+
+func newNamespace(srv *Server, name string) *Namespace {
+	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
+	n.adapter = NewLocalAdapter(n.socket)
+	return n
+}
+
+// Name returns the namespace's name, e.g. "/drivers".
+func (n *Namespace) Name() string { return n.name }
+
+// Use appends a middleware.
+func (n *Namespace) Use(mw Middleware) {
+	n.mu.Lock()
+	n.middlewares = append(n.middlewares, mw)
+	n.mu.Unlock()
+}
+
+// OnConnection sets the handler run for every accepted socket, right after
+// the client was told it is connected. Register the socket's event
+// handlers there.
+func (n *Namespace) OnConnection(h func(s *Socket)) {
+	n.mu.Lock()
+	n.onConnection = h
+	n.mu.Unlock()
+}
+
+// Adapter returns the namespace's room adapter.
+func (n *Namespace) Adapter() Adapter {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.adapter
+}
+
+// SetAdapter replaces the adapter; call it before any socket connects.
+func (n *Namespace) SetAdapter(a Adapter) {
+	n.mu.Lock()
+	n.adapter = a
+	n.mu.Unlock()
+}
+
+// To selects the members of rooms.
+func (n *Namespace) To(rooms ...string) *Broadcast {
+	return (&Broadcast{ns: n}).To(rooms...)
+}
+
+// Except selects every socket except the members of rooms.
+func (n *Namespace) Except(rooms ...string) *Broadcast {
+	return (&Broadcast{ns: n}).Except(rooms...)
+}
+
+// Emit sends an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error {
+	return (&Broadcast{ns: n}).Emit(event, args...)
+}
+
+// Sockets returns the number of connected sockets.
+func (n *Namespace) Sockets() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.sockets)
+}
+
+func (n *Namespace) socket(id string) *Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.sockets[id]
+}
+
+// connect runs the middleware chain and, if it passes, admits s.
+func (n *Namespace) connect(s *Socket) error {
+	n.mu.RLock()
+	mws := n.middlewares
+	n.mu.RUnlock()
+	for _, mw := range mws {
+		if err := mw(s); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	s.client.addSocket(s)
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	a, onConn := n.adapter, n.onConnection
+	n.mu.Unlock()
+	a.AddAll(s, nil)
+	s.sendConnectAck()
+	if onConn != nil {
+		onConn(s)
+	}
+	return nil
+}
+
+func (n *Namespace) remove(s *Socket) {
+	n.mu.Lock()
+	delete(n.sockets, s.id)
+	a := n.adapter
+	n.mu.Unlock()
+	a.DelAll(s)
+}

@@ -1,0 +1,208 @@
+package parser
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Type is a Socket.IO packet type.
+type Type byte
+
+// Socket.IO v5 packet types.
+const (
+	Connect      Type = 0
+	Disconnect   Type = 1
+	Event        Type = 2
+	Ack          Type = 3
+	ConnectError Type = 4
+	BinaryEvent  Type = 5
+	BinaryAck    Type = 6
+)
+
+// MaxAttachments bounds the binary parts one packet may announce.
+const MaxAttachments = 10
+
+// Errors returned by Decode.
+var (
+	ErrEmpty          = errors.New("empty packet")
+	ErrUnknownType    = errors.New("unknown packet type")
+	ErrAttachments    = errors.New("illegal attachments")
+	ErrAckID          = errors.New("invalid ack id")
+	ErrInvalidPayload = errors.New("invalid payload")
+)
+
+// Packet is one Socket.IO packet. Data is the raw JSON payload (nil when
+// absent) and aliases the decoded input.
+type Packet struct {
+	Type        Type
+	Namespace   string
+	ID          uint64
+	HasID       bool
+	Attachments int
+	Data        json.RawMessage
+}
+
+// reserved event names a peer may not emit.
+var reserved = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true,
+	"disconnecting": true, "newListener": true, "removeListener": true,
+}
+
+// IsReserved reports whether name is reserved by the protocol.
+func IsReserved(name string) bool { return reserved[name] }
+
+// Decode parses the text part of a packet.
+func Decode(b []byte) (Packet, error) {
+	var p Packet
+	if len(b) == 0 {
+		return p, ErrEmpty
+	}
+	if b[0] < '0' || b[0] > '6' {
+		return p, fmt.Errorf("%w %q", ErrUnknownType, b[0])
+	}
+	p.Type = Type(b[0] - '0')
+	i := 1
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == i || j-i > 3 || j >= len(b) || b[j] != '-' {
+			return p, ErrAttachments
+		}
+		n, _ := strconv.Atoi(string(b[i:j]))
+		if n > MaxAttachments {
+			return p, fmt.Errorf("%w: %d attachments", ErrAttachments, n)
+		}
+		p.Attachments = n
+		i = j + 1
+	}
+	p.Namespace = "/"
+	if i < len(b) && b[i] == '/' {
+		j := i
+		for j < len(b) && b[j] != ',' {
+			j++
+		}
+		p.Namespace = string(b[i:j])
+		i = j
+		if i < len(b) {
+			i++ // the comma
+		}
+	}
+	if i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		id, err := strconv.ParseUint(string(b[i:j]), 10, 64)
+		if err != nil || id > 1<<53 {
+			return p, ErrAckID
+		}
+		p.ID, p.HasID = id, true
+		i = j
+	}
+	if i < len(b) {
+		p.Data = json.RawMessage(b[i:])
+	}
+	if err := validate(&p); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// validate applies the reference parser's payload rules per type.
+func validate(p *Packet) error {
+	if p.Data != nil && !json.Valid(p.Data) {
+		return ErrInvalidPayload
+	}
+	switch p.Type {
+	case Connect:
+		if p.Data != nil && firstByte(p.Data) != '{' {
+			return ErrInvalidPayload
+		}
+	case Disconnect:
+		if p.Data != nil {
+			return ErrInvalidPayload
+		}
+	case ConnectError:
+		if c := firstByte(p.Data); c != '{' && c != '"' {
+			return ErrInvalidPayload
+		}
+	case Event, BinaryEvent:
+		if firstByte(p.Data) != '[' {
+			return ErrInvalidPayload
+		}
+		if _, err := EventName(p.Data); err != nil {
+			return err
+		}
+	case Ack, BinaryAck:
+		if !p.HasID || firstByte(p.Data) != '[' {
+			return ErrInvalidPayload
+		}
+	}
+	if (p.Type == Connect || p.Type == Disconnect || p.Type == ConnectError) && p.HasID {
+		return ErrAckID
+	}
+	return nil
+}
+
+// EventName returns the first element of an EVENT payload: a string that is
+// not reserved, or a number (as its JSON text).
+func EventName(data json.RawMessage) (string, error) {
+	dec := json.NewDecoder(bytesReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return "", ErrInvalidPayload
+	}
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return "", ErrInvalidPayload
+	}
+	switch v := tok.(type) {
+	case string:
+		if reserved[v] {
+			return "", fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, v)
+		}
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	default:
+		return "", ErrInvalidPayload
+	}
+}
+
+func firstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// AppendHeader appends everything before the JSON payload: type,
+// attachment count, namespace and ack id.
+func (p *Packet) AppendHeader(dst []byte) []byte {
+	dst = append(dst, byte('0'+p.Type))
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		dst = strconv.AppendInt(dst, int64(p.Attachments), 10)
+		dst = append(dst, '-')
+	}
+	if p.Namespace != "" && p.Namespace != "/" {
+		dst = append(dst, p.Namespace...)
+		dst = append(dst, ',')
+	}
+	if p.HasID {
+		dst = strconv.AppendUint(dst, p.ID, 10)
+	}
+	return dst
+}
+
+// Append appends the whole text packet to dst.
+func (p *Packet) Append(dst []byte) []byte {
+	return append(p.AppendHeader(dst), p.Data...)
+}
