@@ -1,0 +1,87 @@
+package orders
+
+import "time"
+
+// Status is a stage of an order's lifecycle.
+type Status string
+
+// The lifecycle: ready → assigned → picked_up → in_transit → delivered,
+// and cancelled from ready or assigned.
+const (
+	Ready     Status = "ready"
+	Assigned  Status = "assigned"
+	PickedUp  Status = "picked_up"
+	InTransit Status = "in_transit"
+	Delivered Status = "delivered"
+	Cancelled Status = "cancelled"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case Ready, Assigned, PickedUp, InTransit, Delivered, Cancelled:
+		return true
+	}
+	return false
+}
+
+// Place is a pickup or drop-off point.
+type Place struct {
+	Address string  `json:"address"`
+	Lat     float64 `json:"lat"`
+	Lng     float64 `json:"lng"`
+}
+
+// Item is one line of an order.
+type Item struct {
+	Name string `json:"name"`
+	Qty  int    `json:"qty"`
+}
+
+// Order is the contract's order object. Zone is an addition: drivers may
+// subscribe to one zone's pickups.
+type Order struct {
+	ID         string    `json:"id"`
+	Tenant     string    `json:"tenant"`
+	VendorID   string    `json:"vendorId"`
+	CustomerID string    `json:"customerId"`
+	Store      string    `json:"store"`
+	Zone       string    `json:"zone,omitempty"`
+	Pickup     Place     `json:"pickup"`
+	Dropoff    Place     `json:"dropoff"`
+	Items      []Item    `json:"items,omitempty"`
+	Status     Status    `json:"status"`
+	DriverID   string    `json:"driverId,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	Version    int       `json:"version"`
+}
+
+// Role is who acts on an order; it is also the JWT role claim and matches
+// the namespace name.
+type Role string
+
+// Roles.
+const (
+	RoleVendor   Role = "vendor"
+	RoleDriver   Role = "driver"
+	RoleCustomer Role = "customer"
+	RoleSystem   Role = "system"
+)
+
+// Actor identifies who caused a transition.
+type Actor struct {
+	Role Role   `json:"role"`
+	ID   string `json:"id"`
+}
+
+// Event is one entry of an order's log: its creation or a transition.
+type Event struct {
+	ID       string    `json:"id"`
+	OrderID  string    `json:"orderId"`
+	Status   Status    `json:"status"`
+	DriverID string    `json:"driverId,omitempty"`
+	Actor    Actor     `json:"actor"`
+	At       time.Time `json:"at"`
+	Version  int       `json:"version"`
+}
