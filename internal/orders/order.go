@@ -85,3 +85,13 @@ type Event struct {
 	At       time.Time `json:"at"`
 	Version  int       `json:"version"`
 }
+
+// Filter narrows a listing of one tenant's orders; empty fields match all.
+type Filter struct {
+	VendorID   string
+	CustomerID string
+	DriverID   string
+	Zone       string
+	Status     Status
+	Limit      int // default 100, at most 1000
+}
