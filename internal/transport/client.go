@@ -134,20 +134,26 @@ func (c *client) removeSocket(s *Socket) {
 	c.mu.Unlock()
 }
 
-// onClose ends every namespace socket with the session's reason.
-func (c *client) onClose(reason string) {
+func (c *client) socketList() []*Socket {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	socks := make([]*Socket, 0, len(c.sockets))
 	for _, s := range c.sockets {
 		socks = append(socks, s)
 	}
+	return socks
+}
+
+// onClose ends every namespace socket with the session's reason.
+func (c *client) onClose(reason string) {
+	c.mu.Lock()
 	t := c.connectTimer
 	c.connectTimer = nil
 	c.mu.Unlock()
 	if t != nil {
 		t.Stop()
 	}
-	for _, s := range socks {
+	for _, s := range c.socketList() {
 		s.close(reason)
 	}
 }

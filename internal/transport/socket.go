@@ -168,13 +168,23 @@ func (s *Socket) To(rooms ...string) *Broadcast { return s.ns.To(rooms...).Excep
 // Broadcast selects the whole namespace except this socket.
 func (s *Socket) Broadcast() *Broadcast { return s.ns.Except(s.id) }
 
-// Disconnect removes the socket from its namespace, telling the client.
-// With closeConn the whole Engine.IO session ends too.
+// Disconnect removes the socket from its namespace, telling the client
+// (which then does not reconnect on its own). With closeConn every
+// namespace of the client is left the same way and the Engine.IO session
+// ends once those DISCONNECTs are written.
 func (s *Socket) Disconnect(closeConn bool) {
-	if closeConn {
-		s.client.conn.Close(engineio.ReasonForcedClose)
+	if !closeConn {
+		s.kick()
 		return
 	}
+	for _, sock := range s.client.socketList() {
+		sock.kick()
+	}
+	s.client.conn.CloseAfterFlush(engineio.ReasonForcedClose)
+}
+
+// kick sends DISCONNECT for the socket's namespace and leaves it.
+func (s *Socket) kick() {
 	p := parser.Packet{Type: parser.Disconnect, Namespace: s.ns.name}
 	_ = s.client.conn.SendFrames(engineio.NewTextMessage(p.Append([]byte{byte(engineio.Message)}), false))
 	s.close(ReasonServerNamespaceDisconnect)

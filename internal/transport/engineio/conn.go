@@ -53,6 +53,7 @@ type Conn struct {
 	upgrading    bool            // probe answered; waiting for "5"
 	queue        []*Frame
 	writing      bool          // a writer goroutine is draining queue
+	draining     bool          // closed, but the writer flushes the queue first
 	pollWake     chan struct{} // non-nil while a GET is held
 	posting      bool
 	awaitingPong bool
@@ -103,7 +104,7 @@ func (c *Conn) SendFrames(frames ...*Frame) error {
 	if len(c.queue)+len(frames) > c.srv.cfg.SendQueue {
 		c.mu.Unlock()
 		c.srv.log.Warn("evicting slow consumer", zap.String("reason", ReasonSlowConsumer))
-		c.close(ReasonSlowConsumer)
+		c.close(ReasonSlowConsumer, false)
 		return ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frames...)
@@ -134,10 +135,15 @@ func (c *Conn) wakePollLocked() {
 	}
 }
 
-// Close ends the session; the client is told where the transport allows.
-func (c *Conn) Close(reason string) { c.close(reason) }
+// Close ends the session at once; the client is told where the transport
+// allows. Queued packets not yet written are dropped.
+func (c *Conn) Close(reason string) { c.close(reason, false) }
 
-func (c *Conn) close(reason string) {
+// CloseAfterFlush ends the session once the packets queued so far have
+// been written (e.g. Socket.IO DISCONNECTs before the socket closes).
+func (c *Conn) CloseAfterFlush(reason string) { c.close(reason, true) }
+
+func (c *Conn) close(reason string, flush bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -146,9 +152,22 @@ func (c *Conn) close(reason string) {
 	c.closed = true
 	c.reason = reason
 	ws, probe := c.ws, c.probe
-	// A polling client learns of the close from its next GET ("1"); keep
-	// the session resolvable until then, bounded by one heartbeat.
-	tombstone := c.kind == kindPolling && !c.closeSent && reason != ReasonPingTimeout
+	// On WebSocket a flushing close hands the socket to the writer, which
+	// closes it once the queue is empty.
+	if flush && ws != nil && (len(c.queue) > 0 || c.writing) {
+		c.draining = true
+		if !c.writing {
+			c.writing = true
+			c.srv.wg.Add(1)
+			go c.writeLoop(ws)
+		}
+		ws = nil
+	}
+	// A polling client learns of the close from a GET ("1", after anything
+	// still queued): the held one, or else the next, for which the session
+	// stays resolvable for one heartbeat. A client gone silent (ping
+	// timeout) will not poll again unless one is already held.
+	tombstone := c.kind == kindPolling && !c.closeSent && (reason != ReasonPingTimeout || c.pollWake != nil)
 	if !tombstone {
 		c.closeSent = true
 	}
@@ -173,15 +192,20 @@ func (c *Conn) finish(reason string, ws, probe *websocket.Conn) {
 		_ = probe.Close()
 	}
 	if ws != nil {
-		// A close frame goes out best-effort; a dead peer gets none.
-		if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
-			_ = ws.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-				time.Now().Add(100*time.Millisecond))
-		}
-		_ = ws.Close()
+		closeWebSocket(ws, reason)
 	}
 	c.fireClose(reason)
+}
+
+// closeWebSocket sends a close frame best-effort (a dead peer gets none)
+// and closes the socket.
+func closeWebSocket(ws *websocket.Conn, reason string) {
+	if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+			time.Now().Add(100*time.Millisecond))
+	}
+	_ = ws.Close()
 }
 
 func (c *Conn) fireClose(reason string) {
@@ -201,7 +225,7 @@ func (c *Conn) onTimer() {
 	}
 	if c.awaitingPong {
 		c.mu.Unlock()
-		c.close(ReasonPingTimeout)
+		c.close(ReasonPingTimeout, false)
 		return
 	}
 	c.awaitingPong = true
@@ -228,7 +252,7 @@ func (c *Conn) handlePacket(p Packet) bool {
 		c.onPong()
 	case Ping:
 		// v4 heartbeats go server→client only.
-		c.close(ReasonTransportError)
+		c.close(ReasonTransportError, false)
 		return false
 	case Message:
 		c.deliver(p.Data, p.Binary)
@@ -236,7 +260,7 @@ func (c *Conn) handlePacket(p Packet) bool {
 		c.mu.Lock()
 		c.closeSent = true
 		c.mu.Unlock()
-		c.close(ReasonTransportClose)
+		c.close(ReasonTransportClose, false)
 		return false
 	}
 	return true
@@ -256,7 +280,7 @@ func (c *Conn) deliver(data []byte, binary bool) {
 func (c *Conn) recoverPanic(where string) {
 	if r := recover(); r != nil {
 		c.srv.log.Error("panic in "+where, zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
-		go c.close(ReasonTransportError)
+		go c.close(ReasonTransportError, false)
 	}
 }
 

@@ -15,7 +15,7 @@ func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 		// the session, which releases the first GET with "1".
 		c.mu.Unlock()
 		writeError(w, http.StatusBadRequest, errBadRequest)
-		c.close(ReasonTransportError)
+		c.close(ReasonTransportError, false)
 		return
 	}
 	if !c.pollReadyLocked() {
@@ -29,7 +29,7 @@ func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 			c.mu.Lock()
 			c.pollWake = nil
 			c.mu.Unlock()
-			c.close(ReasonTransportClose)
+			c.close(ReasonTransportClose, false)
 			return
 		}
 		c.mu.Lock()
@@ -51,13 +51,10 @@ func (c *Conn) pollFramesLocked() []*Frame {
 	case c.kind != kindPolling:
 		return []*Frame{noopFrame} // upgraded: the rest goes on the WebSocket
 	case len(c.queue) > 0:
-		q := c.takeQueueLocked()
-		if c.closed && !c.closeSent {
-			c.closeSent = true
-			q = append(q, closeFrame)
-			defer c.srv.forget(c)
-		}
-		return q
+		// The close, if any, waits for the next GET: clients hand
+		// Socket.IO packets on asynchronously, so a "1" in the same body
+		// would overtake the DISCONNECTs queued before it.
+		return c.takeQueueLocked()
 	case c.closed:
 		if c.closeSent {
 			return []*Frame{noopFrame}
@@ -94,7 +91,7 @@ func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 	if c.posting {
 		c.mu.Unlock()
 		writeError(w, http.StatusBadRequest, errBadRequest)
-		c.close(ReasonTransportError)
+		c.close(ReasonTransportError, false)
 		return
 	}
 	c.posting = true
@@ -113,12 +110,12 @@ func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 		} else {
 			writeError(w, http.StatusBadRequest, errBadRequest)
 		}
-		c.close(ReasonTransportError)
+		c.close(ReasonTransportError, false)
 		return
 	}
 	pkts, err := DecodePayload(body)
 	if err != nil {
-		c.close(ReasonParseError)
+		c.close(ReasonParseError, false)
 	} else {
 		for _, p := range pkts {
 			if !c.handlePacket(p) {

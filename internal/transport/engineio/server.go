@@ -258,7 +258,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.RUnlock()
 	for _, c := range conns {
-		c.close(ReasonShutdown)
+		c.close(ReasonShutdown, false)
 		s.forget(c) // no tombstones: nobody will poll a stopped server
 	}
 	done := make(chan struct{})

@@ -258,3 +258,19 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatal("no ping timeout")
 	}
 }
+
+func TestPingTimeoutReleasesHeldPollWithClose(t *testing.T) {
+	srv, base, closed := echoServer(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+	sid := handshake(t, base)
+	u := base + "?EIO=4&transport=polling&sid=" + sid
+	_, body := do(t, "GET", u, "")
+	require.Equal(t, "2", body) // never answered
+	held := make(chan string, 1)
+	go func() {
+		_, body := do(t, "GET", u, "")
+		held <- body
+	}()
+	require.Eventually(t, func() bool { return srv.pollHeld(sid) }, time.Second, 5*time.Millisecond)
+	assert.Equal(t, ReasonPingTimeout, <-closed)
+	assert.Equal(t, "1", <-held, "like the reference server, the held poll carries the close")
+}

@@ -16,12 +16,12 @@ func (c *Conn) readLoop(ws *websocket.Conn) {
 	for {
 		mt, data, err := ws.ReadMessage()
 		if err != nil {
-			c.close(readErrorReason(err))
+			c.close(readErrorReason(err), false)
 			return
 		}
 		p, err := DecodeFrame(data, mt == websocket.BinaryMessage)
 		if err != nil {
-			c.close(ReasonParseError)
+			c.close(ReasonParseError, false)
 			return
 		}
 		if !c.handlePacket(p) {
@@ -47,9 +47,15 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 	defer c.srv.wg.Done()
 	for {
 		c.mu.Lock()
-		if c.closed || len(c.queue) == 0 {
+		if len(c.queue) == 0 || (c.closed && !c.draining) {
 			c.writing = false
+			drained := c.draining
+			c.draining = false
+			reason := c.reason
 			c.mu.Unlock()
+			if drained {
+				closeWebSocket(ws, reason)
+			}
 			return
 		}
 		batch := c.takeQueueLocked()
@@ -60,8 +66,13 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 			if err := f.writeTo(ws); err != nil {
 				c.mu.Lock()
 				c.writing = false
+				drained := c.draining
+				c.draining = false
 				c.mu.Unlock()
-				c.close(ReasonTransportError)
+				if drained {
+					_ = ws.Close()
+				}
+				c.close(ReasonTransportError, false)
 				return
 			}
 		}
