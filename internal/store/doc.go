@@ -1,0 +1,16 @@
+// Package store keeps orders and their event logs in a database: SQLite
+// embedded in the data directory by default, PostgreSQL when a database URL
+// is configured. Both run the same queries through database/sql; a small
+// dialect value covers what differs (placeholders, time columns,
+// isolation, the migration lock).
+//
+// Every state change is a compare-and-set on the order's version inside a
+// transaction that also appends the matching event, so many nodes may
+// share one PostgreSQL database and exactly one of many concurrent claims
+// wins.
+//
+// Schema changes are embedded SQL files under migrations/, applied in
+// order by Open.
+//
+// It imports internal/orders and nothing else from internal/.
+package store

@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// Filter narrows ListOrders; empty fields match everything, and Limit is
+// 100 by default and at most 1000. It is the domain's orders.Filter, so the
+// Store satisfies the interfaces its callers declare with it.
+type Filter = orders.Filter
+
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+// orderColumns is the column list scanOrder reads, in its order.
+const orderColumns = `tenant, id, vendor_id, customer_id, driver_id, zone, store,
+	pickup_address, pickup_lat, pickup_lng, dropoff_address, dropoff_lat, dropoff_lng,
+	items, status, version, created_at, updated_at`
+
+// insertOrder skips a repeated idempotency key: the row exists already and
+// RowsAffected reports 0. A concurrent insert of the same key waits for
+// the first one's transaction to end.
+const insertOrder = `INSERT INTO orders (` + orderColumns + `, idempotency_key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (tenant, vendor_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// CreateOrder stores a new ready order posted by vendorID, together with
+// its first event, which it returns. With an idempotency key already used
+// by this vendor it stores nothing and returns the existing order and a
+// nil event.
+// now is stored truncated to microseconds, in UTC.
+func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (o orders.Order, created *orders.Event, err error) {
+	now = stamp(now)
+	o = orders.Order{
+		ID:         orders.NewID(),
+		Tenant:     tenant,
+		VendorID:   vendorID,
+		CustomerID: n.CustomerID,
+		Store:      n.Store,
+		Zone:       n.Zone,
+		Pickup:     n.Pickup,
+		Dropoff:    n.Dropoff,
+		Status:     orders.Ready,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+		Version:    1,
+	}
+	if len(n.Items) > 0 {
+		o.Items = slices.Clone(n.Items)
+	}
+	items, err := itemsArg(o.Items)
+	if err != nil {
+		return orders.Order{}, nil, err
+	}
+
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return orders.Order{}, nil, err
+	}
+	defer rollback(tx)
+
+	res, err := tx.ExecContext(ctx, s.d.q(insertOrder),
+		o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
+		o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
+		items, string(o.Status), o.Version, s.d.timeArg(o.CreatedAt), s.d.timeArg(o.UpdatedAt),
+		nullIfEmpty(n.IdempotencyKey),
+	)
+	if err != nil {
+		return orders.Order{}, nil, fmt.Errorf("insert order: %w", err)
+	}
+	rows, err := res.RowsAffected()
+	if err != nil {
+		return orders.Order{}, nil, fmt.Errorf("insert order: %w", err)
+	}
+	if rows == 0 {
+		existing, err := s.orderByKey(ctx, tx, tenant, vendorID, n.IdempotencyKey)
+		if err != nil {
+			return orders.Order{}, nil, err
+		}
+		return existing, nil, nil
+	}
+
+	ev := orders.Event{
+		ID:      orders.NewID(),
+		OrderID: o.ID,
+		Status:  o.Status,
+		Actor:   orders.Actor{Role: orders.RoleVendor, ID: vendorID},
+		At:      now,
+		Version: o.Version,
+	}
+	if err := s.insertEvent(ctx, tx, tenant, ev); err != nil {
+		return orders.Order{}, nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return orders.Order{}, nil, fmt.Errorf("commit order: %w", err)
+	}
+	return o, &ev, nil
+}
+
+// GetOrder returns the tenant's order, or orders.ErrNotFound when there is
+// none: another tenant's order looks exactly like a missing one.
+func (s *Store) GetOrder(ctx context.Context, tenant, id string) (orders.Order, error) {
+	return s.getOrder(ctx, s.r, tenant, id)
+}
+
+func (s *Store) getOrder(ctx context.Context, q querier, tenant, id string) (orders.Order, error) {
+	row := q.QueryRowContext(ctx,
+		s.d.q(`SELECT `+orderColumns+` FROM orders WHERE tenant = ? AND id = ?`), tenant, id)
+	o, err := scanOrder(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return orders.Order{}, orders.ErrNotFound
+	}
+	if err != nil {
+		return orders.Order{}, fmt.Errorf("get order: %w", err)
+	}
+	return o, nil
+}
+
+func (s *Store) orderByKey(ctx context.Context, q querier, tenant, vendorID, key string) (orders.Order, error) {
+	row := q.QueryRowContext(ctx,
+		s.d.q(`SELECT `+orderColumns+` FROM orders WHERE tenant = ? AND vendor_id = ? AND idempotency_key = ?`),
+		tenant, vendorID, key)
+	o, err := scanOrder(row)
+	if err != nil {
+		return orders.Order{}, fmt.Errorf("get order by idempotency key: %w", err)
+	}
+	return o, nil
+}
+
+// ListOrders returns the tenant's orders matching f, oldest first (ids are
+// UUIDv7, so id order is creation order).
+func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orders.Order, error) {
+	where := []string{"tenant = ?"}
+	args := []any{tenant}
+	for _, c := range []struct {
+		column, value string
+	}{
+		{"vendor_id", f.VendorID},
+		{"customer_id", f.CustomerID},
+		{"driver_id", f.DriverID},
+		{"zone", f.Zone},
+		{"status", string(f.Status)},
+	} {
+		if c.value != "" {
+			where = append(where, c.column+" = ?")
+			args = append(args, c.value)
+		}
+	}
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultListLimit
+	case limit > maxListLimit:
+		limit = maxListLimit
+	}
+	args = append(args, limit)
+
+	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT `+orderColumns+` FROM orders WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	list := []orders.Order{}
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+		list = append(list, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return list, nil
+}
+
+// scanOrder reads one row of orderColumns.
+func scanOrder(row interface{ Scan(dest ...any) error }) (orders.Order, error) {
+	var (
+		o                   orders.Order
+		driver, zone, items sql.NullString
+		status              string
+	)
+	err := row.Scan(&o.Tenant, &o.ID, &o.VendorID, &o.CustomerID, &driver, &zone, &o.Store,
+		&o.Pickup.Address, &o.Pickup.Lat, &o.Pickup.Lng, &o.Dropoff.Address, &o.Dropoff.Lat, &o.Dropoff.Lng,
+		&items, &status, &o.Version, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt})
+	if err != nil {
+		return orders.Order{}, err
+	}
+	o.DriverID, o.Zone, o.Status = driver.String, zone.String, orders.Status(status)
+	if items.String != "" {
+		if err := json.Unmarshal([]byte(items.String), &o.Items); err != nil {
+			return orders.Order{}, fmt.Errorf("decode items of order %s: %w", o.ID, err)
+		}
+		if len(o.Items) == 0 {
+			o.Items = nil
+		}
+	}
+	return o, nil
+}
+
+// itemsArg encodes items as a JSON array, or NULL when there are none.
+func itemsArg(items []orders.Item) (any, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return nil, fmt.Errorf("encode items: %w", err)
+	}
+	return string(b), nil
+}

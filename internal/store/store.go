@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// Config selects and tunes the database. Zero fields mean the defaults.
+type Config struct {
+	// DatabaseURL is empty for SQLite in DataDir, or a postgres:// or
+	// postgresql:// URL for PostgreSQL.
+	DatabaseURL string
+	// DataDir holds the SQLite file; default ./data.
+	DataDir string
+}
+
+const defaultDataDir = "./data"
+
+// Store is the order repository. It is safe for concurrent use.
+type Store struct {
+	d   dialect
+	w   *sql.DB // writes and read-modify-write transactions; one connection on SQLite
+	r   *sql.DB // plain reads; the same pool as w on PostgreSQL
+	log *zap.Logger
+}
+
+// Open connects to the configured database and applies the embedded
+// migrations it has not seen yet.
+func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir
+	}
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case cfg.DatabaseURL == "":
+		s, err = openSQLite(ctx, cfg.DataDir)
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		s, err = openPostgres(ctx, cfg.DatabaseURL)
+	default:
+		// The URL may hold a password: keep it out of the error.
+		return nil, fmt.Errorf("open store: %w", ErrUnsupportedURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log = log
+	if err := s.migrate(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("migrate %s store: %w", s.d.name, err), s.Close())
+	}
+	log.Info("store opened", zap.String("dialect", s.d.name))
+	return s, nil
+}
+
+// Close closes the connection pools. It is safe to call more than once.
+func (s *Store) Close() error {
+	if s.r == s.w {
+		return s.w.Close()
+	}
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// Dialect reports the backend: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// begin starts a write transaction with the dialect's options.
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.w.BeginTx(ctx, s.d.txOpts)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return tx, nil
+}
+
+// rollback ends a transaction that was not committed; after Commit it is a
+// no-op returning sql.ErrTxDone, and a failed rollback leaves nothing for
+// the caller to do (the connection is discarded).
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// maxTransitionAttempts bounds the compare-and-set retries. Each lost
+// attempt means another transition committed, and a claim that lost once
+// is refused on the next read, so a few attempts are plenty.
+const maxTransitionAttempts = 10
+
+// Transition applies action a by actor to the tenant's order and appends
+// the matching event, atomically. It returns the new order and its event;
+// or the unchanged order and a nil event when the same actor had already
+// done it (a retry); or an *orders.Error from orders.Apply (for instance
+// orders.ErrAlreadyClaimed to all but one of many concurrent claims), or
+// orders.ErrNotFound. now is stored truncated to microseconds, in UTC.
+func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error) {
+	now = stamp(now)
+	for range maxTransitionAttempts {
+		o, ev, done, err := s.tryTransition(ctx, tenant, id, a, actor, now)
+		if err != nil || done {
+			return o, ev, err
+		}
+		if err := ctx.Err(); err != nil {
+			return orders.Order{}, nil, fmt.Errorf("transition order %s: %w", id, err)
+		}
+		if ce := s.log.Check(zap.DebugLevel, "order changed concurrently, retrying"); ce != nil {
+			ce.Write(zap.String("tenant_id", tenant), zap.String("order_id", id), zap.String("event", string(a)))
+		}
+	}
+	return orders.Order{}, nil, fmt.Errorf("transition order %s after %d attempts: %w: %w",
+		id, maxTransitionAttempts, ErrContention, orders.ErrConflict)
+}
+
+// tryTransition makes one read-apply-write attempt; done is false when the
+// compare-and-set lost to a concurrent writer and nothing was written.
+func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (o orders.Order, ev *orders.Event, done bool, err error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return orders.Order{}, nil, true, err
+	}
+	defer rollback(tx)
+
+	cur, err := s.getOrder(ctx, tx, tenant, id)
+	if err != nil {
+		return orders.Order{}, nil, true, err
+	}
+	next, changed, err := orders.Apply(cur, a, actor)
+	if err != nil {
+		return orders.Order{}, nil, true, err
+	}
+	if !changed {
+		return cur, nil, true, nil
+	}
+	next.UpdatedAt = now
+
+	res, err := tx.ExecContext(ctx, s.d.q(`UPDATE orders
+		SET status = ?, driver_id = ?, version = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ?`),
+		string(next.Status), nullIfEmpty(next.DriverID), next.Version, s.d.timeArg(now),
+		tenant, id, cur.Version)
+	if err != nil {
+		return orders.Order{}, nil, true, fmt.Errorf("update order: %w", err)
+	}
+	rows, err := res.RowsAffected()
+	if err != nil {
+		return orders.Order{}, nil, true, fmt.Errorf("update order: %w", err)
+	}
+	if rows == 0 {
+		return orders.Order{}, nil, false, nil
+	}
+
+	ev = &orders.Event{
+		ID:       orders.NewID(),
+		OrderID:  id,
+		Status:   next.Status,
+		DriverID: next.DriverID,
+		Actor:    actor,
+		At:       now,
+		Version:  next.Version,
+	}
+	if err := s.insertEvent(ctx, tx, tenant, *ev); err != nil {
+		return orders.Order{}, nil, true, err
+	}
+	if err := tx.Commit(); err != nil {
+		return orders.Order{}, nil, true, fmt.Errorf("commit transition: %w", err)
+	}
+	return next, ev, true, nil
+}
+
+func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev orders.Event) error {
+	_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO order_events
+		(id, tenant, order_id, version, status, driver_id, actor_role, actor_id, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		ev.ID, tenant, ev.OrderID, ev.Version, string(ev.Status), nullIfEmpty(ev.DriverID),
+		string(ev.Actor.Role), ev.Actor.ID, s.d.timeArg(ev.At))
+	if err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return nil
+}
+
+// Events returns the order's log in version order: its creation, then each
+// transition. It returns orders.ErrNotFound for a missing order or another
+// tenant's.
+func (s *Store) Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT id, order_id, version, status, driver_id, actor_role, actor_id, at
+		FROM order_events WHERE tenant = ? AND order_id = ? ORDER BY version`), tenant, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	evs := []orders.Event{}
+	for rows.Next() {
+		var (
+			ev           orders.Event
+			driver       sql.NullString
+			status, role string
+		)
+		if err := rows.Scan(&ev.ID, &ev.OrderID, &ev.Version, &status, &driver, &role, &ev.Actor.ID, timeCol{&ev.At}); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		ev.Status, ev.DriverID, ev.Actor.Role = orders.Status(status), driver.String, orders.Role(role)
+		evs = append(evs, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	if len(evs) == 0 {
+		// Every order is created with its first event, so an empty log
+		// means no such order; checked anyway rather than assumed.
+		if _, err := s.getOrder(ctx, s.r, tenant, orderID); err != nil {
+			return nil, err
+		}
+	}
+	return evs, nil
+}
