@@ -1,0 +1,214 @@
+// Package sioclient is a small Socket.IO v4 client over WebSocket, for
+// tests and tools that drive a server (it is not a full client: no
+// polling, no binary, no reconnection). It answers pings, multiplexes
+// namespaces, matches acks to requests and hands every event to the caller.
+package sioclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+)
+
+// Event is a server→client event. AckID is set when the server asked for
+// an acknowledgement.
+type Event struct {
+	Namespace string
+	Name      string
+	Args      []json.RawMessage
+	AckID     *uint64
+}
+
+// ConnectError is a refused CONNECT.
+type ConnectError struct {
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+func (e *ConnectError) Error() string { return "connect refused: " + e.Message }
+
+// ErrClosed is returned once the connection has ended.
+var ErrClosed = errors.New("sioclient: connection closed")
+
+// Client is one Engine.IO session over WebSocket. Its reader goroutine
+// runs until Close or the server ends the session.
+type Client struct {
+	ws *websocket.Conn
+
+	wmu sync.Mutex // gorilla allows one writer at a time
+
+	mu       sync.Mutex
+	nextAck  uint64
+	acks     map[uint64]chan []json.RawMessage
+	connects map[string]chan connectReply
+
+	// Events receives every event, in order. It is buffered; a test that
+	// ignores events must still drain it or the reader blocks.
+	Events chan Event
+	done   chan struct{}
+	err    error
+}
+
+type connectReply struct {
+	sid string
+	err error
+}
+
+// Dial opens a WebSocket session to base (http://host:port) at /socket.io/.
+func Dial(ctx context.Context, base string) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
+	u.Path = "/socket.io/"
+	u.RawQuery = "EIO=4&transport=websocket"
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", base, err)
+	}
+	_, open, err := ws.ReadMessage()
+	if err != nil || len(open) == 0 || open[0] != '0' {
+		_ = ws.Close()
+		return nil, fmt.Errorf("no open packet: %w", err)
+	}
+	c := &Client{
+		ws:       ws,
+		acks:     make(map[uint64]chan []json.RawMessage),
+		connects: make(map[string]chan connectReply),
+		Events:   make(chan Event, 4096),
+		done:     make(chan struct{}),
+	}
+	go c.read()
+	return c, nil
+}
+
+// Done is closed when the session ends.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Close ends the session.
+func (c *Client) Close() error {
+	err := c.ws.Close()
+	<-c.done
+	return err
+}
+
+func prefix(typ byte, ns string) []byte {
+	b := []byte{'4', typ}
+	if ns != "/" && ns != "" {
+		b = append(b, ns...)
+		b = append(b, ',')
+	}
+	return b
+}
+
+// Connect joins namespace ns with auth (nil for none) and returns the
+// socket id, or a *ConnectError.
+func (c *Client) Connect(ctx context.Context, ns string, auth any) (string, error) {
+	ch := make(chan connectReply, 1)
+	c.mu.Lock()
+	c.connects[ns] = ch
+	c.mu.Unlock()
+	pkt := prefix('0', ns)
+	if auth != nil {
+		b, err := json.Marshal(auth)
+		if err != nil {
+			return "", err
+		}
+		pkt = append(pkt, b...)
+	}
+	if err := c.write(pkt); err != nil {
+		return "", err
+	}
+	select {
+	case r := <-ch:
+		return r.sid, r.err
+	case <-c.done:
+		return "", ErrClosed
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Emit sends an event without asking for an ack.
+func (c *Client) Emit(ns, event string, args ...any) error {
+	pkt, err := eventPacket(prefix('2', ns), "", event, args)
+	if err != nil {
+		return err
+	}
+	return c.write(pkt)
+}
+
+// Call sends an event and waits for its ack's arguments.
+func (c *Client) Call(ctx context.Context, ns, event string, args ...any) ([]json.RawMessage, error) {
+	ch := make(chan []json.RawMessage, 1)
+	c.mu.Lock()
+	id := c.nextAck
+	c.nextAck++
+	c.acks[id] = ch
+	c.mu.Unlock()
+	pkt, err := eventPacket(prefix('2', ns), strconv.FormatUint(id, 10), event, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.write(pkt); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-c.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.acks, id)
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// Ack answers a server event that asked for one.
+func (c *Client) Ack(ev Event, args ...any) error {
+	if ev.AckID == nil {
+		return nil
+	}
+	b := prefix('3', ev.Namespace)
+	b = strconv.AppendUint(b, *ev.AckID, 10)
+	payload, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	return c.write(append(b, payload...))
+}
+
+// Leave sends DISCONNECT for ns.
+func (c *Client) Leave(ns string) error { return c.write(prefix('1', ns)) }
+
+// WriteRaw sends one text frame as is (for protocol tests).
+func (c *Client) WriteRaw(frame string) error { return c.write([]byte(frame)) }
+
+func eventPacket(b []byte, id, event string, args []any) ([]byte, error) {
+	all := append([]any{event}, args...)
+	payload, err := json.Marshal(all)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, id...)
+	return append(b, payload...), nil
+}
+
+func (c *Client) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return nil
+}

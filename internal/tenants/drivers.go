@@ -1,0 +1,79 @@
+package tenants
+
+import (
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+func (t *Tenants) mountDrivers(ns *transport.Namespace) {
+	ns.Use(t.authenticate(orders.RoleDriver))
+	ns.OnConnection(func(s *transport.Socket) {
+		sess := sessionOf(s)
+		s.Join(hub.DriverRoom(sess.claims.Tenant, sess.claims.Subject))
+		// A reconnecting driver may be carrying orders already.
+		t.refreshCarried(sess)
+
+		t.on(s, "pickups:subscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+			var req struct {
+				Zone string `json:"zone"`
+			}
+			if len(m.Args) > 0 {
+				if err := decode(m, &req); err != nil {
+					fail(ack, t.log, err)
+					return
+				}
+			}
+			if req.Zone != "" && !orders.ValidName(req.Zone) {
+				fail(ack, t.log, orders.Errorf(orders.CodeInvalidArgument, "zone must be 1-%d letters, digits, '_' or '-'", orders.MaxNameLen))
+				return
+			}
+			// Join before listing: an order posted in between is then
+			// both listed and announced, never neither.
+			s.Join(hub.PickupsRoom(sess.claims.Tenant, req.Zone))
+			ctx, cancel := t.ctx()
+			defer cancel()
+			list, err := t.svc.Pickups(ctx, sess.claims, req.Zone)
+			if err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			if list == nil {
+				list = []orders.Order{}
+			}
+			ok(ack, map[string]any{"pickups": list})
+		})
+		t.on(s, "pickup:claim", t.action(orders.ActionClaim))
+		t.on(s, "order:picked_up", t.action(orders.ActionPickUp))
+		t.on(s, "order:in_transit", t.action(orders.ActionInTransit))
+		t.on(s, "order:delivered", t.action(orders.ActionDeliver))
+		t.on(s, "location:update", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+			var loc hub.Location
+			if err := decode(m, &loc); err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			ctx, cancel := t.ctx()
+			defer cancel()
+			if err := t.svc.Location(ctx, sess.claims, sess.carriedOrders(), loc); err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			ok(ack, nil)
+		})
+	})
+}
+
+// refreshCarried reloads which orders a driver's position is shown on.
+func (t *Tenants) refreshCarried(sess *session) {
+	ctx, cancel := t.ctx()
+	defer cancel()
+	ids, err := t.svc.Carried(ctx, sess.claims)
+	if err != nil {
+		t.log.Error("load carried orders", zap.String("tenant_id", sess.claims.Tenant), zap.String("driver_id", sess.claims.Subject), zap.Error(err))
+		return
+	}
+	sess.setCarried(ids)
+}

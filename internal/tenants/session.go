@@ -1,0 +1,92 @@
+package tenants
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+// session is what a socket carries after authentication.
+type session struct {
+	claims  auth.Claims
+	limiter *rate.Limiter
+
+	mu      sync.Mutex
+	carried []string // a driver's orders in picked_up or in_transit
+}
+
+func sessionOf(s *transport.Socket) *session {
+	sess, _ := s.Data().(*session)
+	return sess
+}
+
+func (s *session) setCarried(ids []string) {
+	s.mu.Lock()
+	s.carried = ids
+	s.mu.Unlock()
+}
+
+func (s *session) carriedOrders() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.carried
+}
+
+// connectRefusal builds the contract's CONNECT_ERROR.
+func connectRefusal(code orders.Code, msg string) error {
+	return &transport.ConnectError{Message: msg, Data: map[string]orders.Code{"code": code}}
+}
+
+// authenticate admits sockets whose CONNECT auth carries a valid token of
+// role. The token never leaves this function: not logged, not stored.
+func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
+	return func(s *transport.Socket) error {
+		var a struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(s.Auth(), &a); err != nil || a.Token == "" {
+			return connectRefusal(orders.CodeUnauthorized, "a token is required in the auth payload")
+		}
+		claims, err := t.verifier.Verify(a.Token)
+		if err != nil {
+			if !errors.Is(err, auth.ErrUnauthorized) {
+				t.log.Error("verify token", zap.Error(err))
+			}
+			return connectRefusal(orders.CodeUnauthorized, "invalid or expired token")
+		}
+		if claims.Role != role {
+			return connectRefusal(orders.CodeForbidden, "this namespace is for the "+string(role)+" role")
+		}
+		s.SetData(&session{
+			claims:  claims,
+			limiter: rate.NewLimiter(rate.Limit(t.cfg.EventsPerSecond), t.cfg.EventBurst),
+		})
+		return nil
+	}
+}
+
+// handler wraps an event handler with the per-socket rate limit and a
+// log child; every reply goes through ack.
+type eventFunc func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack)
+
+func (t *Tenants) on(s *transport.Socket, event string, h eventFunc) {
+	s.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
+		sess := sessionOf(s)
+		if sess == nil {
+			fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "not authenticated"))
+			return
+		}
+		if !sess.limiter.Allow() {
+			fail(ack, t.log, orders.Errorf(orders.CodeRateLimited, "too many events; slow down"))
+			return
+		}
+		h(s, sess, m, ack)
+	})
+}

@@ -1,0 +1,73 @@
+package tenants
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+// Config tunes the namespaces. Zero fields take defaults.
+type Config struct {
+	EventsPerSecond float64       // per socket, default 20
+	EventBurst      int           // default 40
+	RequestTimeout  time.Duration // one event's storage work, default 10s
+}
+
+func (c Config) withDefaults() Config {
+	if c.EventsPerSecond <= 0 {
+		c.EventsPerSecond = 20
+	}
+	if c.EventBurst <= 0 {
+		c.EventBurst = 40
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// Tenants serves the /vendors, /drivers and /customers namespaces.
+type Tenants struct {
+	cfg      Config
+	svc      *Service
+	verifier *auth.Verifier
+	log      *zap.Logger
+}
+
+// New returns the namespaces' handlers over svc.
+func New(cfg Config, svc *Service, verifier *auth.Verifier, log *zap.Logger) *Tenants {
+	return &Tenants{cfg: cfg.withDefaults(), svc: svc, verifier: verifier, log: log}
+}
+
+// Mount registers the three namespaces on srv.
+func (t *Tenants) Mount(srv *transport.Server) {
+	t.mountVendors(srv.Of(hub.NSVendors))
+	t.mountDrivers(srv.Of(hub.NSDrivers))
+	t.mountCustomers(srv.Of(hub.NSCustomers))
+}
+
+// ctx bounds one event's work. Handlers run on the socket's reading
+// goroutine, which has no request context of its own.
+func (t *Tenants) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), t.cfg.RequestTimeout)
+}
+
+// Emitter adapts a transport server to the hub: one broadcast per event,
+// encoded once.
+type Emitter struct{ srv *transport.Server }
+
+var _ hub.Emitter = Emitter{}
+
+// NewEmitter returns the hub's way out through srv.
+func NewEmitter(srv *transport.Server) Emitter { return Emitter{srv: srv} }
+
+// Emit implements hub.Emitter.
+func (e Emitter) Emit(ns string, rooms []string, event string, payload json.RawMessage) error {
+	return e.srv.Of(ns).To(rooms...).Emit(event, payload)
+}

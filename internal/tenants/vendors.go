@@ -1,0 +1,80 @@
+package tenants
+
+import (
+	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+type orderRef struct {
+	OrderID string `json:"orderId"`
+}
+
+func (t *Tenants) mountVendors(ns *transport.Namespace) {
+	ns.Use(t.authenticate(orders.RoleVendor))
+	ns.OnConnection(func(s *transport.Socket) {
+		c := sessionOf(s).claims
+		s.Join(hub.VendorRoom(c.Tenant, c.Subject))
+
+		t.on(s, "order:create", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+			var n orders.NewOrder
+			if err := decode(m, &n); err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			ctx, cancel := t.ctx()
+			defer cancel()
+			o, err := t.svc.CreateOrder(ctx, sess.claims, n)
+			if err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			ok(ack, map[string]any{"order": o})
+		})
+		t.on(s, "order:cancel", t.action(orders.ActionCancel))
+		t.on(s, "orders:list", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+			var req struct {
+				Status orders.Status `json:"status"`
+			}
+			if len(m.Args) > 0 {
+				if err := decode(m, &req); err != nil {
+					fail(ack, t.log, err)
+					return
+				}
+			}
+			ctx, cancel := t.ctx()
+			defer cancel()
+			list, err := t.svc.List(ctx, sess.claims, req.Status)
+			if err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			if list == nil {
+				list = []orders.Order{}
+			}
+			ok(ack, map[string]any{"orders": list})
+		})
+	})
+}
+
+// action handles the events that move one order along its lifecycle.
+func (t *Tenants) action(a orders.Action) eventFunc {
+	return func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		var ref orderRef
+		if err := decode(m, &ref); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		o, err := t.svc.Act(ctx, sess.claims, ref.OrderID, a)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		if sess.claims.Role == orders.RoleDriver {
+			t.refreshCarried(sess)
+		}
+		ok(ack, map[string]any{"order": o})
+	}
+}
