@@ -36,7 +36,7 @@ func (s *Server) onConn(conn *engineio.Conn) {
 		joined := len(c.sockets) > 0
 		c.mu.Unlock()
 		if !joined {
-			conn.Close(engineio.ReasonTransportClose)
+			conn.Close(engineio.ReasonForcedClose)
 		}
 	})
 }

@@ -66,7 +66,8 @@ type Conn struct {
 // never log it or reuse it elsewhere.
 func (c *Conn) ID() string { return c.id }
 
-// Request returns the opening request (URL, headers, remote address).
+// Request returns what is kept of the opening request: method, URL path
+// and query, Host and RemoteAddr (no headers).
 func (c *Conn) Request() *http.Request { return c.req }
 
 // OnMessage sets the message handler. Set it inside the server's onConn
@@ -118,7 +119,7 @@ func (c *Conn) kickLocked() {
 	if c.kind == kindWebSocket {
 		if !c.writing && c.ws != nil {
 			c.writing = true
-			c.srv.wg.Add(1)
+			c.srv.wg.add()
 			go c.writeLoop(c.ws)
 		}
 		return
@@ -145,6 +146,12 @@ func (c *Conn) CloseAfterFlush(reason string) { c.close(reason, true) }
 
 func (c *Conn) close(reason string, flush bool) {
 	c.mu.Lock()
+	c.closeLocked(reason, flush)
+}
+
+// closeLocked is close with c.mu held, for callers that must change state
+// and close in one step; it unlocks c.mu.
+func (c *Conn) closeLocked(reason string, flush bool) {
 	if c.closed {
 		c.mu.Unlock()
 		return
@@ -158,36 +165,39 @@ func (c *Conn) close(reason string, flush bool) {
 		c.draining = true
 		if !c.writing {
 			c.writing = true
-			c.srv.wg.Add(1)
+			c.srv.wg.add()
 			go c.writeLoop(ws)
 		}
 		ws = nil
 	}
-	// A polling client learns of the close from a GET ("1", after anything
-	// still queued): the held one, or else the next, for which the session
-	// stays resolvable for one heartbeat. A client gone silent (ping
-	// timeout) will not poll again unless one is already held.
-	tombstone := c.kind == kindPolling && !c.closeSent && (reason != ReasonPingTimeout || c.pollWake != nil)
-	if !tombstone {
+	// A polling client learns of the end from a GET: "1" when the server
+	// ended the session, "6" when the client asked for it. A held GET
+	// answers at once; otherwise the session stays resolvable for the next
+	// GET, bounded by one heartbeat. Sessions that failed (parse or
+	// transport error, ping timeout) are dropped at once: their next GET
+	// gets 400, as from the reference server.
+	clientClosed := c.closeSent
+	keep := c.kind == kindPolling && (c.pollWake != nil || clientClosed || serverInitiated(reason))
+	if !keep {
 		c.closeSent = true
 	}
 	c.wakePollLocked()
 	c.mu.Unlock()
 
-	if tombstone {
+	if keep {
 		c.srv.wheel.schedule(c, c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout)
 	} else {
 		c.srv.wheel.remove(c)
 		c.srv.forget(c)
 	}
-	c.srv.wg.Add(1)
+	c.srv.wg.add()
 	go c.finish(reason, ws, probe)
 }
 
 // finish releases the transports and runs OnClose off the caller's
 // goroutine: close may be called from a broadcast, which must never wait.
 func (c *Conn) finish(reason string, ws, probe *websocket.Conn) {
-	defer c.srv.wg.Done()
+	defer c.srv.wg.done()
 	if probe != nil {
 		_ = probe.Close()
 	}
@@ -195,6 +205,16 @@ func (c *Conn) finish(reason string, ws, probe *websocket.Conn) {
 		closeWebSocket(ws, reason)
 	}
 	c.fireClose(reason)
+}
+
+// serverInitiated reports whether reason is the server's decision rather
+// than a failure of the client or its transport.
+func serverInitiated(reason string) bool {
+	switch reason {
+	case ReasonTransportError, ReasonTransportClose, ReasonParseError, ReasonPingTimeout:
+		return false
+	}
+	return true
 }
 
 // closeWebSocket sends a close frame best-effort (a dead peer gets none)

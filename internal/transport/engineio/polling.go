@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 )
 
 // pollGet answers a long-polling GET: at once with whatever is queued, else
@@ -18,31 +19,57 @@ func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 		c.close(ReasonTransportError, false)
 		return
 	}
-	if !c.pollReadyLocked() {
+	// A GET that arrives once a probe WebSocket exists is held like the
+	// reference server does (noop on its 100 ms check): refused if the
+	// upgrade completes meanwhile, else released with a noop. A GET held
+	// from before is released as soon as the probe is answered, so the
+	// client can pause polling and send "5".
+	duringUpgrade := c.probe != nil
+	var deadline <-chan time.Time
+	if duringUpgrade {
+		t := time.NewTimer(upgradePollHold)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for !c.pollReadyLocked() && (duringUpgrade || !c.upgrading) {
 		wake := make(chan struct{}, 1)
 		c.pollWake = wake
 		c.mu.Unlock()
+		expired := false
 		select {
 		case <-wake:
+		case <-deadline:
+			expired = true
 		case <-r.Context().Done():
-			// The client gave up on its poll: the session is gone too.
+			// The client gave up on its poll: the session is gone too,
+			// in the same step, so no new GET slips in between.
 			c.mu.Lock()
 			c.pollWake = nil
-			c.mu.Unlock()
-			c.close(ReasonTransportClose, false)
+			c.closeLocked(ReasonTransportClose, false)
 			return
 		}
 		c.mu.Lock()
 		c.pollWake = nil
+		if expired {
+			break
+		}
+	}
+	if duringUpgrade && c.kind != kindPolling {
+		c.mu.Unlock()
+		writeError(w, http.StatusBadRequest, errBadRequest)
+		return
 	}
 	frames := c.pollFramesLocked()
 	c.mu.Unlock()
 	writePoll(w, frames)
 }
 
+// upgradePollHold is how long a GET arriving mid-upgrade waits for it.
+const upgradePollHold = 100 * time.Millisecond
+
 // pollReadyLocked reports whether a GET can be answered now.
 func (c *Conn) pollReadyLocked() bool {
-	return len(c.queue) > 0 || c.closed || c.upgrading || c.kind != kindPolling
+	return len(c.queue) > 0 || c.closed || c.kind != kindPolling
 }
 
 // pollFramesLocked picks the GET's answer once it is ready.
@@ -56,13 +83,13 @@ func (c *Conn) pollFramesLocked() []*Frame {
 		// would overtake the DISCONNECTs queued before it.
 		return c.takeQueueLocked()
 	case c.closed:
+		defer c.srv.forget(c)
 		if c.closeSent {
-			return []*Frame{noopFrame}
+			return []*Frame{noopFrame} // the client closed: just release it
 		}
 		c.closeSent = true
-		defer c.srv.forget(c)
 		return []*Frame{closeFrame}
-	default: // upgrading
+	default: // upgrading, or the upgrade hold expired
 		return []*Frame{noopFrame}
 	}
 }

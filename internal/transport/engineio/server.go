@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -27,12 +28,9 @@ type Server struct {
 	count    atomic.Int64 // live sessions plus handshakes in progress
 	closing  atomic.Bool
 
-	// wg counts goroutines the server started that outlive a request:
-	// writers and close handlers (read loops are HTTP handlers).
-	wg sync.WaitGroup
-	// handlers counts WebSocket handler goroutines, which http.Server's
-	// Shutdown does not wait for once hijacked.
-	handlers sync.WaitGroup
+	// wg counts the goroutines sessions run (readers, writers, close
+	// handlers): http.Server's Shutdown knows nothing of hijacked sockets.
+	wg group
 }
 
 // NewServer returns a server calling onConn for every new session, before
@@ -48,7 +46,9 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 	}
 	s.upgrader = websocket.Upgrader{
 		// Small read buffers and pooled write buffers keep idle sockets cheap.
-		ReadBufferSize:  1024,
+		// Frames larger than the buffer are read straight into the
+		// message, so a small one costs little even for big payloads.
+		ReadBufferSize:  256,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(r *http.Request) bool { return s.originAllowed(r.Header.Get("Origin")) },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
@@ -98,8 +98,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid == "" {
 		switch {
 		case isWS:
-			s.handlers.Add(1)
-			defer s.handlers.Done()
 			s.serveWebSocket(w, r)
 		case r.Method == http.MethodGet:
 			s.servePollingHandshake(w, r)
@@ -117,12 +115,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isWS {
-		if c.Transport() != "polling" {
-			writeError(w, http.StatusBadRequest, errBadRequest)
-			return
-		}
-		s.handlers.Add(1)
-		defer s.handlers.Done()
+		// A second WebSocket for the session is upgraded and then closed,
+		// as the reference server does.
 		c.upgradeProbe(w, r)
 		return
 	}
@@ -183,11 +177,11 @@ func (s *Server) admit(w http.ResponseWriter) bool {
 func (s *Server) release() { s.count.Add(-1) }
 
 func (s *Server) newConn(r *http.Request, kind transportKind) *Conn {
-	// Keep only what handlers may read, not the request body or context.
+	// Keep only what handlers may read, not the body, context or headers:
+	// a session lives long and every byte kept counts per connection.
 	req := &http.Request{
 		Method:     r.Method,
-		URL:        r.URL,
-		Header:     r.Header,
+		URL:        &url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery},
 		RemoteAddr: r.RemoteAddr,
 		Host:       r.Host,
 	}
@@ -261,18 +255,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.close(ReasonShutdown, false)
 		s.forget(c) // no tombstones: nobody will poll a stopped server
 	}
-	done := make(chan struct{})
-	go func() {
-		s.handlers.Wait()
-		s.wg.Wait()
-		close(done)
-	}()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+	err := s.wg.wait(ctx)
 	s.wheel.stop()
 	return err
 }

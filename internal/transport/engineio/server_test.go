@@ -198,12 +198,17 @@ func TestUpgradeReleasesPollAndKeepsOrder(t *testing.T) {
 	status, _ = do(t, "GET", u, "")
 	assert.Equal(t, http.StatusBadRequest, status, "polling after the upgrade")
 
-	// A second WebSocket for the session is refused.
+	// A second WebSocket for the session is closed straight away.
 	ws2, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket&sid="+sid, nil)
-	if err == nil {
-		ws2.Close()
-	}
+	require.NoError(t, err)
+	defer ws2.Close()
+	_, _, err = ws2.ReadMessage()
 	assert.Error(t, err)
+	// The first one still works.
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4still")))
+	_, m, err = ws.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "4still", string(m))
 }
 
 func TestOriginAllowlist(t *testing.T) {

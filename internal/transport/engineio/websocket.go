@@ -44,7 +44,7 @@ func readErrorReason(err error) string {
 // writeLoop drains the queue to ws and exits when it is empty, so idle
 // sessions hold no writer goroutine.
 func (c *Conn) writeLoop(ws *websocket.Conn) {
-	defer c.srv.wg.Done()
+	defer c.srv.wg.done()
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || (c.closed && !c.draining) {
@@ -96,7 +96,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	c.readLoop(ws)
+	// The reader runs on a fresh goroutine and the handler returns, which
+	// frees net/http's per-connection buffers and the handler's deep stack.
+	s.wg.add()
+	go func() {
+		defer s.wg.done()
+		c.readLoop(ws)
+	}()
 }
 
 // upgradeProbe handles the WebSocket a polling session upgrades to:
@@ -115,7 +121,15 @@ func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	c.probe = ws
 	c.mu.Unlock()
+	c.srv.wg.add()
+	go func() {
+		defer c.srv.wg.done()
+		c.probeLoop(ws)
+	}()
+}
 
+// probeLoop completes the upgrade on ws, then reads from it.
+func (c *Conn) probeLoop(ws *websocket.Conn) {
 	if !c.completeUpgrade(ws) {
 		c.mu.Lock()
 		if c.probe == ws {
