@@ -1,0 +1,131 @@
+package main
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// devJWTSecret signs tokens when no secret is configured, so that a bare
+// `go run ./cmd/dispatchd` and `dispatchd token` work together out of the box.
+// It is public knowledge: serve warns loudly whenever it is in use.
+const devJWTSecret = "dispatchd-development-secret-do-not-use-in-production"
+
+// minJWTSecretLen is the HS256 key size RFC 7518 asks for (256 bits).
+const minJWTSecretLen = 32
+
+// Config is the whole configuration of the binary, nested by concern. Each
+// package receives only its own sub-struct; nothing below cmd reads the
+// environment or files.
+type Config struct {
+	// DataDir holds embedded state (SQLite database, embedded NATS JetStream).
+	DataDir   string          `yaml:"data_dir"`
+	HTTP      HTTPConfig      `yaml:"http"`
+	Transport TransportConfig `yaml:"transport"`
+	Auth      AuthConfig      `yaml:"auth"`
+	Tenants   TenantsConfig   `yaml:"tenants"`
+	NATS      NATSConfig      `yaml:"nats"`
+	Store     StoreConfig     `yaml:"store"`
+	Log       LogConfig       `yaml:"log"`
+}
+
+// HTTPConfig configures the listener and the echo server.
+type HTTPConfig struct {
+	Addr              string        `yaml:"addr"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ShutdownTimeout bounds the whole drain after SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// BodyLimit caps REST request bodies in bytes; Socket.IO polling bodies
+	// are bounded by Transport.MaxPayload instead.
+	BodyLimit int64 `yaml:"body_limit"`
+}
+
+// TransportConfig mirrors transport.Config with file and environment names;
+// serve converts it, so this file does not depend on the transport package.
+type TransportConfig struct {
+	PingInterval   time.Duration `yaml:"ping_interval"`
+	PingTimeout    time.Duration `yaml:"ping_timeout"`
+	MaxPayload     int           `yaml:"max_payload"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	UpgradeTimeout time.Duration `yaml:"upgrade_timeout"`
+	WriteTimeout   time.Duration `yaml:"write_timeout"`
+	SendQueue      int           `yaml:"send_queue"`
+	// MaxConnections is 0 for unlimited.
+	MaxConnections int `yaml:"max_connections"`
+	// AllowedOrigins is empty to allow any origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// AuthConfig configures JWT verification.
+type AuthConfig struct {
+	// JWTSecret is the HS256 secret; empty selects devJWTSecret with a warning.
+	JWTSecret string `yaml:"jwt_secret"`
+	// Issuer and Audience, when set, are required in every token (and set
+	// by the token command).
+	Issuer   string `yaml:"issuer"`
+	Audience string `yaml:"audience"`
+}
+
+// TenantsConfig tunes the dispatch namespaces.
+type TenantsConfig struct {
+	// EventsPerSecond and EventBurst limit each socket's events; excess
+	// events are answered with rate_limited.
+	EventsPerSecond float64 `yaml:"events_per_second"`
+	EventBurst      int     `yaml:"event_burst"`
+}
+
+// NATSConfig selects the broker.
+type NATSConfig struct {
+	// URL is empty for embedded NATS with JetStream, or one or more
+	// comma-separated server URLs of an external NATS server or cluster.
+	URL string `yaml:"url"`
+}
+
+// StoreConfig selects the database.
+type StoreConfig struct {
+	// DatabaseURL is empty for SQLite in DataDir, or a postgres:// URL.
+	DatabaseURL string `yaml:"database_url"`
+}
+
+// LogConfig configures the zap logger.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or console
+}
+
+// DefaultConfig returns the settings used when nothing overrides them.
+// configs/dispatchd.yaml documents the same values.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "./data",
+		HTTP: HTTPConfig{
+			Addr:              ":8080",
+			ReadHeaderTimeout: 10 * time.Second,
+			ShutdownTimeout:   15 * time.Second,
+			BodyLimit:         1 << 20,
+		},
+		Transport: TransportConfig{
+			PingInterval:   25 * time.Second,
+			PingTimeout:    20 * time.Second,
+			MaxPayload:     1_000_000,
+			ConnectTimeout: 45 * time.Second,
+			UpgradeTimeout: 10 * time.Second,
+			WriteTimeout:   10 * time.Second,
+			SendQueue:      256,
+		},
+		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40},
+		Log:     LogConfig{Level: "info", Format: "json"},
+	}
+}
+
+// warnAuth falls back to devJWTSecret when no secret is set. It runs after
+// the logger exists so that the warning cannot be missed.
+func (c *Config) warnAuth(log *zap.Logger) {
+	switch {
+	case c.Auth.JWTSecret == "":
+		c.Auth.JWTSecret = devJWTSecret
+		log.Warn("jwt secret unset (DISPATCH_JWT_SECRET): using the public development secret, anyone can forge tokens; never do this in production")
+	case len(c.Auth.JWTSecret) < minJWTSecretLen:
+		log.Warn("jwt secret is shorter than 32 bytes: tokens are easier to forge", zap.Int("min_len", minJWTSecretLen))
+	}
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeFile writes a config file into the test's temp dir and returns its path.
+func writeFile(t testing.TB, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dispatchd.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	return path
+}
+
+// envMap turns a map into a getenv function.
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// parseFlags parses serve-style flags as run does.
+func parseFlags(t testing.TB, args ...string) *configFlags {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cf := newConfigFlags(fs)
+	require.NoError(t, fs.Parse(args))
+	cf.collect(fs)
+	return cf
+}
+
+func TestLoadConfig(t *testing.T) {
+	const fileBody = `
+data_dir: /var/lib/dispatchd
+http:
+  addr: "127.0.0.1:9000"
+  shutdown_timeout: 3s
+transport:
+  ping_interval: 10s
+  max_payload: 5000
+  allowed_origins: ["https://a.example"]
+nats:
+  url: nats://10.0.0.1:4222
+log:
+  level: debug
+`
+	file := writeFile(t, fileBody)
+
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		want  func(c *Config)
+		noDef bool
+	}{
+		{
+			name: "defaults",
+			want: func(c *Config) {},
+		},
+		{
+			name: "file via flag",
+			args: []string{"--config", file},
+			want: func(c *Config) {
+				c.DataDir = "/var/lib/dispatchd"
+				c.HTTP.Addr = "127.0.0.1:9000"
+				c.HTTP.ShutdownTimeout = 3 * time.Second
+				c.Transport.PingInterval = 10 * time.Second
+				c.Transport.MaxPayload = 5000
+				c.Transport.AllowedOrigins = []string{"https://a.example"}
+				c.NATS.URL = "nats://10.0.0.1:4222"
+				c.Log.Level = "debug"
+			},
+		},
+		{
+			name: "file via env",
+			env:  map[string]string{"DISPATCH_CONFIG": file},
+			want: func(c *Config) {
+				c.DataDir = "/var/lib/dispatchd"
+				c.HTTP.Addr = "127.0.0.1:9000"
+				c.HTTP.ShutdownTimeout = 3 * time.Second
+				c.Transport.PingInterval = 10 * time.Second
+				c.Transport.MaxPayload = 5000
+				c.Transport.AllowedOrigins = []string{"https://a.example"}
+				c.NATS.URL = "nats://10.0.0.1:4222"
+				c.Log.Level = "debug"
+			},
+		},
+		{
+			name: "env beats file",
+			args: []string{"--config", file},
+			env: map[string]string{
+				"DISPATCH_ADDR":            ":7000",
+				"DISPATCH_JWT_SECRET":      "s3cret",
+				"DISPATCH_DATA_DIR":        "/tmp/d",
+				"DISPATCH_NATS_URL":        "nats://a:1,nats://b:2",
+				"DISPATCH_DATABASE_URL":    "postgres://u@h:5432/db",
+				"DISPATCH_LOG_LEVEL":       "warn",
+				"DISPATCH_PING_INTERVAL":   "300ms",
+				"DISPATCH_PING_TIMEOUT":    "200ms",
+				"DISPATCH_MAX_PAYLOAD":     "42",
+				"DISPATCH_CONNECT_TIMEOUT": "1m",
+				"DISPATCH_MAX_CONNECTIONS": "9",
+				"DISPATCH_ALLOWED_ORIGINS": " https://x.example , http://localhost:3000,",
+			},
+			want: func(c *Config) {
+				c.DataDir = "/tmp/d"
+				c.HTTP.Addr = ":7000"
+				c.HTTP.ShutdownTimeout = 3 * time.Second
+				c.Auth.JWTSecret = "s3cret"
+				c.NATS.URL = "nats://a:1,nats://b:2"
+				c.Store.DatabaseURL = "postgres://u@h:5432/db"
+				c.Log.Level = "warn"
+				c.Transport.PingInterval = 300 * time.Millisecond
+				c.Transport.PingTimeout = 200 * time.Millisecond
+				c.Transport.MaxPayload = 42
+				c.Transport.ConnectTimeout = time.Minute
+				c.Transport.MaxConnections = 9
+				c.Transport.AllowedOrigins = []string{"https://x.example", "http://localhost:3000"}
+			},
+		},
+		{
+			name: "flags beat env",
+			args: []string{"--addr", "127.0.0.1:0", "--log-level", "error", "--data-dir", "/flag"},
+			env:  map[string]string{"DISPATCH_ADDR": ":7000", "DISPATCH_LOG_LEVEL": "warn", "DISPATCH_DATA_DIR": "/env"},
+			want: func(c *Config) {
+				c.HTTP.Addr = "127.0.0.1:0"
+				c.Log.Level = "error"
+				c.DataDir = "/flag"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := loadConfig(parseFlags(t, tt.args...), envMap(tt.env))
+			require.NoError(t, err)
+			want := DefaultConfig()
+			tt.want(&want)
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		file     string
+		env      map[string]string
+		contains []string
+	}{
+		{
+			name:     "unknown key",
+			file:     "http:\n  adr: \":1\"\n",
+			contains: []string{"field adr not found"},
+		},
+		{
+			name:     "unknown top-level key",
+			file:     "jwt_secret: x\n",
+			contains: []string{"field jwt_secret not found"},
+		},
+		{
+			name:     "bare integer is not a duration",
+			file:     "transport:\n  ping_interval: 25\n",
+			contains: []string{"line 2", "time.Duration"},
+		},
+		{
+			name:     "bad duration string in file",
+			file:     "http:\n  shutdown_timeout: soon\n",
+			contains: []string{"soon"},
+		},
+		{
+			name: "every bad env var reported",
+			env: map[string]string{
+				"DISPATCH_PING_INTERVAL":   "fast",
+				"DISPATCH_MAX_PAYLOAD":     "big",
+				"DISPATCH_MAX_CONNECTIONS": "1.5",
+			},
+			contains: []string{"DISPATCH_PING_INTERVAL", "DISPATCH_MAX_PAYLOAD", "DISPATCH_MAX_CONNECTIONS"},
+		},
+		{
+			name:     "env values are validated",
+			env:      map[string]string{"DISPATCH_ADDR": "nope", "DISPATCH_LOG_LEVEL": "loud"},
+			contains: []string{"invalid config", "http.addr", "log.level"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var args []string
+			if tt.file != "" {
+				args = []string{"--config", writeFile(t, tt.file)}
+			}
+			_, err := loadConfig(parseFlags(t, args...), envMap(tt.env))
+			require.Error(t, err)
+			for _, s := range tt.contains {
+				assert.ErrorContains(t, err, s)
+			}
+		})
+	}
+}
+
+func TestLoadConfigMissingFile(t *testing.T) {
+	cf := parseFlags(t, "--config", filepath.Join(t.TempDir(), "absent.yaml"))
+	_, err := loadConfig(cf, envMap(nil))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestLoadConfigEmptyFile(t *testing.T) {
+	got, err := loadConfig(parseFlags(t, "--config", writeFile(t, "# only comments\n")), envMap(nil))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultConfig(), got)
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		mutate   func(c *Config)
+		contains []string
+	}{
+		{name: "defaults are valid", mutate: func(c *Config) {}},
+		{
+			name: "valid extremes",
+			mutate: func(c *Config) {
+				c.HTTP.Addr = "[::1]:0"
+				c.NATS.URL = "nats://a:4222, tls://b:4222"
+				c.Store.DatabaseURL = "postgresql://u:p@h/db?sslmode=disable"
+				c.Transport.AllowedOrigins = []string{"http://localhost:5173"}
+				c.Log.Format = "console"
+			},
+		},
+		{
+			name: "every problem at once",
+			mutate: func(c *Config) {
+				c.DataDir = ""
+				c.HTTP.Addr = "8080"
+				c.HTTP.ReadHeaderTimeout = 0
+				c.HTTP.ShutdownTimeout = -time.Second
+				c.HTTP.BodyLimit = 0
+				c.Transport.PingInterval = 0
+				c.Transport.PingTimeout = 0
+				c.Transport.ConnectTimeout = 0
+				c.Transport.UpgradeTimeout = 0
+				c.Transport.WriteTimeout = 0
+				c.Transport.MaxPayload = 0
+				c.Transport.SendQueue = 0
+				c.Transport.MaxConnections = -1
+				c.Transport.AllowedOrigins = []string{"*", "https://a.example/path"}
+				c.NATS.URL = "http://x"
+				c.Store.DatabaseURL = "mysql://u:hunter2@h/db"
+				c.Log.Level = "chatty"
+				c.Log.Format = "xml"
+			},
+			contains: []string{
+				"data_dir", "http.addr", "http.read_header_timeout", "http.shutdown_timeout", "http.body_limit",
+				"transport.ping_interval", "transport.ping_timeout", "transport.connect_timeout",
+				"transport.upgrade_timeout", "transport.write_timeout", "transport.max_payload",
+				"transport.send_queue", "transport.max_connections",
+				`transport.allowed_origins "*"`, `transport.allowed_origins "https://a.example/path"`,
+				"nats.url", "store.database_url", "log.level", "log.format",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.mutate(&c)
+			err := c.Validate()
+			if len(tt.contains) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, s := range tt.contains {
+				assert.ErrorContains(t, err, s)
+			}
+			assert.NotContains(t, err.Error(), "hunter2", "database passwords must not leak into errors")
+		})
+	}
+}
+
+// TestExampleConfig keeps configs/dispatchd.yaml in step with DefaultConfig.
+func TestExampleConfig(t *testing.T) {
+	var got Config
+	require.NoError(t, got.loadFile(filepath.Join("..", "..", "configs", "dispatchd.yaml")))
+	assert.Empty(t, got.Transport.AllowedOrigins)
+	got.Transport.AllowedOrigins = nil // `[]` in YAML, nil in Go
+	assert.Equal(t, DefaultConfig(), got)
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/transport"
+	"github.com/dispatchd/dispatchd/internal/transport/engineio"
+)
+
+// socketIOPath is where Socket.IO clients connect by default.
+const socketIOPath = "/socket.io/"
+
+// serve runs the dispatch service until ctx ends.
+func (r runner) serve(ctx context.Context, args []string) error {
+	fs := r.newFlagSet("serve")
+	cf := newConfigFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	cf.collect(fs)
+	cfg, err := loadConfig(cf, r.getenv)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.Log, r.stdout)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }() // stdout may not support fsync
+	cfg.warnAuth(log)
+
+	// Bind before starting anything that would need stopping on failure.
+	ln, err := r.listen(ctx, cfg.HTTP.Addr)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(ctx, cfg, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer app.close(log)
+	e := newEcho(cfg.HTTP, app.sio, log)
+	app.mountREST(e)
+	return r.serveHTTP(ctx, log, e.Server, ln, cfg.HTTP.ShutdownTimeout, app.sio.Shutdown)
+}
+
+// newEcho builds the HTTP front: health, Socket.IO, and later the REST API.
+// Its embedded http.Server is the one served.
+func newEcho(cfg HTTPConfig, sio http.Handler, log *zap.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Server.Handler = e
+	e.Server.ReadHeaderTimeout = cfg.ReadHeaderTimeout
+	e.Server.ErrorLog = zap.NewStdLog(log.Named("http"))
+
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.Error("handler panic", zap.String("path", c.Path()), zap.Error(err), zap.ByteString("stack", stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		// Polling bodies are bounded by the transport's max payload instead.
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, socketIOPath) },
+		Limit:   strconv.FormatInt(cfg.BodyLimit, 10),
+	}))
+
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.Any(socketIOPath+"*", echo.WrapHandler(sio))
+	return e
+}
+
+// mountMain sets up the main namespace, which per the contract only answers
+// the health ping.
+func mountMain(sio *transport.Server, log *zap.Logger) {
+	sio.Of("/").OnConnection(func(s *transport.Socket) {
+		s.On("ping", func(s *transport.Socket, _ *transport.Message, ack transport.Ack) {
+			if ack == nil {
+				return
+			}
+			if err := ack("pong"); err != nil {
+				log.Debug("pong dropped", zap.String("ns", "/"), zap.String("sid", s.ID()), zap.Error(err))
+			}
+		})
+	})
+}
+
+// transportConfig converts the file/env form into the transport's own Config.
+func (t TransportConfig) transportConfig() transport.Config {
+	return transport.Config{
+		Config: engineio.Config{
+			PingInterval:   t.PingInterval,
+			PingTimeout:    t.PingTimeout,
+			MaxPayload:     t.MaxPayload,
+			UpgradeTimeout: t.UpgradeTimeout,
+			WriteTimeout:   t.WriteTimeout,
+			SendQueue:      t.SendQueue,
+			MaxConnections: t.MaxConnections,
+			AllowedOrigins: t.AllowedOrigins,
+		},
+		ConnectTimeout: t.ConnectTimeout,
+	}
+}

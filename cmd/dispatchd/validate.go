@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Validate reports every problem at once, so one edit fixes a bad config.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	positive := func(name string, d time.Duration) {
+		if d <= 0 {
+			bad("%s must be positive, got %s", name, d)
+		}
+	}
+
+	if c.DataDir == "" {
+		bad("data_dir must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr %q: %w", c.HTTP.Addr, err)
+	}
+	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.HTTP.BodyLimit <= 0 {
+		bad("http.body_limit must be positive, got %d", c.HTTP.BodyLimit)
+	}
+
+	t := c.Transport
+	positive("transport.ping_interval", t.PingInterval)
+	positive("transport.ping_timeout", t.PingTimeout)
+	positive("transport.connect_timeout", t.ConnectTimeout)
+	positive("transport.upgrade_timeout", t.UpgradeTimeout)
+	positive("transport.write_timeout", t.WriteTimeout)
+	if t.MaxPayload <= 0 {
+		bad("transport.max_payload must be positive, got %d", t.MaxPayload)
+	}
+	if t.SendQueue <= 0 {
+		bad("transport.send_queue must be positive, got %d", t.SendQueue)
+	}
+	if t.MaxConnections < 0 {
+		bad("transport.max_connections must be 0 (unlimited) or positive, got %d", t.MaxConnections)
+	}
+	for _, o := range t.AllowedOrigins {
+		if err := validateOrigin(o); err != nil {
+			bad("transport.allowed_origins %q: %w", o, err)
+		}
+	}
+
+	if c.Tenants.EventsPerSecond <= 0 {
+		bad("tenants.events_per_second must be positive, got %g", c.Tenants.EventsPerSecond)
+	}
+	if c.Tenants.EventBurst <= 0 {
+		bad("tenants.event_burst must be positive, got %d", c.Tenants.EventBurst)
+	}
+
+	if c.NATS.URL != "" {
+		for _, u := range strings.Split(c.NATS.URL, ",") {
+			if err := validateURL(strings.TrimSpace(u), "nats", "tls", "ws", "wss"); err != nil {
+				bad("nats.url: %w", err)
+			}
+		}
+	}
+	if c.Store.DatabaseURL != "" {
+		if err := validateURL(c.Store.DatabaseURL, "postgres", "postgresql"); err != nil {
+			bad("store.database_url: %w", err)
+		}
+	}
+
+	if _, err := zapcore.ParseLevel(c.Log.Level); err != nil {
+		bad("log.level: %w", err)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "console" {
+		bad("log.format must be json or console, got %q", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// validateOrigin accepts what browsers send in the Origin header:
+// scheme://host[:port] with nothing after it.
+func validateOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme == "" || u.Host == "":
+		return errors.New("want scheme://host[:port] (leave the list empty to allow any origin)")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return errors.New("an origin has no path, query, fragment or user info")
+	}
+	return nil
+}
+
+// validateURL checks the scheme and host without echoing the URL, which may
+// carry a password.
+func validateURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	ok := false
+	for _, s := range schemes {
+		ok = ok || strings.EqualFold(u.Scheme, s)
+	}
+	if !ok {
+		return fmt.Errorf("scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
+	}
+	if u.Host == "" {
+		return errors.New("missing host")
+	}
+	return nil
+}
