@@ -46,23 +46,23 @@ func NewService(store Store, router Router, log *zap.Logger) *Service {
 	return &Service{store: store, router: router, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// CreateOrder posts a new ready order for the calling vendor. A repeated
-// idempotency key returns the first order and routes nothing again.
-func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOrder) (orders.Order, error) {
+// CreateOrder posts a new ready order for the calling vendor; created is
+// false when an idempotency key repeated, and then nothing is routed again.
+func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOrder) (o orders.Order, created bool, err error) {
 	if c.Role != orders.RoleVendor {
-		return orders.Order{}, orders.ErrForbidden
+		return orders.Order{}, false, orders.ErrForbidden
 	}
 	if err := n.Validate(); err != nil {
-		return orders.Order{}, err
+		return orders.Order{}, false, err
 	}
 	o, ev, err := s.store.CreateOrder(ctx, c.Tenant, c.Subject, n, s.now())
 	if err != nil {
-		return orders.Order{}, err
+		return orders.Order{}, false, err
 	}
 	if ev != nil {
 		s.route(ctx, o, *ev)
 	}
-	return o, nil
+	return o, ev != nil, nil
 }
 
 // Act applies a lifecycle action (claim, picked_up, …, cancel) for the

@@ -24,7 +24,7 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 			}
 			ctx, cancel := t.ctx()
 			defer cancel()
-			o, err := t.svc.CreateOrder(ctx, sess.claims, n)
+			o, _, err := t.svc.CreateOrder(ctx, sess.claims, n)
 			if err != nil {
 				fail(ack, t.log, err)
 				return

@@ -1,0 +1,377 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"gopkg.in/yaml.v3"
+
+	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// The Socket.IO packets documented as messages that are not events.
+const (
+	packetConnect      = "CONNECT"
+	packetConnectError = "CONNECT_ERROR"
+)
+
+// mountNamespaces maps the functions that register client→server events
+// to the namespace they serve. A function registering events that is not
+// listed here fails the test: add it, and document its events.
+var mountNamespaces = map[string]string{
+	"mountMain":      "/",
+	"mountVendors":   hub.NSVendors,
+	"mountDrivers":   hub.NSDrivers,
+	"mountCustomers": hub.NSCustomers,
+}
+
+// The directories whose non-test Go files register socket events.
+var eventSources = []string{"../internal/tenants", "../cmd/dispatchd"}
+
+type ref struct {
+	Ref string `yaml:"$ref"`
+}
+
+type asyncAPI struct {
+	AsyncAPI string `yaml:"asyncapi"`
+	Channels map[string]struct {
+		Address  string         `yaml:"address"`
+		Messages map[string]ref `yaml:"messages"`
+	} `yaml:"channels"`
+	Operations map[string]struct {
+		Action   string `yaml:"action"`
+		Channel  ref    `yaml:"channel"`
+		Messages []ref  `yaml:"messages"`
+		Reply    *struct {
+			Channel  ref   `yaml:"channel"`
+			Messages []ref `yaml:"messages"`
+		} `yaml:"reply"`
+	} `yaml:"operations"`
+	Components struct {
+		Messages map[string]message `yaml:"messages"`
+	} `yaml:"components"`
+}
+
+type message struct {
+	Name    string `yaml:"name"`
+	Payload struct {
+		Required   []string       `yaml:"required"`
+		Properties map[string]any `yaml:"properties"`
+	} `yaml:"payload"`
+}
+
+// operation is one documented operation, its refs resolved.
+type operation struct {
+	id      string
+	action  string // receive: client→server; send: server→client
+	ns      string
+	events  []string
+	payload []message
+	replies []string
+}
+
+func loadAsyncAPI(t *testing.T) []operation {
+	t.Helper()
+	raw, err := os.ReadFile("asyncapi.yaml")
+	require.NoError(t, err)
+	var doc asyncAPI
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	require.Equal(t, "3.0.0", doc.AsyncAPI)
+
+	// resolve follows #/channels/C/messages/M to its component message.
+	resolve := func(r ref) (string, message) {
+		parts := strings.Split(strings.TrimPrefix(r.Ref, "#/"), "/")
+		require.Len(t, parts, 4, "operation messages refer to a channel's messages: %q", r.Ref)
+		require.Equal(t, "channels", parts[0], r.Ref)
+		ch, ok := doc.Channels[parts[1]]
+		require.True(t, ok, r.Ref)
+		m, ok := ch.Messages[parts[3]]
+		require.True(t, ok, r.Ref)
+		name, ok := strings.CutPrefix(m.Ref, "#/components/messages/")
+		require.True(t, ok, m.Ref)
+		msg, ok := doc.Components.Messages[name]
+		require.True(t, ok, m.Ref)
+		return ch.Address, msg
+	}
+	channel := func(r ref) string {
+		name, ok := strings.CutPrefix(r.Ref, "#/channels/")
+		require.True(t, ok, r.Ref)
+		ch, ok := doc.Channels[name]
+		require.True(t, ok, r.Ref)
+		return ch.Address
+	}
+
+	var ops []operation
+	for id, o := range doc.Operations {
+		op := operation{id: id, action: o.Action, ns: channel(o.Channel)}
+		require.Contains(t, []string{"send", "receive"}, o.Action, id)
+		for _, r := range o.Messages {
+			ns, m := resolve(r)
+			require.Equal(t, op.ns, ns, "%s: its messages belong to its channel", id)
+			op.events = append(op.events, m.Name)
+			op.payload = append(op.payload, m)
+		}
+		if o.Reply != nil {
+			require.Equal(t, op.ns, channel(o.Reply.Channel), "%s: acks come back on the same namespace", id)
+			for _, r := range o.Reply.Messages {
+				_, m := resolve(r)
+				op.replies = append(op.replies, m.Name)
+			}
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// TestAsyncAPINamespaces: one channel per namespace, no more.
+func TestAsyncAPINamespaces(t *testing.T) {
+	raw, err := os.ReadFile("asyncapi.yaml")
+	require.NoError(t, err)
+	var doc asyncAPI
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	var got []string
+	for _, ch := range doc.Channels {
+		got = append(got, ch.Address)
+	}
+	assert.ElementsMatch(t, []string{"/", hub.NSVendors, hub.NSDrivers, hub.NSCustomers}, got)
+}
+
+// TestAsyncAPIClientEvents: every event the server registers is documented
+// as a receive operation with an ack on its namespace, and nothing else is.
+func TestAsyncAPIClientEvents(t *testing.T) {
+	registered := registeredEvents(t)
+	require.NotEmpty(t, registered[hub.NSVendors], "the source scan found no /vendors events")
+
+	documented := map[string]map[string]bool{}
+	connects := map[string]bool{}
+	for _, op := range loadAsyncAPI(t) {
+		if op.action != "receive" {
+			continue
+		}
+		for _, ev := range op.events {
+			if ev == packetConnect {
+				connects[op.ns] = true
+				assert.ElementsMatch(t, []string{packetConnect, packetConnectError}, op.replies, op.id)
+				continue
+			}
+			if documented[op.ns] == nil {
+				documented[op.ns] = map[string]bool{}
+			}
+			documented[op.ns][ev] = true
+			assert.NotEmpty(t, op.replies, "%s %s: its ack is documented", op.ns, ev)
+		}
+	}
+	for ns, events := range registered {
+		for ev := range events {
+			assert.True(t, documented[ns][ev], "%s %q is handled by the server but not in api/asyncapi.yaml", ns, ev)
+		}
+	}
+	for ns, events := range documented {
+		for ev := range events {
+			assert.True(t, registered[ns][ev], "%s %q is in api/asyncapi.yaml but the server does not handle it", ns, ev)
+		}
+	}
+	for _, ns := range []string{hub.NSVendors, hub.NSDrivers, hub.NSCustomers} {
+		assert.True(t, connects[ns], "%s: the CONNECT auth payload is documented", ns)
+	}
+}
+
+// registeredEvents scans the server's source for event handlers:
+// t.on(s, "event", ...) in tenants and s.On("event", ...) in cmd, grouped
+// by namespace through the mount function they sit in.
+func registeredEvents(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	out := map[string]map[string]bool{}
+	fset := token.NewFileSet()
+	for _, dir := range eventSources {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			require.NoError(t, err)
+			for _, decl := range f.Decls {
+				fn, ok := decl.(*ast.FuncDecl)
+				if !ok || fn.Body == nil {
+					continue
+				}
+				for _, ev := range handlerEvents(fn.Body) {
+					ns, ok := mountNamespaces[fn.Name.Name]
+					require.True(t, ok, "%s: %s registers %q; add the function to mountNamespaces", path, fn.Name.Name, ev)
+					if out[ns] == nil {
+						out[ns] = map[string]bool{}
+					}
+					out[ns][ev] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// handlerEvents finds x.on(s, "ev", h) and x.On("ev", h) calls.
+func handlerEvents(body *ast.BlockStmt) []string {
+	var events []string
+	ast.Inspect(body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		idx := -1
+		switch sel.Sel.Name {
+		case "On":
+			idx = 0
+		case "on":
+			idx = 1
+		}
+		if idx < 0 || len(call.Args) <= idx {
+			return true
+		}
+		if lit, ok := call.Args[idx].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if ev, err := strconv.Unquote(lit.Value); err == nil {
+				events = append(events, ev)
+			}
+		}
+		return true
+	})
+	return events
+}
+
+// recorder is a hub.Emitter that remembers every emit.
+type recorder struct {
+	mu    sync.Mutex
+	emits []emit
+}
+
+type emit struct {
+	ns, event string
+	payload   map[string]any
+}
+
+func (r *recorder) Emit(ns string, _ []string, event string, payload json.RawMessage) error {
+	var body map[string]any
+	if err := json.Unmarshal(payload, &body); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.emits = append(r.emits, emit{ns: ns, event: event, payload: body})
+	return nil
+}
+
+// TestAsyncAPIServerEvents drives the real hub through every transition
+// and checks that each (namespace, event) it emits is a documented send
+// operation whose payload lists exactly the keys sent, and that the
+// document promises no event the hub never emits.
+func TestAsyncAPIServerEvents(t *testing.T) {
+	rec := &recorder{}
+	h := hub.New(rec, zap.NewNop())
+	ctx := context.Background()
+	now := time.Now().UTC()
+	heading := 90.0
+	o := orders.Order{ID: orders.NewID(), Tenant: "t1", VendorID: "v1", CustomerID: "c1", Store: "s", Zone: "north",
+		Pickup: orders.Place{Address: "a", Lat: 1, Lng: 2}, Dropoff: orders.Place{Address: "b", Lat: 3, Lng: 4},
+		Status: orders.Ready, CreatedAt: now, UpdatedAt: now, Version: 1}
+	vendor := orders.Actor{Role: orders.RoleVendor, ID: "v1"}
+	driver := orders.Actor{Role: orders.RoleDriver, ID: "d1"}
+	step := func(o orders.Order, status orders.Status, driverID string, actor orders.Actor) {
+		o.Status, o.DriverID = status, driverID
+		ev := orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: status, DriverID: driverID, Actor: actor, At: now, Version: o.Version}
+		require.NoError(t, h.OrderChanged(ctx, o, ev))
+	}
+	step(o, orders.Ready, "", vendor)
+	step(o, orders.Assigned, "d1", driver)
+	step(o, orders.PickedUp, "d1", driver)
+	step(o, orders.InTransit, "d1", driver)
+	step(o, orders.Delivered, "d1", driver)
+	step(o, orders.Cancelled, "", vendor)   // cancelled while ready
+	step(o, orders.Cancelled, "d1", vendor) // cancelled after a claim
+	require.NoError(t, h.DriverLocation(ctx, "t1", []string{o.ID},
+		hub.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))
+
+	documented := map[[2]string]message{}
+	for _, op := range loadAsyncAPI(t) {
+		if op.action == "send" {
+			for i, ev := range op.events {
+				documented[[2]string{op.ns, ev}] = op.payload[i]
+			}
+		}
+	}
+	emitted := map[[2]string]bool{}
+	for _, e := range rec.emits {
+		key := [2]string{e.ns, e.event}
+		emitted[key] = true
+		m, ok := documented[key]
+		if !assert.True(t, ok, "the hub sends %s %q but api/asyncapi.yaml has no send operation for it", e.ns, e.event) {
+			continue
+		}
+		sent := slices.Sorted(maps.Keys(e.payload))
+		for _, k := range sent {
+			assert.Contains(t, m.Payload.Properties, k, "%s %q: payload key %q is not documented", e.ns, e.event, k)
+		}
+		for _, k := range m.Payload.Required {
+			assert.Contains(t, sent, k, "%s %q: documented required key %q is not sent", e.ns, e.event, k)
+		}
+	}
+	for key := range documented {
+		assert.True(t, emitted[key], "api/asyncapi.yaml documents %s %q but the hub never sends it", key[0], key[1])
+	}
+	for _, ev := range hubEvents(t) {
+		found := false
+		for key := range emitted {
+			found = found || key[1] == ev
+		}
+		assert.True(t, found, "hub declares %q but no transition emits it", ev)
+	}
+}
+
+// hubEvents lists the constants of type hub.Event in the hub's source.
+func hubEvents(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../internal/hub/events.go", nil, 0)
+	require.NoError(t, err)
+	var out []string
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Event" {
+				continue
+			}
+			for _, v := range vs.Values {
+				if lit, ok := v.(*ast.BasicLit); ok {
+					s, err := strconv.Unquote(lit.Value)
+					require.NoError(t, err)
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
+}

@@ -1,0 +1,55 @@
+package rest
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/tenants"
+)
+
+const (
+	// MaxBodyBytes caps a request body: an order with its maximum of 100
+	// items of 200-byte names fits with room to spare. Larger bodies get
+	// 413 with the invalid_argument code.
+	MaxBodyBytes = 64 << 10
+
+	// requestTimeout bounds one request's storage work.
+	requestTimeout = 10 * time.Second
+)
+
+// api holds what the handlers share; it is immutable after Register.
+type api struct {
+	svc      *tenants.Service
+	verifier *auth.Verifier
+	log      *zap.Logger
+}
+
+// Register mounts the REST API on g, which the caller has bound to
+// /api/v1. Every route needs a bearer JWT; every failure, unknown routes
+// under g included, is the contract's JSON error object.
+func Register(g *echo.Group, svc *tenants.Service, verifier *auth.Verifier, log *zap.Logger) {
+	a := &api{svc: svc, verifier: verifier, log: log}
+	// renderErrors is outermost so that the other middlewares' errors
+	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
+	// before anything reads the body.
+	g.Use(a.renderErrors, a.authenticate)
+	// Only order creation reads a body; the other routes ignore theirs.
+	limit := middleware.BodyLimit(strconv.Itoa(MaxBodyBytes))
+	g.POST("/orders", a.createOrder, limit)
+	g.GET("/orders", a.listOrders)
+	g.GET("/orders/:id", a.getOrder)
+	g.POST("/orders/:id/cancel", a.cancelOrder)
+	g.GET("/orders/:id/events", a.orderEvents)
+}
+
+// ctx bounds one request's work by requestTimeout and by the client's
+// connection.
+func ctx(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), requestTimeout)
+}
