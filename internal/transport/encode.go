@@ -24,18 +24,19 @@ type encoder struct {
 	atts    [][]byte
 }
 
-// encode returns the frames of an EVENT (name != "") or ACK packet: the
+// encode returns the frames of an EVENT (with its name) or ACK packet: the
 // text packet followed by its attachments. Shared frames are framed once
 // for WebSocket and may be queued to many sessions.
 func encode(pkt parser.Packet, name string, args []any, shared bool) ([]*engineio.Frame, error) {
 	var e encoder
 	e.payload = make([]byte, 0, 64)
 	e.payload = append(e.payload, '[')
-	if name != "" {
+	event := pkt.Type == parser.Event
+	if event {
 		e.payload = appendString(e.payload, name)
 	}
 	for i, a := range args {
-		if i > 0 || name != "" {
+		if i > 0 || event {
 			e.payload = append(e.payload, ',')
 		}
 		if err := e.arg(a); err != nil {

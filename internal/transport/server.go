@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"net/http"
 	"sync"
 
@@ -31,10 +33,15 @@ func NewServer(cfg Config, log *zap.Logger) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
 
 // Of returns the namespace called name, creating it on first use. Clients
-// asking for a namespace never created are refused.
+// asking for a namespace never created are refused. A name must start with
+// "/" and hold no comma (it could not be framed); anything else is a
+// programming error and panics.
 func (s *Server) Of(name string) *Namespace {
 	if name == "" {
 		name = "/"
+	}
+	if name[0] != '/' || strings.ContainsRune(name, ',') {
+		panic(fmt.Sprintf("transport: invalid namespace name %q", name))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -355,3 +355,20 @@ func pollingHandshake(t testing.TB, url string) string {
 	require.NoError(t, json.Unmarshal(body[1:], &open))
 	return open.SID
 }
+
+func TestEmitEmptyEventName(t *testing.T) {
+	_, url := startServer(t, Config{}, func(s *Server) {
+		s.Of("/").OnConnection(func(so *Socket) { _ = so.Emit("", "x") })
+	})
+	c := dial(t, url)
+	c.join("/")
+	c.expect(`42["","x"]`)
+}
+
+func TestInvalidNamespaceNamePanics(t *testing.T) {
+	_, _ = startServer(t, Config{}, func(s *Server) {
+		assert.Panics(t, func() { s.Of("drivers") })
+		assert.Panics(t, func() { s.Of("/a,b") })
+		assert.NotPanics(t, func() { s.Of("") })
+	})
+}

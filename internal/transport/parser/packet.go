@@ -1,10 +1,12 @@
 package parser
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Type is a Socket.IO packet type.
@@ -96,6 +98,11 @@ func Decode(b []byte) (Packet, error) {
 		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 			j++
 		}
+		// Ids are JavaScript safe integers (≤ 2^53, 16 digits): refuse
+		// longer runs before parsing, so a huge id costs no copy.
+		if j-i > 16 {
+			return p, ErrAckID
+		}
 		id, err := strconv.ParseUint(string(b[i:j]), 10, 64)
 		if err != nil || id > 1<<53 {
 			return p, ErrAckID
@@ -149,28 +156,56 @@ func validate(p *Packet) error {
 }
 
 // EventName returns the first element of an EVENT payload: a string that is
-// not reserved, or a number (as its JSON text).
+// not reserved, or a number (as its JSON text). data must be valid JSON
+// (Decode checks that); the scan allocates only the name.
 func EventName(data json.RawMessage) (string, error) {
-	dec := json.NewDecoder(bytesReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
 		return "", ErrInvalidPayload
 	}
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
+	i = skipSpace(data, i+1)
+	if i >= len(data) {
 		return "", ErrInvalidPayload
 	}
-	switch v := tok.(type) {
-	case string:
-		if reserved[v] {
-			return "", fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, v)
+	switch c := data[i]; {
+	case c == '"':
+		end := stringEnd(data, i)
+		if end < 0 {
+			return "", ErrInvalidPayload
 		}
-		return v, nil
-	case json.Number:
-		return v.String(), nil
+		raw := data[i:end]
+		var name string
+		if bytes.IndexByte(raw, '\\') < 0 {
+			name = string(raw[1 : len(raw)-1])
+		} else if err := json.Unmarshal(raw, &name); err != nil {
+			return "", ErrInvalidPayload
+		}
+		if reserved[name] {
+			return "", fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, name)
+		}
+		return name, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		j := i
+		for j < len(data) && strings.IndexByte("+-.eE0123456789", data[j]) >= 0 {
+			j++
+		}
+		return string(data[i:j]), nil
 	default:
 		return "", ErrInvalidPayload
 	}
+}
+
+// stringEnd returns the index just past the JSON string starting at i.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
 }
 
 func firstByte(b []byte) byte {

@@ -220,7 +220,7 @@ func TestCheckPlaceholders(t *testing.T) {
 		{name: "num negative", give: `["a",{"_placeholder":true,"num":-1}]`, n: 1, wantErr: parser.ErrAttachments},
 		{name: "num fractional", give: `["a",{"_placeholder":true,"num":0.5}]`, n: 1, wantErr: parser.ErrAttachments},
 		{name: "num huge", give: `["a",{"_placeholder":true,"num":1e300}]`, n: 1, wantErr: parser.ErrAttachments},
-		{name: "num overflows float64", give: `["a",{"_placeholder":true,"num":1e309}]`, n: 1, wantErr: parser.ErrInvalidPayload},
+		{name: "num overflows float64", give: `["a",{"_placeholder":true,"num":1e309}]`, n: 1, wantErr: parser.ErrAttachments},
 		{name: "num missing", give: `["a",{"_placeholder":true}]`, n: 1, wantErr: parser.ErrAttachments},
 		{name: "num is null", give: `["a",{"_placeholder":true,"num":null}]`, n: 1, wantErr: parser.ErrAttachments},
 		{name: "num is an object", give: `["a",{"_placeholder":true,"num":{"valueOf":0}}]`, n: 1, wantErr: parser.ErrAttachments},
