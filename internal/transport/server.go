@@ -3,8 +3,8 @@ package transport
 import (
 	"context"
 	"fmt"
-	"strings"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"

@@ -7,7 +7,6 @@ import (
 	"strconv"
 )
 
-
 // SplitArray splits a valid JSON array into its raw elements without
 // decoding them; the elements alias data. Call it only on JSON that has
 // passed json.Valid (Decode guarantees that for packet payloads). It
