@@ -37,8 +37,8 @@ func (n *NewOrder) Validate() error {
 	if !ValidName(n.CustomerID) {
 		return Errorf(CodeInvalidArgument, "customerId must be 1-%d letters, digits, '_' or '-'", MaxNameLen)
 	}
-	if n.Zone != "" && !ValidName(n.Zone) {
-		return Errorf(CodeInvalidArgument, "zone must be 1-%d letters, digits, '_' or '-'", MaxNameLen)
+	if err := CheckZone(n.Zone); err != nil {
+		return err
 	}
 	if err := n.Pickup.validate("pickup"); err != nil {
 		return err
@@ -102,6 +102,22 @@ func ValidName(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckZone validates an optional zone ("" is every zone).
+func CheckZone(zone string) error {
+	if zone != "" && !ValidName(zone) {
+		return Errorf(CodeInvalidArgument, "zone must be 1-%d letters, digits, '_' or '-'", MaxNameLen)
+	}
+	return nil
+}
+
+// CheckID validates an order id a client sent.
+func CheckID(id string) error {
+	if !ValidID(id) {
+		return Errorf(CodeInvalidArgument, "orderId must be an order id")
+	}
+	return nil
 }
 
 // NewID returns a new order or event id: a UUIDv7, so ids sort by time.

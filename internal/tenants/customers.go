@@ -10,8 +10,8 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 	ns.Use(t.authenticate(orders.RoleCustomer))
 	ns.OnConnection(func(s *transport.Socket) {
 		t.on(s, "order:watch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			var ref orderRef
-			if err := decode(m, &ref); err != nil {
+			id, err := orderID(m)
+			if err != nil {
 				fail(ack, t.log, err)
 				return
 			}
@@ -20,12 +20,12 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			// Authorise, then join, then take the snapshot: a change
 			// between the last two arrives both ways (eventId tells), and
 			// none is missed; nobody unauthorised is ever in the room.
-			if _, err := t.svc.Get(ctx, sess.claims, ref.OrderID); err != nil {
+			if _, err := t.svc.Get(ctx, sess.claims, id); err != nil {
 				fail(ack, t.log, err)
 				return
 			}
-			s.Join(hub.OrderRoom(sess.claims.Tenant, ref.OrderID))
-			o, evs, err := t.svc.Watch(ctx, sess.claims, ref.OrderID)
+			s.Join(hub.OrderRoom(sess.claims.Tenant, id))
+			o, evs, err := t.svc.Watch(ctx, sess.claims, id)
 			if err != nil {
 				fail(ack, t.log, err)
 				return
@@ -33,16 +33,12 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			ok(ack, map[string]any{"order": o, "events": evs})
 		})
 		t.on(s, "order:unwatch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			var ref orderRef
-			if err := decode(m, &ref); err != nil {
+			id, err := orderID(m)
+			if err != nil {
 				fail(ack, t.log, err)
 				return
 			}
-			if !orders.ValidID(ref.OrderID) {
-				fail(ack, t.log, orders.Errorf(orders.CodeInvalidArgument, "orderId must be an order id"))
-				return
-			}
-			s.Leave(hub.OrderRoom(sess.claims.Tenant, ref.OrderID))
+			s.Leave(hub.OrderRoom(sess.claims.Tenant, id))
 			ok(ack, nil)
 		})
 	})

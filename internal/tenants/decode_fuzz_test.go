@@ -33,8 +33,8 @@ func FuzzPayloadValidation(f *testing.F) {
 		} else {
 			assertClientError(t, err)
 		}
-		var ref orderRef
-		assertClientError(t, decode(m, &ref))
+		_, err := orderID(m)
+		assertClientError(t, err)
 		var loc hub.Location
 		if decode(m, &loc) == nil {
 			assertClientError(t, orders.CheckCoordinates(loc.Lat, loc.Lng))

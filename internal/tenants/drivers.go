@@ -20,14 +20,12 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 			var req struct {
 				Zone string `json:"zone"`
 			}
-			if len(m.Args) > 0 {
-				if err := decode(m, &req); err != nil {
-					fail(ack, t.log, err)
-					return
-				}
+			if err := decodeOptional(m, &req); err != nil {
+				fail(ack, t.log, err)
+				return
 			}
-			if req.Zone != "" && !orders.ValidName(req.Zone) {
-				fail(ack, t.log, orders.Errorf(orders.CodeInvalidArgument, "zone must be 1-%d letters, digits, '_' or '-'", orders.MaxNameLen))
+			if err := orders.CheckZone(req.Zone); err != nil {
+				fail(ack, t.log, err)
 				return
 			}
 			// Join before listing: an order posted in between is then

@@ -64,3 +64,23 @@ func decode(m *transport.Message, v any) error {
 	}
 	return nil
 }
+
+// decodeOptional is decode for events whose argument may be left out.
+func decodeOptional(m *transport.Message, v any) error {
+	if len(m.Args) == 0 {
+		return nil
+	}
+	return decode(m, v)
+}
+
+// orderID reads the {orderId} argument most events take and validates it
+// before it reaches a room name or a query.
+func orderID(m *transport.Message) (string, error) {
+	var ref struct {
+		OrderID string `json:"orderId"`
+	}
+	if err := decode(m, &ref); err != nil {
+		return "", err
+	}
+	return ref.OrderID, orders.CheckID(ref.OrderID)
+}

@@ -68,8 +68,8 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 // Act applies a lifecycle action (claim, picked_up, …, cancel) for the
 // caller. A retried action returns the order unchanged and routes nothing.
 func (s *Service) Act(ctx context.Context, c auth.Claims, orderID string, a orders.Action) (orders.Order, error) {
-	if !orders.ValidID(orderID) {
-		return orders.Order{}, orders.Errorf(orders.CodeInvalidArgument, "orderId must be an order id")
+	if err := orders.CheckID(orderID); err != nil {
+		return orders.Order{}, err
 	}
 	o, ev, err := s.store.Transition(ctx, c.Tenant, orderID, a, orders.Actor{Role: c.Role, ID: c.Subject}, s.now())
 	if err != nil {
@@ -92,8 +92,8 @@ func (s *Service) route(ctx context.Context, o orders.Order, ev orders.Event) {
 // Get returns an order the caller may see: a vendor its own, a customer
 // its own, a driver the ones assigned to it or still up for grabs.
 func (s *Service) Get(ctx context.Context, c auth.Claims, orderID string) (orders.Order, error) {
-	if !orders.ValidID(orderID) {
-		return orders.Order{}, orders.Errorf(orders.CodeInvalidArgument, "orderId must be an order id")
+	if err := orders.CheckID(orderID); err != nil {
+		return orders.Order{}, err
 	}
 	o, err := s.store.GetOrder(ctx, c.Tenant, orderID)
 	if err != nil {
@@ -157,8 +157,8 @@ func (s *Service) Pickups(ctx context.Context, c auth.Claims, zone string) ([]or
 	if c.Role != orders.RoleDriver {
 		return nil, orders.ErrForbidden
 	}
-	if zone != "" && !orders.ValidName(zone) {
-		return nil, orders.Errorf(orders.CodeInvalidArgument, "zone must be 1-%d letters, digits, '_' or '-'", orders.MaxNameLen)
+	if err := orders.CheckZone(zone); err != nil {
+		return nil, err
 	}
 	return s.store.ListOrders(ctx, c.Tenant, orders.Filter{Status: orders.Ready, Zone: zone, Limit: 1000})
 }

@@ -6,10 +6,6 @@ import (
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-type orderRef struct {
-	OrderID string `json:"orderId"`
-}
-
 func (t *Tenants) mountVendors(ns *transport.Namespace) {
 	ns.Use(t.authenticate(orders.RoleVendor))
 	ns.OnConnection(func(s *transport.Socket) {
@@ -36,11 +32,9 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 			var req struct {
 				Status orders.Status `json:"status"`
 			}
-			if len(m.Args) > 0 {
-				if err := decode(m, &req); err != nil {
-					fail(ack, t.log, err)
-					return
-				}
+			if err := decodeOptional(m, &req); err != nil {
+				fail(ack, t.log, err)
+				return
 			}
 			ctx, cancel := t.ctx()
 			defer cancel()
@@ -60,14 +54,14 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 // action handles the events that move one order along its lifecycle.
 func (t *Tenants) action(a orders.Action) eventFunc {
 	return func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		var ref orderRef
-		if err := decode(m, &ref); err != nil {
+		id, err := orderID(m)
+		if err != nil {
 			fail(ack, t.log, err)
 			return
 		}
 		ctx, cancel := t.ctx()
 		defer cancel()
-		o, err := t.svc.Act(ctx, sess.claims, ref.OrderID, a)
+		o, err := t.svc.Act(ctx, sess.claims, id, a)
 		if err != nil {
 			fail(ack, t.log, err)
 			return
