@@ -1,0 +1,145 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Broker is a connection to NATS with the durable event stream ready.
+type Broker struct {
+	cfg    Config
+	log    *zap.Logger
+	server *server.Server // nil when external
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	closed chan struct{} // closed by the connection's ClosedHandler
+}
+
+// Open starts the embedded server or connects to cfg.URL, then creates or
+// updates the durable stream.
+func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Broker, error) {
+	cfg = cfg.withDefaults()
+	b := &Broker{cfg: cfg, log: log, closed: make(chan struct{})}
+	opts := []nats.Option{
+		nats.Name("dispatchd"),
+		// Keep reconnecting for ever: a broker restart must not need ours.
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", zap.Error(err))
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { log.Info("nats reconnected") }),
+		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
+	}
+	url := cfg.URL
+	if url == "" {
+		ns, err := startEmbedded(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		b.server = ns
+		opts = append(opts, nats.InProcessServer(ns))
+		url = ns.ClientURL()
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		b.shutdownServer()
+		// The URL may carry credentials: keep it out of the error.
+		return nil, fmt.Errorf("connect to nats: %w", err)
+	}
+	b.nc = nc
+	if b.js, err = jetstream.New(nc); err != nil {
+		b.Close(ctx)
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       cfg.Stream,
+		Subjects:   []string{cfg.Prefix + ".>"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		MaxAge:     cfg.Retention,
+		Replicas:   cfg.Replicas,
+		Duplicates: cfg.DuplicateWindow,
+	}); err != nil {
+		b.Close(ctx)
+		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+	}
+	return b, nil
+}
+
+// Embedded reports whether the broker runs in this process.
+func (b *Broker) Embedded() bool { return b.server != nil }
+
+// Conn returns the NATS connection (core NATS: best-effort messages).
+func (b *Broker) Conn() *nats.Conn { return b.nc }
+
+// JetStream returns the JetStream context.
+func (b *Broker) JetStream() jetstream.JetStream { return b.js }
+
+// StreamName returns the durable stream's name.
+func (b *Broker) StreamName() string { return b.cfg.Stream }
+
+// Subject joins tokens under the stream's prefix; callers pass validated
+// tokens (no '.', '*', '>' or spaces).
+func (b *Broker) Subject(tokens ...string) string {
+	s := b.cfg.Prefix
+	for _, t := range tokens {
+		s += "." + t
+	}
+	return s
+}
+
+// Publish stores data durably under subject. msgID (the event id) makes a
+// retried publish a no-op within the duplicate window; duplicate reports
+// that it was one.
+func (b *Broker) Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
+	ack, err := b.js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(b.cfg.Stream))
+	if err != nil {
+		return 0, false, fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return ack.Sequence, ack.Duplicate, nil
+}
+
+// Ready checks that JetStream answers and the stream is writable.
+func (b *Broker) Ready(ctx context.Context) error {
+	if !b.nc.IsConnected() {
+		return errors.New("nats: not connected")
+	}
+	if _, err := b.stream.Info(ctx); err != nil {
+		return fmt.Errorf("stream %s: %w", b.cfg.Stream, err)
+	}
+	return nil
+}
+
+// Close drains the connection (pending publishes and deliveries finish,
+// bounded by ctx) and stops the embedded server.
+func (b *Broker) Close(ctx context.Context) {
+	if b.nc != nil {
+		if err := b.nc.Drain(); err != nil {
+			b.nc.Close()
+		}
+		select {
+		case <-b.closed:
+		case <-ctx.Done():
+			b.nc.Close()
+		}
+	}
+	b.shutdownServer()
+}
+
+func (b *Broker) shutdownServer() {
+	if b.server != nil {
+		b.server.Shutdown()
+		b.server.WaitForShutdown()
+	}
+}

@@ -1,0 +1,9 @@
+// Package broker connects dispatchd to NATS with JetStream: an embedded
+// server in the same process by default (file store in the data
+// directory, fsync after every write, no listening port), or an external
+// server or cluster when a URL is configured. Both take the same code path
+// after the connection is made.
+//
+// It imports nothing from internal/; the hub declares what it needs from
+// a broker and this package provides it.
+package broker
