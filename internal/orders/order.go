@@ -95,3 +95,11 @@ type Filter struct {
 	Status     Status
 	Limit      int // default 100, at most 1000
 }
+
+// Change is one committed change of an order: its state after the change
+// and the event that describes it. It is what leaves the database through
+// the outbox and travels between nodes.
+type Change struct {
+	Order Order `json:"order"`
+	Event Event `json:"event"`
+}

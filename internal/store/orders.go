@@ -105,7 +105,7 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 		At:      now,
 		Version: o.Version,
 	}
-	if err := s.insertEvent(ctx, tx, tenant, ev); err != nil {
+	if err := s.insertChange(ctx, tx, o, ev); err != nil {
 		return orders.Order{}, nil, err
 	}
 	if err := tx.Commit(); err != nil {

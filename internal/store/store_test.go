@@ -128,3 +128,12 @@ func countRows(t testing.TB, db *sql.DB, d dialect, query string, args ...any) i
 	require.NoError(t, db.QueryRowContext(context.Background(), d.q(query), args...).Scan(&n))
 	return n
 }
+
+// migrationCount is how many migrations the store has for its dialect:
+// every one must be recorded exactly once.
+func migrationCount(t testing.TB, s *Store) int {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles, s.d.name)
+	require.NoError(t, err)
+	return len(ms)
+}

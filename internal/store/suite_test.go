@@ -30,6 +30,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"cancel rules", testCancelRules},
 		{"events", testEvents},
 		{"times round trip", testTimesRoundTrip},
+		{"outbox", testOutbox},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

@@ -87,7 +87,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.A
 		At:       now,
 		Version:  next.Version,
 	}
-	if err := s.insertEvent(ctx, tx, tenant, *ev); err != nil {
+	if err := s.insertChange(ctx, tx, next, *ev); err != nil {
 		return orders.Order{}, nil, true, err
 	}
 	if err := tx.Commit(); err != nil {
