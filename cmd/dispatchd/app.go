@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/broker"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/rest"
 	"github.com/dispatchd/dispatchd/internal/store"
@@ -15,45 +18,89 @@ import (
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-// app is the wired service: storage, sockets, hub and the dispatch
-// namespaces. Shutdown order: sockets (by serveHTTP), then close.
+var _ hub.Broker = (*broker.Broker)(nil)
+
+// app is the wired service: storage, broker, sockets, hub and the
+// dispatch namespaces. Shutdown order: sockets (by serveHTTP), then close:
+// the cluster's relay, the broker, the store.
 type app struct {
 	store    *store.Store
+	broker   *broker.Broker
 	sio      *transport.Server
 	svc      *tenants.Service
 	verifier *auth.Verifier
 	log      *zap.Logger
+
+	stopCluster context.CancelFunc
+	clusterDone chan struct{}
 }
 
-func newApp(ctx context.Context, cfg Config, log *zap.Logger) (*app, error) {
-	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.Store.DatabaseURL, DataDir: cfg.DataDir}, log.Named("store"))
-	if err != nil {
+func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error) {
+	a := &app{log: log}
+	defer func() {
+		if err != nil {
+			a.close(log)
+		}
+	}()
+	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: cfg.Store.DatabaseURL, DataDir: cfg.DataDir}, log.Named("store")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	verifier, err := auth.NewVerifier(cfg.Auth.authConfig())
-	if err != nil {
-		_ = st.Close()
+	if a.broker, err = broker.Open(ctx, broker.Config{URL: cfg.NATS.URL, DataDir: cfg.DataDir}, log.Named("broker")); err != nil {
+		return nil, fmt.Errorf("open broker: %w", err)
+	}
+	if a.verifier, err = auth.NewVerifier(cfg.Auth.authConfig()); err != nil {
 		return nil, err
 	}
-	sio := transport.NewServer(cfg.Transport.transportConfig(), log.Named("transport"))
-	mountMain(sio, log)
-	h := hub.New(tenants.NewEmitter(sio), log.Named("hub"))
-	svc := tenants.NewService(st, h, log.Named("tenants"))
+	a.sio = transport.NewServer(cfg.Transport.transportConfig(), log.Named("transport"))
+	mountMain(a.sio, log)
+	h := hub.New(tenants.NewEmitter(a.sio), log.Named("hub"))
+	cluster := hub.NewCluster(h, a.store, a.broker, log.Named("cluster"))
+	a.svc = tenants.NewService(a.store, cluster, log.Named("tenants"))
 	tenants.New(tenants.Config{
 		EventsPerSecond: cfg.Tenants.EventsPerSecond,
 		EventBurst:      cfg.Tenants.EventBurst,
-	}, svc, verifier, log.Named("tenants")).Mount(sio)
-	return &app{store: st, sio: sio, svc: svc, verifier: verifier, log: log}, nil
+	}, a.svc, a.verifier, log.Named("tenants")).Mount(a.sio)
+
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopCluster, a.clusterDone = cancel, make(chan struct{})
+	go func() {
+		defer close(a.clusterDone)
+		if err := cluster.Run(cctx); err != nil {
+			log.Error("cluster stopped", zap.Error(err))
+		}
+	}()
+	return a, nil
 }
 
-// mountREST serves the REST API under /api/v1.
+// mountREST serves the REST API under /api/v1 and the readiness probe.
 func (a *app) mountREST(e *echo.Echo) {
 	rest.Register(e.Group("/api/v1"), a.svc, a.verifier, a.log.Named("rest"))
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if err := errors.Join(a.store.Ping(ctx), a.broker.Ready(ctx)); err != nil {
+			a.log.Warn("not ready", zap.Error(err))
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
 }
 
+// close stops what newApp started, in reverse order; it tolerates a
+// partly built app.
 func (a *app) close(log *zap.Logger) {
-	if err := a.store.Close(); err != nil {
-		log.Error("close store", zap.Error(err))
+	if a.stopCluster != nil {
+		a.stopCluster()
+		<-a.clusterDone
+	}
+	if a.broker != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
+		a.broker.Close(ctx)
+		cancel()
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			log.Error("close store", zap.Error(err))
+		}
 	}
 }
 

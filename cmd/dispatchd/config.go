@@ -129,3 +129,6 @@ func (c *Config) warnAuth(log *zap.Logger) {
 		log.Warn("jwt secret is shorter than 32 bytes: tokens are easier to forge", zap.Int("min_len", minJWTSecretLen))
 	}
 }
+
+// shutdownBrokerTimeout bounds draining the NATS connection at exit.
+const shutdownBrokerTimeout = 5 * time.Second

@@ -124,6 +124,10 @@ func TestServe(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.JSONEq(t, `{"status":"ok"}`, body)
 
+	code, body = get(t, "http://"+s.addr+"/readyz")
+	assert.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"status":"ready"}`, body)
+
 	code, _ = get(t, "http://"+s.addr+"/nowhere")
 	assert.Equal(t, http.StatusNotFound, code)
 

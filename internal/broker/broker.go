@@ -143,3 +143,39 @@ func (b *Broker) shutdownServer() {
 		b.server.WaitForShutdown()
 	}
 }
+
+// Consume delivers every message stored on the durable stream from now on
+// to handle, in stream order, until stop is called. Each node consumes
+// everything: the stream is the cluster's shared log of changes.
+func (b *Broker) Consume(ctx context.Context, handle func(subject string, data []byte)) (stop func(), err error) {
+	c, err := b.js.OrderedConsumer(ctx, b.cfg.Stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer on %s: %w", b.cfg.Stream, err)
+	}
+	cc, err := c.Consume(func(m jetstream.Msg) { handle(m.Subject(), m.Data()) })
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", b.cfg.Stream, err)
+	}
+	return func() {
+		cc.Stop()
+		<-cc.Closed()
+	}, nil
+}
+
+// PublishBestEffort sends data on core NATS: no storage, no retry; for
+// events that are stale a second later (driver positions).
+func (b *Broker) PublishBestEffort(subject string, data []byte) error {
+	return b.nc.Publish(subject, data)
+}
+
+// SubscribeBestEffort calls handle for every core NATS message on subject
+// until stop is called.
+func (b *Broker) SubscribeBestEffort(subject string, handle func(data []byte)) (stop func(), err error) {
+	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) { handle(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}

@@ -8,18 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
 // OutboxEntry is a committed change not yet marked as published.
-type OutboxEntry struct {
-	Seq     int64
-	Tenant  string
-	OrderID string
-	EventID string
-	// Payload is the JSON of an orders.Change, as published.
-	Payload []byte
-}
+type OutboxEntry = hub.OutboxEntry
+
+var _ hub.Outbox = (*Store)(nil)
 
 // insertChange records ev in the order's log and queues the change for
 // the broker, inside the caller's transaction: the change, its log entry
