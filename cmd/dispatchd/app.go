@@ -45,7 +45,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: cfg.Store.DatabaseURL, DataDir: cfg.DataDir}, log.Named("store")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if a.broker, err = broker.Open(ctx, broker.Config{URL: cfg.NATS.URL, DataDir: cfg.DataDir}, log.Named("broker")); err != nil {
+	if a.broker, err = broker.Open(ctx, broker.Config{URL: cfg.NATS.URL, DataDir: cfg.DataDir, Replicas: cfg.NATS.Replicas}, log.Named("broker")); err != nil {
 		return nil, fmt.Errorf("open broker: %w", err)
 	}
 	if a.verifier, err = auth.NewVerifier(cfg.Auth.authConfig()); err != nil {

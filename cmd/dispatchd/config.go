@@ -79,6 +79,9 @@ type NATSConfig struct {
 	// URL is empty for embedded NATS with JetStream, or one or more
 	// comma-separated server URLs of an external NATS server or cluster.
 	URL string `yaml:"url"`
+	// Replicas is the durable stream's replication factor: 1 for the
+	// embedded server, 3 on a production NATS cluster.
+	Replicas int `yaml:"replicas"`
 }
 
 // StoreConfig selects the database.
@@ -113,6 +116,7 @@ func DefaultConfig() Config {
 			WriteTimeout:   10 * time.Second,
 			SendQueue:      256,
 		},
+		NATS:    NATSConfig{Replicas: 1},
 		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40},
 		Log:     LogConfig{Level: "info", Format: "json"},
 	}

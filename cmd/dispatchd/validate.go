@@ -63,6 +63,9 @@ func (c Config) Validate() error {
 		bad("tenants.event_burst must be positive, got %d", c.Tenants.EventBurst)
 	}
 
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		bad("nats.replicas must be 1 to 5, got %d", c.NATS.Replicas)
+	}
 	if c.NATS.URL != "" {
 		for _, u := range strings.Split(c.NATS.URL, ",") {
 			if err := validateURL(strings.TrimSpace(u), "nats", "tls", "ws", "wss"); err != nil {
