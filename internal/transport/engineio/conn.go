@@ -2,11 +2,10 @@ package engineio
 
 import (
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"sync"
-	"time"
 
-	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 )
 
@@ -31,13 +30,20 @@ const (
 // Conn is one Engine.IO session. It outlives transports: a polling session
 // that upgrades keeps the same Conn.
 //
-// Goroutines: on WebSocket the HTTP handler goroutine becomes the read loop;
-// a writer goroutine exists only while the queue is non-empty (an idle
-// session has just the reader). Polling sessions have none of their own.
+// Goroutines: on WebSocket a reader runs only while the socket has bytes to
+// parse (the server's poller watches it otherwise, see wsSocket) and a
+// writer only while the queue is non-empty, so an idle session has none.
+// Polling sessions have none of their own.
 type Conn struct {
 	srv *Server
 	id  string
-	req *http.Request
+	// What is kept of the opening request, not the *http.Request: a
+	// session lives long and every byte counts per connection. uri is
+	// path + "?" + raw query, one allocation apart from the request line.
+	uri        string
+	pathLen    int
+	host       string
+	remoteAddr string
 
 	onMessage func(data []byte, binary bool)
 	onClose   func(reason string)
@@ -48,9 +54,9 @@ type Conn struct {
 
 	mu           sync.Mutex
 	kind         transportKind
-	ws           *websocket.Conn // the current WebSocket, once upgraded
-	probe        *websocket.Conn // a WebSocket being upgraded to
-	upgrading    bool            // probe answered; waiting for "5"
+	ws           *wsSocket // the current WebSocket, once upgraded
+	probe        *wsSocket // a WebSocket being upgraded to
+	upgrading    bool      // probe answered; waiting for "5"
 	queue        []*Frame
 	writing      bool          // a writer goroutine is draining queue
 	draining     bool          // closed, but the writer flushes the queue first
@@ -66,9 +72,17 @@ type Conn struct {
 // never log it or reuse it elsewhere.
 func (c *Conn) ID() string { return c.id }
 
-// Request returns what is kept of the opening request: method, URL path
-// and query, Host and RemoteAddr (no headers).
-func (c *Conn) Request() *http.Request { return c.req }
+// Request returns what is kept of the opening request, a GET: URL path
+// and query, Host and RemoteAddr (no headers). Each call builds a new
+// *http.Request.
+func (c *Conn) Request() *http.Request {
+	return &http.Request{
+		Method:     http.MethodGet,
+		URL:        &url.URL{Path: c.uri[:c.pathLen], RawQuery: c.uri[c.pathLen+1:]},
+		RemoteAddr: c.remoteAddr,
+		Host:       c.host,
+	}
+}
 
 // OnMessage sets the message handler. Set it inside the server's onConn
 // callback. It is called in order, never concurrently; data belongs to the
@@ -196,13 +210,13 @@ func (c *Conn) closeLocked(reason string, flush bool) {
 
 // finish releases the transports and runs OnClose off the caller's
 // goroutine: close may be called from a broadcast, which must never wait.
-func (c *Conn) finish(reason string, ws, probe *websocket.Conn) {
+func (c *Conn) finish(reason string, ws, probe *wsSocket) {
 	defer c.srv.wg.done()
 	if probe != nil {
-		_ = probe.Close()
+		probe.closeNow()
 	}
 	if ws != nil {
-		closeWebSocket(ws, reason)
+		ws.close(reason)
 	}
 	c.fireClose(reason)
 }
@@ -215,17 +229,6 @@ func serverInitiated(reason string) bool {
 		return false
 	}
 	return true
-}
-
-// closeWebSocket sends a close frame best-effort (a dead peer gets none)
-// and closes the socket.
-func closeWebSocket(ws *websocket.Conn, reason string) {
-	if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-			time.Now().Add(100*time.Millisecond))
-	}
-	_ = ws.Close()
 }
 
 func (c *Conn) fireClose(reason string) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,6 +21,7 @@ type Server struct {
 	log      *zap.Logger
 	upgrader websocket.Upgrader
 	wheel    *wheel
+	poll     *poller // nil: every WebSocket keeps a reader goroutine
 
 	mu       sync.RWMutex
 	sessions map[string]*Conn
@@ -45,16 +45,21 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 		wheel:    newWheel(cfg.wheelTick(), max(cfg.PingInterval, cfg.PingTimeout)+cfg.PingTimeout),
 	}
 	s.upgrader = websocket.Upgrader{
-		// Small read buffers and pooled write buffers keep idle sockets cheap.
-		// Frames larger than the buffer are read straight into the
-		// message, so a small one costs little even for big payloads.
-		ReadBufferSize:  256,
+		// Reads bypass gorilla (wsSocket), so its read buffer is never
+		// used: ask for the smallest (it rounds 1 up to 125 bytes).
+		// Pooled write buffers keep idle sockets cheap.
+		ReadBufferSize:  1,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(r *http.Request) bool { return s.originAllowed(r.Header.Get("Origin")) },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			writeError(w, http.StatusBadRequest, errBadRequest)
 		},
 	}
+	p, err := newPoller(log)
+	if err != nil {
+		log.Warn("no epoll: every websocket keeps a reader goroutine", zap.Error(err))
+	}
+	s.poll = p
 	return s
 }
 
@@ -177,15 +182,18 @@ func (s *Server) admit(w http.ResponseWriter) bool {
 func (s *Server) release() { s.count.Add(-1) }
 
 func (s *Server) newConn(r *http.Request, kind transportKind) *Conn {
-	// Keep only what handlers may read, not the body, context or headers:
-	// a session lives long and every byte kept counts per connection.
-	req := &http.Request{
-		Method:     r.Method,
-		URL:        &url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery},
-		RemoteAddr: r.RemoteAddr,
-		Host:       r.Host,
+	// Sessions are opened by GETs only (the polling handshake, gorilla's
+	// Upgrade). Copying path and query frees the request line.
+	return &Conn{
+		srv:        s,
+		id:         newSID(),
+		uri:        r.URL.Path + "?" + r.URL.RawQuery,
+		pathLen:    len(r.URL.Path),
+		host:       r.Host,
+		remoteAddr: r.RemoteAddr,
+		kind:       kind,
+		wheelSlot:  -1,
 	}
-	return &Conn{srv: s, id: newSID(), req: req, kind: kind, wheelSlot: -1}
 }
 
 // open registers c, queues the open packet and starts its heartbeat.
@@ -254,6 +262,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.close(ReasonShutdown, false)
 		s.forget(c) // no tombstones: nobody will poll a stopped server
+	}
+	// The poller stops first: readers it would start after the wait
+	// are not counted; sockets it still watched are closed or closing.
+	if s.poll != nil {
+		s.poll.stop()
 	}
 	err := s.wg.wait(ctx)
 	s.wheel.stop()

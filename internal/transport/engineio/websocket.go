@@ -2,48 +2,13 @@ package engineio
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
-// readLoop owns reading from ws until the session or the socket ends. It
-// runs on the hijacked HTTP handler goroutine.
-func (c *Conn) readLoop(ws *websocket.Conn) {
-	defer c.recoverPanic("websocket reader")
-	for {
-		mt, data, err := ws.ReadMessage()
-		if err != nil {
-			c.close(readErrorReason(err), false)
-			return
-		}
-		p, err := DecodeFrame(data, mt == websocket.BinaryMessage)
-		if err != nil {
-			c.close(ReasonParseError, false)
-			return
-		}
-		if !c.handlePacket(p) {
-			return
-		}
-	}
-}
-
-func readErrorReason(err error) string {
-	if errors.Is(err, websocket.ErrReadLimit) {
-		return ReasonTransportError
-	}
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return ReasonTransportClose
-	}
-	return ReasonTransportError
-}
-
-// writeLoop drains the queue to ws and exits when it is empty, so idle
+// writeLoop drains the queue to sock and exits when it is empty, so idle
 // sessions hold no writer goroutine.
-func (c *Conn) writeLoop(ws *websocket.Conn) {
+func (c *Conn) writeLoop(sock *wsSocket) {
 	defer c.srv.wg.done()
 	for {
 		c.mu.Lock()
@@ -54,23 +19,23 @@ func (c *Conn) writeLoop(ws *websocket.Conn) {
 			reason := c.reason
 			c.mu.Unlock()
 			if drained {
-				closeWebSocket(ws, reason)
+				sock.close(reason)
 			}
 			return
 		}
 		batch := c.takeQueueLocked()
 		c.mu.Unlock()
 
-		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		_ = sock.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 		for _, f := range batch {
-			if err := f.writeTo(ws); err != nil {
+			if err := f.writeTo(sock.ws); err != nil {
 				c.mu.Lock()
 				c.writing = false
 				drained := c.draining
 				c.draining = false
 				c.mu.Unlock()
 				if drained {
-					_ = ws.Close()
+					sock.closeNow()
 				}
 				c.close(ReasonTransportError, false)
 				return
@@ -84,117 +49,115 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !s.admit(w) {
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	c := s.newConn(r, kindWebSocket)
+	sock, err := s.upgrade(w, r, c)
 	if err != nil {
 		s.release()
 		return // the upgrader has written the HTTP error
 	}
-	c := s.newConn(r, kindWebSocket)
-	c.ws = ws
-	ws.SetReadLimit(int64(s.cfg.MaxPayload))
+	c.ws = sock
 	if !s.open(c, []string{}) {
-		_ = ws.Close()
+		sock.closeNow()
 		return
 	}
-	// The reader runs on a fresh goroutine and the handler returns, which
-	// frees net/http's per-connection buffers and the handler's deep stack.
-	s.wg.add()
-	go func() {
-		defer s.wg.done()
-		c.readLoop(ws)
-	}()
+	// The reader hands the socket to the poller (or runs on a goroutine
+	// of its own) and the handler returns, which frees net/http's
+	// per-connection buffers and the handler's deep stack.
+	sock.start()
 }
 
 // upgradeProbe handles the WebSocket a polling session upgrades to:
 // 2probe → 3probe, release the held GET with a noop, then wait for "5".
+// The probe keeps a reader goroutine (with the upgrade deadline) until the
+// upgrade completes; then the poller takes it over.
 func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
-	ws, err := c.srv.upgrader.Upgrade(w, r, nil)
+	sock, err := c.srv.upgrade(w, r, c)
 	if err != nil {
 		return
 	}
+	sock.probing = true
 	c.mu.Lock()
 	if c.closed || c.kind != kindPolling || c.probe != nil {
 		// One WebSocket per session: keep the first, drop this one.
 		c.mu.Unlock()
-		_ = ws.Close()
+		sock.closeNow()
 		return
 	}
-	c.probe = ws
+	c.probe = sock
 	c.mu.Unlock()
-	c.srv.wg.add()
-	go func() {
-		defer c.srv.wg.done()
-		c.probeLoop(ws)
-	}()
+	_ = sock.ws.NetConn().SetReadDeadline(time.Now().Add(c.srv.cfg.UpgradeTimeout))
+	sock.start()
 }
 
-// probeLoop completes the upgrade on ws, then reads from it.
-func (c *Conn) probeLoop(ws *websocket.Conn) {
-	if !c.completeUpgrade(ws) {
+// probeMessage handles one message of a probe; false drops the probe.
+func (s *wsSocket) probeMessage(data []byte, binary bool) bool {
+	c := s.c
+	if binary {
+		s.abandonProbe()
+		return false
+	}
+	if !s.probed {
+		if !bytes.Equal(data, []byte("2probe")) || !s.writeProbe() {
+			s.abandonProbe()
+			return false
+		}
+		s.probed = true
 		c.mu.Lock()
-		if c.probe == ws {
-			c.probe = nil
-			c.upgrading = false
-		}
+		c.upgrading = true
+		c.wakePollLocked() // the held GET answers "6" so the client can pause polling
 		c.mu.Unlock()
-		_ = ws.Close()
-		return
+		return true
 	}
-	c.readLoop(ws)
-}
-
-func (c *Conn) completeUpgrade(ws *websocket.Conn) bool {
-	ws.SetReadLimit(int64(c.srv.cfg.MaxPayload))
-	_ = ws.SetReadDeadline(time.Now().Add(c.srv.cfg.UpgradeTimeout))
-	mt, data, err := ws.ReadMessage()
-	if err != nil || mt != websocket.TextMessage || !bytes.Equal(data, []byte("2probe")) {
-		return false
-	}
-	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-	if err := probeFrame.writeTo(ws); err != nil {
-		return false
-	}
-	c.mu.Lock()
-	c.upgrading = true
-	c.wakePollLocked() // the held GET answers "6" so the client can pause polling
-	c.mu.Unlock()
-
-	for {
-		mt, data, err = ws.ReadMessage()
-		if err != nil || mt != websocket.TextMessage {
-			return false
-		}
-		p, err := DecodeFrame(data, false)
-		if err != nil {
-			return false
-		}
+	p, err := DecodeFrame(data, false)
+	ok := err == nil
+	if ok {
 		switch p.Type {
 		case Upgrade:
-			return c.switchToWebSocket(ws)
+			// Messages behind "5" in the same read are the session's.
+			ok = c.switchToWebSocket(s)
+			s.probing = !ok
 		case Ping:
 			// A repeated probe is harmless; anything else before "5" is not.
-			if !bytes.Equal(p.Data, []byte("probe")) {
-				return false
-			}
-			if err := probeFrame.writeTo(ws); err != nil {
-				return false
-			}
+			ok = bytes.Equal(p.Data, []byte("probe")) && s.writeProbe()
 		case Noop:
 		default:
-			return false
+			ok = false
 		}
 	}
+	if !ok {
+		s.abandonProbe()
+	}
+	return ok
 }
 
-func (c *Conn) switchToWebSocket(ws *websocket.Conn) bool {
-	_ = ws.SetReadDeadline(time.Time{})
+// writeProbe answers "3probe"; no writer goroutine uses a probe socket.
+func (s *wsSocket) writeProbe() bool {
+	_ = s.ws.SetWriteDeadline(time.Now().Add(s.c.srv.cfg.WriteTimeout))
+	return probeFrame.writeTo(s.ws) == nil
+}
+
+// abandonProbe drops a probe that failed; the session stays on polling.
+func (s *wsSocket) abandonProbe() {
+	s.stopped = true
+	c := s.c
+	c.mu.Lock()
+	if c.probe == s {
+		c.probe = nil
+		c.upgrading = false
+	}
+	c.mu.Unlock()
+	s.closeNow()
+}
+
+func (c *Conn) switchToWebSocket(sock *wsSocket) bool {
+	_ = sock.ws.NetConn().SetReadDeadline(time.Time{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.probe != ws {
+	if c.closed || c.probe != sock {
 		return false
 	}
 	c.kind = kindWebSocket
-	c.ws = ws
+	c.ws = sock
 	c.probe = nil
 	c.upgrading = false
 	c.wakePollLocked() // a still-held GET ends with "6"

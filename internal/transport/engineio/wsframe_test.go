@@ -1,0 +1,222 @@
+package engineio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+
+// clientFrame encodes one frame as a client sends it: masked, FIN as given.
+func clientFrame(fin bool, op byte, payload []byte) []byte {
+	return rawFrame(fin, op, payload, true)
+}
+
+func rawFrame(fin bool, op byte, payload []byte, masked bool) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	var b []byte
+	var maskBit byte
+	if masked {
+		maskBit = 0x80
+	}
+	switch n := len(payload); {
+	case n <= 125:
+		b = append(b, b0, maskBit|byte(n))
+	case n <= 0xffff:
+		b = append(b, b0, maskBit|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, b0, maskBit|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	if !masked {
+		return append(b, payload...)
+	}
+	b = append(b, testMaskKey[:]...)
+	return unmask(b, payload, testMaskKey) // masking is its own inverse
+}
+
+func closePayload(code int, text string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), text...)
+}
+
+type wsEvent struct {
+	Op   byte
+	Data string
+}
+
+// parseStream feeds chunks in order the way the reader does: it stops
+// after a close frame or an error. It returns the events and the close
+// code of the error (0 for none).
+func parseStream(t testing.TB, max int, chunks ...[]byte) ([]wsEvent, int, string) {
+	t.Helper()
+	p := wsParser{max: max}
+	var events []wsEvent
+	closed := false
+	emit := func(op byte, data []byte) bool {
+		events = append(events, wsEvent{op, string(data)})
+		closed = op == opClose
+		return !closed
+	}
+	for _, c := range chunks {
+		err := p.feed(c, emit)
+		if err != nil {
+			var fe *frameError
+			require.ErrorAs(t, err, &fe)
+			return events, fe.code, fe.msg
+		}
+		if closed {
+			break
+		}
+	}
+	return events, 0, ""
+}
+
+// bytewise splits b into one-byte chunks.
+func bytewise(b []byte) [][]byte {
+	out := make([][]byte, len(b))
+	for i := range b {
+		out[i] = b[i : i+1]
+	}
+	return out
+}
+
+func cat(frames ...[]byte) []byte { return bytes.Join(frames, nil) }
+
+func TestWSParser(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	huge := strings.Repeat("y", 70_000)
+	tooBigHeader := []byte{0x81, 0x80 | 127, 0, 0, 0, 1, 0, 0, 0, 0} // 2^32 bytes, no payload sent
+	tests := []struct {
+		name     string
+		max      int
+		give     []byte
+		want     []wsEvent
+		wantCode int
+	}{
+		{name: "text", give: clientFrame(true, opText, []byte("4hello")), want: []wsEvent{{opText, "4hello"}}},
+		{name: "binary", give: clientFrame(true, opBinary, []byte{1, 2, 3}), want: []wsEvent{{opBinary, "\x01\x02\x03"}}},
+		{name: "empty text", give: clientFrame(true, opText, nil), want: []wsEvent{{opText, ""}}},
+		{name: "16-bit length", give: clientFrame(true, opText, []byte(long)), want: []wsEvent{{opText, long}}},
+		{name: "64-bit length", give: clientFrame(true, opBinary, []byte(huge)), want: []wsEvent{{opBinary, huge}}},
+		{name: "several frames", give: cat(clientFrame(true, opText, []byte("4a")), clientFrame(true, opText, []byte("4b"))),
+			want: []wsEvent{{opText, "4a"}, {opText, "4b"}}},
+		{name: "fragmented", give: cat(
+			clientFrame(false, opText, []byte("4he")),
+			clientFrame(false, opContinuation, []byte("ll")),
+			clientFrame(true, opContinuation, []byte("o"))),
+			want: []wsEvent{{opText, "4hello"}}},
+		{name: "fragmented with empty fragments", give: cat(
+			clientFrame(false, opBinary, nil),
+			clientFrame(true, opContinuation, nil)),
+			want: []wsEvent{{opBinary, ""}}},
+		{name: "control frame inside a fragmented message", give: cat(
+			clientFrame(false, opText, []byte("4a")),
+			clientFrame(true, opPing, []byte("p")),
+			clientFrame(true, opContinuation, []byte("b"))),
+			want: []wsEvent{{opPing, "p"}, {opText, "4ab"}}},
+		{name: "ping and pong", give: cat(clientFrame(true, opPing, []byte("abc")), clientFrame(true, opPong, nil)),
+			want: []wsEvent{{opPing, "abc"}, {opPong, ""}}},
+		{name: "close with code, nothing read after it", give: cat(
+			clientFrame(true, opClose, closePayload(1000, "bye")),
+			clientFrame(true, opText, []byte("4late"))),
+			want: []wsEvent{{opClose, "\x03\xe8bye"}}},
+		{name: "empty close", give: clientFrame(true, opClose, nil), want: []wsEvent{{opClose, ""}}},
+		{name: "close code 4000", give: clientFrame(true, opClose, closePayload(4000, "")), want: []wsEvent{{opClose, "\x0f\xa0"}}},
+
+		{name: "unmasked", give: rawFrame(true, opText, []byte("4x"), false), wantCode: websocket.CloseProtocolError},
+		{name: "RSV1", give: append([]byte{0xc1}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: websocket.CloseProtocolError},
+		{name: "RSV2", give: append([]byte{0xa1}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: websocket.CloseProtocolError},
+		{name: "RSV3", give: append([]byte{0x91}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: websocket.CloseProtocolError},
+		{name: "opcode 3", give: clientFrame(true, 3, []byte("x")), wantCode: websocket.CloseProtocolError},
+		{name: "opcode 0xB", give: clientFrame(true, 0xB, nil), wantCode: websocket.CloseProtocolError},
+		{name: "ping over 125 bytes", give: clientFrame(true, opPing, bytes.Repeat([]byte{'p'}, 126)), wantCode: websocket.CloseProtocolError},
+		{name: "fragmented ping", give: clientFrame(false, opPing, nil), wantCode: websocket.CloseProtocolError},
+		{name: "continuation without a message", give: clientFrame(true, opContinuation, []byte("x")), wantCode: websocket.CloseProtocolError},
+		{name: "text inside a fragmented message", give: cat(
+			clientFrame(false, opText, []byte("4a")),
+			clientFrame(true, opText, []byte("4b"))),
+			wantCode: websocket.CloseProtocolError},
+		{name: "close with 1-byte payload", give: clientFrame(true, opClose, []byte{3}), wantCode: websocket.CloseProtocolError},
+		{name: "close code 1005", give: clientFrame(true, opClose, closePayload(1005, "")), wantCode: websocket.CloseProtocolError},
+		{name: "close code 999", give: clientFrame(true, opClose, closePayload(999, "")), wantCode: websocket.CloseProtocolError},
+		{name: "close text not UTF-8", give: clientFrame(true, opClose, append(closePayload(1000, ""), 0xff)), wantCode: websocket.CloseProtocolError},
+		{name: "64-bit length with high bit", give: []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0}, wantCode: websocket.CloseProtocolError},
+		{name: "messages before an error are delivered", give: cat(
+			clientFrame(true, opText, []byte("4ok")),
+			rawFrame(true, opText, []byte("4x"), false)),
+			want: []wsEvent{{opText, "4ok"}}, wantCode: websocket.CloseProtocolError},
+
+		{name: "at the limit", max: 10, give: clientFrame(true, opText, []byte("4123456789")), want: []wsEvent{{opText, "4123456789"}}},
+		{name: "over the limit", max: 10, give: clientFrame(true, opText, []byte("41234567890")), wantCode: websocket.CloseMessageTooBig},
+		{name: "fragments at the limit", max: 10, give: cat(
+			clientFrame(false, opText, []byte("41234")),
+			clientFrame(true, opContinuation, []byte("56789"))),
+			want: []wsEvent{{opText, "4123456789"}}},
+		{name: "fragments over the limit", max: 10, give: cat(
+			clientFrame(false, opText, []byte("412345")),
+			clientFrame(true, opContinuation, []byte("67890"))),
+			wantCode: websocket.CloseMessageTooBig},
+		{name: "control frames are not limited", max: 10, give: clientFrame(true, opPing, bytes.Repeat([]byte{'p'}, 20)),
+			want: []wsEvent{{opPing, strings.Repeat("p", 20)}}},
+		{name: "too big as soon as the header says so", max: 1000, give: tooBigHeader, wantCode: websocket.CloseMessageTooBig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			max := tt.max
+			if max == 0 {
+				max = 1 << 20
+			}
+			events, code, _ := parseStream(t, max, tt.give)
+			assert.Equal(t, tt.want, events)
+			assert.Equal(t, tt.wantCode, code)
+
+			events, code, _ = parseStream(t, max, bytewise(tt.give)...)
+			assert.Equal(t, tt.want, events, "fed byte by byte")
+			assert.Equal(t, tt.wantCode, code, "fed byte by byte")
+		})
+	}
+}
+
+func TestWSParserKeepsOnlyPartialBytes(t *testing.T) {
+	p := wsParser{max: 1 << 20}
+	var got []string
+	emit := func(_ byte, d []byte) bool { got = append(got, string(d)); return true }
+	frame := clientFrame(true, opText, []byte("4"+strings.Repeat("z", 5000)))
+	two := cat(clientFrame(true, opText, []byte("4first")), frame)
+
+	require.NoError(t, p.feed(two[:20], emit))
+	assert.Equal(t, []string{"4first"}, got)
+	assert.False(t, p.atBoundary())
+	assert.Len(t, p.partial, 20-len(clientFrame(true, opText, []byte("4first"))))
+	require.NoError(t, p.feed(two[20:100], emit))
+	assert.GreaterOrEqual(t, cap(p.partial), len(frame), "sized once the header is known")
+	require.NoError(t, p.feed(two[100:], emit))
+	assert.Len(t, got, 2)
+	assert.Nil(t, p.partial, "no buffer kept at a frame boundary")
+	assert.True(t, p.atBoundary())
+
+	// An open fragmented message is at a frame boundary: the poller may
+	// watch the socket until the next fragment.
+	require.NoError(t, p.feed(clientFrame(false, opText, []byte("4a")), emit))
+	assert.True(t, p.atBoundary())
+	assert.Nil(t, p.partial)
+}
+
+func TestWSParserDoesNotModifyInput(t *testing.T) {
+	give := clientFrame(true, opText, []byte("4hello"))
+	orig := bytes.Clone(give)
+	events, code, _ := parseStream(t, 100, give)
+	require.Zero(t, code)
+	require.Len(t, events, 1)
+	assert.Equal(t, orig, give)
+}

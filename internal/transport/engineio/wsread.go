@@ -1,0 +1,244 @@
+package engineio
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsSocket is one WebSocket of a session. gorilla/websocket did the HTTP
+// upgrade and does every write (writeLoop, WriteControl); reads bypass it:
+// wsParser reads the raw connection. Two drivers run that parser: the
+// server's poller, which starts a reader goroutine only when the socket is
+// readable (an idle socket holds none), and a goroutine that keeps reading
+// (an upgrade probe until it completes, a connection that is not TCP, a
+// server without a poller).
+//
+// Goroutines: at most one reader (run) at a time, guarded by busy and
+// counted in srv.wg. Fields marked "reader" belong to the running reader.
+type wsSocket struct {
+	c   *Conn
+	ws  *websocket.Conn
+	raw syscall.RawConn // set when the poller may watch the connection
+
+	early   []byte   // reader: bytes the client sent with its HTTP request
+	frames  wsParser // reader
+	probing bool     // reader: an upgrade probe, "5" not yet received
+	probed  bool     // reader: "2probe" answered
+	stopped bool     // reader: the socket is finished with
+
+	busy atomic.Bool // a reader runs or is about to
+	poll pollState   // guarded by the poller
+}
+
+// controlWait bounds a pong or close frame written by the reader, as
+// gorilla's own handlers did.
+const controlWait = time.Second
+
+// readBufferSize is the pooled buffer one read fills. It is borrowed only
+// for the read, so idle sockets hold none.
+const readBufferSize = 8 << 10
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
+
+// upgrade performs the WebSocket handshake. Bytes the client sent right
+// behind its request are already in net/http's buffer at hijack time:
+// they are kept for the frame reader, where gorilla alone would refuse
+// the upgrade.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, c *Conn) (*wsSocket, error) {
+	h := &earlyHijacker{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(h, r, nil)
+	if err != nil {
+		return nil, err
+	}
+	sock := &wsSocket{c: c, ws: ws, early: h.early}
+	sock.frames.max = s.cfg.MaxPayload
+	if tc, ok := ws.NetConn().(*net.TCPConn); ok && s.poll != nil {
+		if raw, err := tc.SyscallConn(); err == nil {
+			sock.raw = raw
+		}
+	}
+	return sock, nil
+}
+
+// earlyHijacker hands gorilla's Upgrade the connection with an empty
+// read buffer, keeping what was in it.
+type earlyHijacker struct {
+	http.ResponseWriter
+	early []byte
+}
+
+func (h *earlyHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		h.early = bytes.Clone(b)
+		_, _ = brw.Reader.Discard(n)
+	}
+	return nc, brw, nil
+}
+
+// start runs the first reader, which parses any early bytes and then
+// hands the socket to the poller or keeps reading.
+func (s *wsSocket) start() {
+	s.busy.Store(true)
+	s.c.srv.wg.add()
+	go s.run(false)
+}
+
+// dispatch starts a reader for a socket the poller found readable.
+func (s *wsSocket) dispatch() {
+	if s.busy.CompareAndSwap(false, true) {
+		s.c.srv.wg.add()
+		go s.run(true)
+	}
+}
+
+// run reads until the socket ends or, when the poller can take over, until
+// everything read is parsed and no frame is partial. readable means a read
+// will not block: the poller saw bytes, or the last read filled the buffer.
+func (s *wsSocket) run(readable bool) {
+	defer s.c.srv.wg.done()
+	defer s.c.recoverPanic("websocket reader")
+	if early := s.early; early != nil {
+		s.early = nil
+		if !s.consume(early) {
+			return
+		}
+	}
+	for {
+		if !readable && s.raw != nil && !s.probing && s.frames.atBoundary() {
+			// busy is cleared before arming: the event that arming may
+			// fire at once must find the socket free.
+			s.busy.Store(false)
+			if s.c.srv.poll.arm(s) {
+				return
+			}
+			if !s.busy.CompareAndSwap(false, true) {
+				return // a stale event got here first; that reader goes on
+			}
+			// Not armed (socket closing, poller stopped): read here.
+		}
+		bp := readBufPool.Get().(*[]byte)
+		n, err := s.ws.NetConn().Read(*bp)
+		ok := n == 0 || s.consume((*bp)[:n])
+		readable = n == len(*bp)
+		readBufPool.Put(bp)
+		if !ok {
+			return
+		}
+		if err != nil {
+			s.readFailed(err)
+			return
+		}
+	}
+}
+
+// consume parses b; false means the socket is finished with.
+func (s *wsSocket) consume(b []byte) bool {
+	if err := s.frames.feed(b, s.onFrame); err != nil {
+		var fe *frameError
+		if errors.As(err, &fe) {
+			msg := websocket.FormatCloseMessage(fe.code, fe.msg)
+			_ = s.ws.WriteControl(websocket.CloseMessage, msg[:min(len(msg), maxControlPayload)], time.Now().Add(controlWait))
+		}
+		s.end(ReasonTransportError)
+		return false
+	}
+	return !s.stopped
+}
+
+func (s *wsSocket) onFrame(op byte, data []byte) bool {
+	if !s.handleFrame(op, data) {
+		s.stopped = true
+		return false
+	}
+	return true
+}
+
+func (s *wsSocket) handleFrame(op byte, data []byte) bool {
+	switch op {
+	case opPing:
+		// A failed pong shows up as a failed read or a missed heartbeat.
+		_ = s.ws.WriteControl(websocket.PongMessage, data, time.Now().Add(controlWait))
+		return true
+	case opPong:
+		return true
+	case opClose:
+		code, _ := checkClosePayload(data) // validated by the parser
+		_ = s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(controlWait))
+		s.end(ReasonTransportClose)
+		return false
+	}
+	binary := op == opBinary
+	if s.probing {
+		return s.probeMessage(data, binary)
+	}
+	p, err := DecodeFrame(data, binary)
+	if err != nil {
+		s.c.close(ReasonParseError, false)
+		return false
+	}
+	return s.c.handlePacket(p)
+}
+
+// readFailed ends the socket after a failed read. A connection closed by
+// the peer, even mid-frame, is a "transport close" (gorilla reported it as
+// an abnormal closure).
+func (s *wsSocket) readFailed(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		s.end(ReasonTransportClose)
+		return
+	}
+	s.end(ReasonTransportError)
+}
+
+// end finishes the socket: a probe is dropped and the session goes on on
+// polling; a session's socket ends the session.
+func (s *wsSocket) end(reason string) {
+	s.stopped = true
+	if s.probing {
+		s.abandonProbe()
+		return
+	}
+	s.c.close(reason, false)
+}
+
+// unwatch takes the socket out of the poller. It must come before the
+// connection is closed, so its fd number cannot be confused with a later
+// connection's.
+func (s *wsSocket) unwatch() {
+	if s.raw != nil {
+		s.c.srv.poll.unwatch(s)
+	}
+}
+
+// closeNow drops the socket without a close frame.
+func (s *wsSocket) closeNow() {
+	s.unwatch()
+	_ = s.ws.Close()
+}
+
+// close sends a close frame best-effort (a dead or departed peer gets
+// none) and closes the socket.
+func (s *wsSocket) close(reason string) {
+	s.unwatch()
+	if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
+		_ = s.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+			time.Now().Add(100*time.Millisecond))
+	}
+	_ = s.ws.Close()
+}

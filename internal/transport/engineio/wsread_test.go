@@ -1,0 +1,260 @@
+package engineio
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawWS is a WebSocket client on a bare TCP connection, for what gorilla's
+// client cannot do: send bytes right behind the upgrade request, or break
+// the protocol.
+type rawWS struct {
+	t  testing.TB
+	nc net.Conn
+	br *bufio.Reader
+}
+
+// dialRaw upgrades base+query and writes extra in the same write as the
+// request.
+func dialRaw(t testing.TB, base, query string, extra []byte) *rawWS {
+	t.Helper()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	nc, err := net.Dial("tcp", u.Host)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = nc.Close() })
+	req := "GET " + u.Path + query + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13" +
+		"\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+	_, err = nc.Write(append([]byte(req), extra...))
+	require.NoError(t, err)
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	return &rawWS{t: t, nc: nc, br: br}
+}
+
+func (c *rawWS) write(frames ...[]byte) {
+	c.t.Helper()
+	_, err := c.nc.Write(cat(frames...))
+	require.NoError(c.t, err)
+}
+
+// read returns the next frame from the server, which neither masks nor
+// fragments.
+func (c *rawWS) read() (byte, string) {
+	c.t.Helper()
+	require.NoError(c.t, c.nc.SetReadDeadline(time.Now().Add(5*time.Second)))
+	var h [2]byte
+	_, err := io.ReadFull(c.br, h[:])
+	require.NoError(c.t, err)
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var ext [2]byte
+		_, err = io.ReadFull(c.br, ext[:])
+		n = uint64(binary.BigEndian.Uint16(ext[:]))
+	case 127:
+		var ext [8]byte
+		_, err = io.ReadFull(c.br, ext[:])
+		n = binary.BigEndian.Uint64(ext[:])
+	}
+	require.NoError(c.t, err)
+	payload := make([]byte, n)
+	_, err = io.ReadFull(c.br, payload)
+	require.NoError(c.t, err)
+	return h[0] & 0x0f, string(payload)
+}
+
+func textFrame(s string) []byte { return clientFrame(true, opText, []byte(s)) }
+
+func TestWebSocketBytesBehindTheRequest(t *testing.T) {
+	t.Run("first frame of a WebSocket session", func(t *testing.T) {
+		_, base, _ := echoServer(t, Config{})
+		c := dialRaw(t, base, "?EIO=4&transport=websocket", textFrame("4early"))
+		_, open := c.read()
+		assert.True(t, strings.HasPrefix(open, `0{"sid":`), open)
+		op, m := c.read()
+		assert.Equal(t, opText, op)
+		assert.Equal(t, "4early", m)
+	})
+	t.Run("2probe with the upgrade request", func(t *testing.T) {
+		srv, base, _ := echoServer(t, Config{PingInterval: 5 * time.Second, PingTimeout: 5 * time.Second})
+		sid := handshake(t, base)
+		c := dialRaw(t, base, "?EIO=4&transport=websocket&sid="+sid, textFrame("2probe"))
+		_, m := c.read()
+		require.Equal(t, "3probe", m)
+		// "5" and the first message in one write: the message is the
+		// session's, read after the switch.
+		c.write(textFrame("5"), textFrame("4after"))
+		_, m = c.read()
+		assert.Equal(t, "4after", m)
+		srv.mu.RLock()
+		conn := srv.sessions[sid]
+		srv.mu.RUnlock()
+		require.NotNil(t, conn)
+		assert.Equal(t, "websocket", conn.Transport())
+	})
+}
+
+func TestWebSocketFrames(t *testing.T) {
+	tests := []struct {
+		name       string
+		send       [][]byte
+		wantOp     byte
+		wantData   string
+		wantReason string // "" means the session stays open
+	}{
+		{name: "ping is answered with pong", send: [][]byte{clientFrame(true, opPing, []byte("hb"))}, wantOp: opPong, wantData: "hb"},
+		{name: "fragmented message", send: [][]byte{
+			clientFrame(false, opText, []byte("4frag")),
+			clientFrame(true, opPong, nil),
+			clientFrame(false, opContinuation, []byte("men")),
+			clientFrame(true, opContinuation, []byte("ted")),
+		}, wantOp: opText, wantData: "4fragmented"},
+		{name: "binary message", send: [][]byte{clientFrame(true, opBinary, []byte{0, 1, 2})}, wantOp: opBinary, wantData: "\x00\x01\x02"},
+		{name: "close is echoed", send: [][]byte{clientFrame(true, opClose, closePayload(1001, "bye"))},
+			wantOp: opClose, wantData: string(closePayload(1001, "")), wantReason: ReasonTransportClose},
+		{name: "unmasked frame", send: [][]byte{rawFrame(true, opText, []byte("4x"), false)},
+			wantOp: opClose, wantData: string(closePayload(1002, "unmasked client frame")), wantReason: ReasonTransportError},
+		{name: "RSV bit", send: [][]byte{append([]byte{0xc1}, textFrame("4x")[1:]...)},
+			wantOp: opClose, wantData: string(closePayload(1002, "RSV bit set")), wantReason: ReasonTransportError},
+		{name: "message over MaxPayload", send: [][]byte{textFrame("4" + strings.Repeat("x", 200))},
+			wantOp: opClose, wantData: string(closePayload(1009, "message too big")), wantReason: ReasonTransportError},
+		{name: "engine.io parse error", send: [][]byte{textFrame("9")}, wantOp: opClose,
+			wantData: string(closePayload(1000, "")), wantReason: ReasonParseError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, base, closed := echoServer(t, Config{MaxPayload: 100, PingInterval: 5 * time.Second, PingTimeout: 5 * time.Second})
+			c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
+			c.read() // open
+			// Sent one byte per write, so frames arrive split.
+			for _, b := range bytewise(cat(tt.send...)) {
+				c.write(b)
+			}
+			op, data := c.read()
+			assert.Equal(t, tt.wantOp, op)
+			assert.Equal(t, tt.wantData, data)
+			if tt.wantReason == "" {
+				c.write(textFrame("4still open"))
+				_, data = c.read()
+				assert.Equal(t, "4still open", data)
+				return
+			}
+			select {
+			case r := <-closed:
+				assert.Equal(t, tt.wantReason, r)
+			case <-time.After(2 * time.Second):
+				t.Fatal("session not closed")
+			}
+		})
+	}
+}
+
+func TestWebSocketPeerGoneIsTransportClose(t *testing.T) {
+	_, base, closed := echoServer(t, Config{PingInterval: 5 * time.Second, PingTimeout: 5 * time.Second})
+	c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
+	c.read()
+	c.write(textFrame("4x")[:3]) // a frame cut short
+	require.NoError(t, c.nc.Close())
+	select {
+	case r := <-closed:
+		assert.Equal(t, ReasonTransportClose, r)
+	case <-time.After(2 * time.Second):
+		t.Fatal("session not closed")
+	}
+}
+
+// TestIdleWebSocketsHoldNoGoroutines checks that idle sessions, including
+// ones upgraded from polling, are watched by the poller rather than by a
+// goroutine each, and still get their heartbeats and messages.
+func TestIdleWebSocketsHoldNoGoroutines(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the poller is Linux-only")
+	}
+	const n = 1000
+	srv, base, closed := echoServer(t, Config{PingInterval: 500 * time.Millisecond, PingTimeout: 10 * time.Second})
+	wsBase := "ws" + strings.TrimPrefix(base, "http")
+	before := runtime.NumGoroutine()
+	clients := make([]*websocket.Conn, 0, n)
+	for i := range n {
+		var ws *websocket.Conn
+		var err error
+		if i%50 == 0 {
+			sid := handshake(t, base)
+			ws, _, err = websocket.DefaultDialer.Dial(wsBase+"?EIO=4&transport=websocket&sid="+sid, nil)
+			require.NoError(t, err)
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+			_, m, err := ws.ReadMessage()
+			require.NoError(t, err)
+			require.Equal(t, "3probe", string(m))
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+		} else {
+			ws, _, err = websocket.DefaultDialer.Dial(wsBase+"?EIO=4&transport=websocket", nil)
+			require.NoError(t, err)
+			_, _, err = ws.ReadMessage() // open
+			require.NoError(t, err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		clients = append(clients, ws)
+	}
+	idle := func() bool { return runtime.NumGoroutine()-before < 50 }
+	require.Eventually(t, idle, 10*time.Second, 10*time.Millisecond,
+		"%d goroutines before, %d with %d idle sessions", before, runtime.NumGoroutine(), n)
+	assert.Equal(t, n, srv.Count())
+
+	for i, ws := range clients {
+		require.NoError(t, ws.SetReadDeadline(time.Now().Add(5*time.Second)))
+		_, m, err := ws.ReadMessage()
+		require.NoError(t, err)
+		require.Equal(t, "2", string(m), "client %d", i)
+		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+		msg := fmt.Sprintf("4message %d", i)
+		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(msg)))
+		for {
+			_, m, err = ws.ReadMessage()
+			require.NoError(t, err)
+			if string(m) != "2" {
+				break
+			}
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+		}
+		require.Equal(t, msg, string(m))
+	}
+	require.Eventually(t, idle, 10*time.Second, 10*time.Millisecond,
+		"%d goroutines before, %d after traffic", before, runtime.NumGoroutine())
+	assert.Equal(t, n, srv.Count(), "every session answered its pings")
+
+	// Shut down here, taking the n close reasons off echoServer's channel.
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- srv.Shutdown(ctx)
+	}()
+	for {
+		select {
+		case <-closed:
+			continue
+		case err := <-stopped:
+			require.NoError(t, err)
+		}
+		break
+	}
+}
