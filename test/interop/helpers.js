@@ -2,6 +2,9 @@
 // and passes their URLs in the environment; every helper here has a deadline so
 // a silent server fails a test instead of hanging it.
 import { io } from "socket.io-client";
+import { closeSocket, eventually, waitConnect } from "./wait.js";
+
+export { closeSocket, collect, deadline, eventually, next, record, sleep, waitConnect } from "./wait.js";
 
 export const SERVER_URL = requireEnv("SERVER_URL");
 // HEARTBEAT_SERVER_URL serves the same fixture with pingInterval and
@@ -20,65 +23,6 @@ function requireEnv(name) {
   return value;
 }
 
-// deadline settles like promise, or rejects after ms naming what was awaited.
-export function deadline(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// next resolves with the arguments of the next `event` on emitter. Call it
-// before the action that triggers the event.
-export function next(emitter, event, ms = 5000) {
-  let handler;
-  const seen = new Promise((resolve) => {
-    handler = (...args) => resolve(args);
-    emitter.on(event, handler);
-  });
-  return deadline(seen, ms, `"${event}"`).finally(() => emitter.off(event, handler));
-}
-
-// record starts recording every `event` on emitter. The returned list fills
-// as events arrive; stop() detaches the listener.
-export function record(emitter, event) {
-  const got = [];
-  const handler = (...args) => got.push(args);
-  emitter.on(event, handler);
-  got.stop = () => emitter.off(event, handler);
-  return got;
-}
-
-// collect records every `event` on emitter for ms and resolves with the list
-// of argument arrays: the "nothing else arrives" half of a test.
-export async function collect(emitter, event, ms) {
-  const got = record(emitter, event);
-  await sleep(ms);
-  got.stop();
-  return [...got];
-}
-
-export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// eventually calls probe every 25 ms until it returns something other than
-// undefined or null, and resolves with that value.
-export async function eventually(probe, ms, what) {
-  const stop = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null) {
-      return value;
-    }
-    if (Date.now() > stop) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    }
-    await sleep(25);
-  }
-}
-
 // client opens a socket on its own Manager (forceNew) and closes it when the
 // test ends. Reconnection is off unless a test turns it on, so a failing test
 // does not keep dialling. opts.url overrides the server (default SERVER_URL).
@@ -94,33 +38,6 @@ export async function connected(t, nsp = "/", opts = {}) {
   const socket = client(t, nsp, opts);
   await waitConnect(socket);
   return socket;
-}
-
-// waitConnect resolves on "connect" and rejects on "connect_error".
-export function waitConnect(socket, ms = 5000) {
-  if (socket.connected) {
-    return Promise.resolve(socket);
-  }
-  let onConnect;
-  let onError;
-  const result = new Promise((resolve, reject) => {
-    onConnect = () => resolve(socket);
-    onError = (err) => reject(new Error(`connect_error: ${err.message}`, { cause: err }));
-    socket.on("connect", onConnect);
-    socket.on("connect_error", onError);
-  });
-  return deadline(result, ms, `connect to ${socket.nsp}`).finally(() => {
-    socket.off("connect", onConnect);
-    socket.off("connect_error", onError);
-  });
-}
-
-// closeSocket stops a socket for good: no reconnection, namespace left, and the
-// Engine.IO session closed even when the socket never connected.
-export function closeSocket(socket) {
-  socket.io.reconnection(false);
-  socket.disconnect();
-  socket.io.engine?.close();
 }
 
 // ask emits with an ack and resolves with the first ack argument.

@@ -1,9 +1,10 @@
 //go:build unix
 
-// Package interop drives dispatchd's transport with the real npm
-// socket.io-client: interop_test.go starts the Go servers and runs the
-// node:test files in this directory against them; fixture_test.go holds the
-// handlers those files call.
+// Package interop drives dispatchd with the real npm socket.io-client:
+// interop_test.go starts Go transport servers and runs the node:test files in
+// this directory against them (fixture_test.go holds the handlers those files
+// call); story_test.go builds and starts the real dispatchd binary and runs
+// story.test.js, the whole dispatch story, against it.
 //
 // Setup: `npm ci` in test/interop. Without DISPATCH_TEST_INTEROP the test is
 // skipped when node_modules is missing; with DISPATCH_TEST_INTEROP=1 a missing
@@ -11,14 +12,13 @@
 package interop
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -46,6 +46,8 @@ func TestInterop(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *.test.js files in test/interop (glob error: %v)", err)
 	}
+	// The story runs against the real binary, from TestDispatchStory.
+	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile })
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
 	runNode(t, node, args, "SERVER_URL="+mainURL, "HEARTBEAT_SERVER_URL="+heartbeatURL)
 }
@@ -101,25 +103,13 @@ func runNode(t *testing.T, node string, args []string, env ...string) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 
-	out, w := io.Pipe()
-	cmd.Stdout = w
-	cmd.Stderr = w
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		lines := bufio.NewScanner(out)
-		lines.Buffer(make([]byte, 64*1024), 1024*1024)
-		for lines.Scan() {
-			t.Log(lines.Text())
-		}
-		// A line too long for the scanner: keep draining so node never blocks.
-		_, _ = io.Copy(io.Discard, out)
-	}()
+	out, flush := logLines(t, "", nil)
+	cmd.Stdout = out
+	cmd.Stderr = out
 
 	start := time.Now()
 	err := cmd.Run()
-	_ = w.Close() // Run has returned: nothing writes to w any more
-	<-logged
+	flush() // Run has returned: nothing writes to out any more
 
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
