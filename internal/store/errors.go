@@ -12,4 +12,7 @@ var (
 	// kept losing to concurrent writers; the caller may try again. It
 	// also matches orders.ErrConflict.
 	ErrContention = errors.New("order changed concurrently too often")
+	// ErrOutOfRange is returned for a log position or sequence number
+	// that does not fit the signed 64-bit column storing it.
+	ErrOutOfRange = errors.New("position out of range")
 )

@@ -31,6 +31,15 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"events", testEvents},
 		{"times round trip", testTimesRoundTrip},
 		{"outbox", testOutbox},
+		{"recipient first load", testRecipientFirstLoad},
+		{"save cursors", testSaveCursors},
+		{"save cursors batches", testSaveCursorsBatches},
+		{"save cursors concurrent", testSaveCursorsConcurrent},
+		{"load recipient concurrent", testLoadRecipientConcurrent},
+		{"subscriptions", testSubscriptions},
+		{"recipient isolation", testRecipientIsolation},
+		{"purge subscriptions", testPurgeSubscriptions},
+		{"recipient out of range", testRecipientOutOfRange},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
