@@ -9,8 +9,13 @@
 // share one PostgreSQL database and exactly one of many concurrent claims
 // wins.
 //
+// It also keeps the outbox of order changes and the cursors and
+// subscriptions of the hub's durable per-recipient queues; saved cursors
+// only move forward.
+//
 // Schema changes are embedded SQL files under migrations/, applied in
 // order by Open.
 //
-// It imports internal/orders and nothing else from internal/.
+// It imports internal/orders and internal/hub (for the interfaces it
+// implements) and nothing else from internal/.
 package store
