@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,6 +22,9 @@ type Broker struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	closed chan struct{} // closed by the connection's ClosedHandler
+	// noMultiFilter is set once the server rejected a consumer with
+	// several filter subjects (nats-server before 2.10).
+	noMultiFilter atomic.Bool
 }
 
 // Open starts the embedded server or connects to cfg.URL, then creates or
