@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,10 +22,14 @@ type Broker struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	closed chan struct{} // closed by the connection's ClosedHandler
+	// noMultiFilter is set once the server rejected a consumer with
+	// several filter subjects (nats-server before 2.10).
+	noMultiFilter atomic.Bool
 }
 
 // Open starts the embedded server or connects to cfg.URL, then creates or
-// updates the durable stream.
+// updates the durable stream (an existing one is moved to the current
+// subject list; records it already holds stay).
 func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Broker, error) {
 	cfg = cfg.withDefaults()
 	b := &Broker{cfg: cfg, log: log, closed: make(chan struct{})}
@@ -62,9 +67,11 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Broker, error) {
 		b.Close(ctx)
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
+	// Only feed records: best-effort messages share the prefix
+	// (LocationSubject) and must not be stored.
 	if b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       cfg.Stream,
-		Subjects:   []string{cfg.Prefix + ".>"},
+		Subjects:   []string{b.EventSubject(">")},
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		MaxAge:     cfg.Retention,
@@ -88,16 +95,6 @@ func (b *Broker) JetStream() jetstream.JetStream { return b.js }
 
 // StreamName returns the durable stream's name.
 func (b *Broker) StreamName() string { return b.cfg.Stream }
-
-// Subject joins tokens under the stream's prefix; callers pass validated
-// tokens (no '.', '*', '>' or spaces).
-func (b *Broker) Subject(tokens ...string) string {
-	s := b.cfg.Prefix
-	for _, t := range tokens {
-		s += "." + t
-	}
-	return s
-}
 
 // Publish stores data durably under subject. msgID (the event id) makes a
 // retried publish a no-op within the duplicate window; duplicate reports
@@ -142,26 +139,6 @@ func (b *Broker) shutdownServer() {
 		b.server.Shutdown()
 		b.server.WaitForShutdown()
 	}
-}
-
-// Consume delivers every message stored on the durable stream from now on
-// to handle, in stream order, until stop is called. Each node consumes
-// everything: the stream is the cluster's shared log of changes.
-func (b *Broker) Consume(ctx context.Context, handle func(subject string, data []byte)) (stop func(), err error) {
-	c, err := b.js.OrderedConsumer(ctx, b.cfg.Stream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverNewPolicy,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("consumer on %s: %w", b.cfg.Stream, err)
-	}
-	cc, err := c.Consume(func(m jetstream.Msg) { handle(m.Subject(), m.Data()) })
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", b.cfg.Stream, err)
-	}
-	return func() {
-		cc.Stop()
-		<-cc.Closed()
-	}, nil
 }
 
 // PublishBestEffort sends data on core NATS: no storage, no retry; for

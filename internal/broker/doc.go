@@ -4,6 +4,12 @@
 // server or cluster when a URL is configured. Both take the same code path
 // after the connection is made.
 //
+// The stream is the cluster's ordered log of feed records under
+// Prefix.ev.>; a record's position is its stream sequence. Nodes Follow the
+// whole log and Read a user's subjects between two positions to redeliver.
+// Best-effort messages (LocationSubject) share the prefix but are never
+// stored.
+//
 // It imports nothing from internal/; the hub declares what it needs from
 // a broker and this package provides it.
 package broker
