@@ -181,6 +181,9 @@ func (c *Client) Ack(ev Event, args ...any) error {
 	}
 	b := prefix('3', ev.Namespace)
 	b = strconv.AppendUint(b, *ev.AckID, 10)
+	if args == nil {
+		args = []any{} // an ack's payload is always an array, even an empty one
+	}
 	payload, err := json.Marshal(args)
 	if err != nil {
 		return err

@@ -39,7 +39,13 @@ type Socket struct {
 
 type pendingAck struct {
 	cb    AckCallback
-	timer *time.Timer
+	timer *time.Timer // nil: no timeout
+}
+
+func (p *pendingAck) stopTimer() {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 }
 
 // ID returns the socket's public Socket.IO id (not the Engine.IO sid).
@@ -107,7 +113,9 @@ func (s *Socket) Emit(event string, args ...any) error {
 }
 
 // EmitWithAck sends an event asking for an acknowledgement; cb gets the
-// client's answer, or ErrAckTimeout after timeout, or ErrDisconnected.
+// client's answer, or ErrAckTimeout after timeout, or ErrDisconnected. A
+// timeout of zero or less waits for the answer or the disconnect, with no
+// timer: durable deliveries wait as long as the connection lives.
 func (s *Socket) EmitWithAck(event string, timeout time.Duration, cb AckCallback, args ...any) error {
 	if parser.IsReserved(event) {
 		return ErrReservedEvent
@@ -125,11 +133,13 @@ func (s *Socket) EmitWithAck(event string, timeout time.Duration, cb AckCallback
 	}
 	s.acks[id] = pa
 	// Armed under the lock so onAck always sees the timer.
-	pa.timer = time.AfterFunc(timeout, func() {
-		if p := s.takeAck(id); p != nil {
-			p.cb(nil, ErrAckTimeout)
-		}
-	})
+	if timeout > 0 {
+		pa.timer = time.AfterFunc(timeout, func() {
+			if p := s.takeAck(id); p != nil {
+				p.cb(nil, ErrAckTimeout)
+			}
+		})
+	}
 	s.mu.Unlock()
 
 	frames, err := encode(parser.Packet{Type: parser.Event, Namespace: s.ns.name, ID: id, HasID: true}, event, args, false)
@@ -138,7 +148,7 @@ func (s *Socket) EmitWithAck(event string, timeout time.Duration, cb AckCallback
 	}
 	if err != nil {
 		if p := s.takeAck(id); p != nil {
-			p.timer.Stop()
+			p.stopTimer()
 		}
 		return err
 	}
@@ -251,7 +261,7 @@ func (s *Socket) onAck(p parser.Packet, atts [][]byte) error {
 	if pa == nil {
 		return nil
 	}
-	pa.timer.Stop()
+	pa.stopTimer()
 	pa.cb(&Message{Args: args, Attachments: atts}, nil)
 	return nil
 }
@@ -272,7 +282,7 @@ func (s *Socket) close(reason string) {
 	s.client.removeSocket(s)
 	s.ns.remove(s)
 	for _, pa := range acks {
-		pa.timer.Stop()
+		pa.stopTimer()
 		pa.cb(nil, ErrDisconnected)
 	}
 	for _, h := range handlers {
