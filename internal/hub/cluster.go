@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,22 +26,32 @@ type Outbox interface {
 	MarkSent(ctx context.Context, seqs []int64, now time.Time) error
 }
 
-// Broker carries changes between nodes: durably (the stream every node
-// consumes) and best-effort (driver positions).
-type Broker interface {
-	Subject(tokens ...string) string
+// Publisher stores records on the durable log.
+type Publisher interface {
+	EventSubject(tokens ...string) string
 	Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error)
-	Consume(ctx context.Context, handle func(subject string, data []byte)) (stop func(), err error)
+}
+
+// Positions carries driver positions between nodes, best-effort.
+type Positions interface {
+	LocationSubject() string
 	PublishBestEffort(subject string, data []byte) error
 	SubscribeBestEffort(subject string, handle func(data []byte)) (stop func(), err error)
 }
 
+// Broker is what the cluster needs of the message broker.
+type Broker interface {
+	Publisher
+	Positions
+}
+
 // Cluster makes one service of many nodes. The store's outbox is relayed
-// to the broker's stream (restart-safe: a row is marked sent only after
-// the broker stored it, and a re-publish is deduplicated by event id);
-// every node consumes the stream and routes each change to its own
-// sockets. Tenants hand it changes through OrderChanged, which only wakes
-// the relay: the change is already in the outbox.
+// to the broker's log, each change rendered into its feed records
+// (restart-safe: a row is marked sent only after the broker stored all of
+// its records, and a re-publish is deduplicated by message id); every
+// node follows the log (Deliverer) and delivers to its own sockets.
+// Tenants hand it changes through OrderChanged, which only wakes the
+// relay: the change is already in the outbox.
 type Cluster struct {
 	hub    *Hub
 	outbox Outbox
@@ -77,7 +88,7 @@ func (c *Cluster) DriverLocation(_ context.Context, tenant string, orderIDs []st
 	if err != nil {
 		return err
 	}
-	return c.broker.PublishBestEffort(c.broker.Subject("loc"), data)
+	return c.broker.PublishBestEffort(c.broker.LocationSubject(), data)
 }
 
 // relayBatch bounds one read of the outbox; relayPoll is how often it is
@@ -87,16 +98,10 @@ const (
 	relayPoll  = time.Second
 )
 
-// Run subscribes this node to the stream and to positions, then relays
-// the outbox until ctx ends. Subscribing first means this node also sees
-// what it relays right after a restart.
+// Run subscribes this node to positions, then relays the outbox until ctx
+// ends.
 func (c *Cluster) Run(ctx context.Context) error {
-	stopChanges, err := c.broker.Consume(ctx, c.onChange)
-	if err != nil {
-		return err
-	}
-	defer stopChanges()
-	stopPositions, err := c.broker.SubscribeBestEffort(c.broker.Subject("loc"), c.onLocation)
+	stopPositions, err := c.broker.SubscribeBestEffort(c.broker.LocationSubject(), c.onLocation)
 	if err != nil {
 		return err
 	}
@@ -133,7 +138,7 @@ func (c *Cluster) relayOnce(ctx context.Context) bool {
 	}
 	sent := make([]int64, 0, len(entries))
 	for _, e := range entries {
-		if _, _, err := c.broker.Publish(ctx, c.broker.Subject(e.Tenant, "order", e.OrderID), e.EventID, e.Payload); err != nil {
+		if err := c.publish(ctx, e); err != nil {
 			if ctx.Err() == nil {
 				c.log.Warn("publish change; will retry", zap.String("tenant_id", e.Tenant), zap.String("order_id", e.OrderID), zap.Error(err))
 			}
@@ -150,15 +155,42 @@ func (c *Cluster) relayOnce(ctx context.Context) bool {
 	return len(sent) == relayBatch
 }
 
-func (c *Cluster) onChange(_ string, data []byte) {
+// publish stores every record of one change, in order. The dispatch log
+// an operator reads is written here, once per event in the cluster.
+func (c *Cluster) publish(ctx context.Context, e OutboxEntry) error {
 	var ch orders.Change
-	if err := json.Unmarshal(data, &ch); err != nil {
-		c.log.Error("undecodable change on the stream", zap.Error(err))
-		return
+	if err := json.Unmarshal(e.Payload, &ch); err != nil {
+		// Never valid: retrying cannot help, and it must not block the
+		// changes behind it.
+		c.log.Error("undecodable change in the outbox; skipped", zap.Int64("seq", e.Seq), zap.Error(err))
+		return nil
 	}
-	if err := c.hub.OrderChanged(context.Background(), ch.Order, ch.Event); err != nil {
-		c.log.Error("route change", zap.String("tenant_id", ch.Order.Tenant), zap.String("order_id", ch.Order.ID), zap.Error(err))
+	recs, err := Records(ch)
+	if err != nil {
+		c.log.Error("render change; skipped", zap.Int64("seq", e.Seq), zap.Error(err))
+		return nil
 	}
+	for i := range recs {
+		r := &recs[i]
+		data, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode record: %w", err)
+		}
+		pos, dup, err := c.broker.Publish(ctx, c.broker.EventSubject(r.subjectTokens()...), r.msgID(), data)
+		if err != nil {
+			return err
+		}
+		if !dup {
+			c.log.Info("event routed",
+				zap.String("event", string(r.Event)),
+				zap.String("tenant_id", r.Tenant),
+				zap.String("order_id", r.OrderID),
+				zap.String("feed", r.Feed),
+				zap.Uint64("pos", pos),
+				zap.Time("time", ch.Event.At))
+		}
+	}
+	return nil
 }
 
 func (c *Cluster) onLocation(data []byte) {

@@ -35,21 +35,7 @@ func (r *recorder) Emit(ns string, rooms []string, event string, payload json.Ra
 	return r.fail
 }
 
-func (r *recorder) summary() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, e := range r.got {
-		s := e.ns + " " + e.event + " ->"
-		for _, room := range e.rooms {
-			s += " " + room
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func TestRouting(t *testing.T) {
+func TestRecords(t *testing.T) {
 	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	base := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: "north"}
 	with := func(s orders.Status, driver string) orders.Order {
@@ -57,47 +43,61 @@ func TestRouting(t *testing.T) {
 		o.Status, o.DriverID = s, driver
 		return o
 	}
-	common := []string{
-		"/vendors order:status -> t:acme:vendor:v1",
-		"/customers order:status -> t:acme:order:o1",
-	}
+	common := []string{"v/v1 order:status e1", "c/c1 order:status e1"}
 	tests := []struct {
 		name  string
 		order orders.Order
 		extra []string
 	}{
-		{"posted", with(orders.Ready, ""), []string{"/drivers pickup:available -> t:acme:pickups t:acme:pickups:north"}},
-		{"claimed", with(orders.Assigned, "d1"), []string{"/drivers pickup:taken -> t:acme:pickups t:acme:pickups:north"}},
+		{"posted", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available")}},
+		{"claimed", with(orders.Assigned, "d1"), []string{"p/north pickup:taken " + derivedID("e1", "taken")}},
 		{"picked up", with(orders.PickedUp, "d1"), nil},
 		{"in transit", with(orders.InTransit, "d1"), nil},
-		{"delivered", with(orders.Delivered, "d1"), []string{"/vendors order:delivered -> t:acme:vendor:v1"}},
-		{"cancelled while ready", with(orders.Cancelled, ""), []string{"/drivers pickup:taken -> t:acme:pickups t:acme:pickups:north"}},
-		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"/drivers order:status -> t:acme:driver:d1"}},
+		{"delivered", with(orders.Delivered, "d1"), []string{"v/v1 order:delivered " + derivedID("e1", "delivered")}},
+		{"cancelled while ready", with(orders.Cancelled, ""), []string{"p/north pickup:taken " + derivedID("e1", "taken")}},
+		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"d/d1 order:status e1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
-			h := New(rec, zaptest.NewLogger(t))
 			ev := orders.Event{ID: "e1", OrderID: "o1", Status: tt.order.Status, DriverID: tt.order.DriverID, At: at}
-			require.NoError(t, h.OrderChanged(context.Background(), tt.order, ev))
-			assert.Equal(t, append(append([]string{}, common...), tt.extra...), rec.summary())
-			for _, e := range rec.got {
-				assert.Contains(t, string(e.payload), `"eventId":"e1"`)
+			recs, err := Records(orders.Change{Order: tt.order, Event: ev})
+			require.NoError(t, err)
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.Feed+"/"+r.Key+" "+string(r.Event)+" "+r.EventID)
+				assert.Contains(t, string(r.Body), `"eventId":"`+r.EventID+`"`)
+				assert.Equal(t, "acme", r.Tenant)
+				assert.Equal(t, "north", r.Zone)
 			}
+			assert.Equal(t, append(append([]string{}, common...), tt.extra...), got)
 		})
 	}
 }
 
+func TestRecordsWithoutZoneUseTheNoZoneFeed(t *testing.T) {
+	recs, err := Records(orders.Change{Order: orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", Status: orders.Ready},
+		Event: orders.Event{ID: "e1", Status: orders.Ready}})
+	require.NoError(t, err)
+	require.Len(t, recs, 2, "no customer: no customer record")
+	assert.Equal(t, []string{"acme", "p", noZone}, recs[1].subjectTokens())
+	assert.False(t, orders.ValidName(noZone), "the no-zone key can never be a zone")
+}
+
 func TestPayloads(t *testing.T) {
 	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", Status: orders.Delivered, DriverID: "d1"}
+	recs, err := Records(orders.Change{Order: o, Event: orders.Event{ID: "e9", Status: orders.Delivered, DriverID: "d1", At: at}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"eventId":"e9","orderId":"o1","status":"delivered","driverId":"d1","at":"2026-11-28T12:00:00Z","seq":7}`,
+		string(withSeq(recs[0].Body, 7)))
+	assert.JSONEq(t, `{"eventId":"`+derivedID("e9", "delivered")+`","orderId":"o1","driverId":"d1","at":"2026-11-28T12:00:00Z","seq":12}`,
+		string(withSeq(recs[1].Body, 12)))
+	assert.True(t, orders.ValidID(derivedID("e9", "delivered")), "derived ids are UUIDs too")
+	assert.NotEqual(t, derivedID("e9", "delivered"), derivedID("e9", "taken"))
+	assert.Equal(t, `{"seq":3}`, string(withSeq(json.RawMessage(`{}`), 3)))
+
 	rec := &recorder{}
 	h := New(rec, zaptest.NewLogger(t))
-	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", Status: orders.Delivered, DriverID: "d1"}
-	require.NoError(t, h.OrderChanged(context.Background(), o, orders.Event{ID: "e9", Status: orders.Delivered, DriverID: "d1", At: at}))
-	assert.JSONEq(t, `{"eventId":"e9","orderId":"o1","status":"delivered","driverId":"d1","at":"2026-11-28T12:00:00Z"}`, string(rec.got[0].payload))
-	assert.JSONEq(t, `{"eventId":"e9","orderId":"o1","driverId":"d1","at":"2026-11-28T12:00:00Z"}`, string(rec.got[2].payload))
-
-	rec.got = nil
 	heading := 90.0
 	require.NoError(t, h.DriverLocation(context.Background(), "acme", []string{"o1", "o2"}, Location{Lat: 1.5, Lng: 2.5, Heading: &heading}, at))
 	require.Len(t, rec.got, 2)
@@ -108,7 +108,6 @@ func TestPayloads(t *testing.T) {
 func TestEmitFailureIsReported(t *testing.T) {
 	rec := &recorder{fail: errors.New("boom")}
 	h := New(rec, zaptest.NewLogger(t))
-	err := h.OrderChanged(context.Background(), orders.Order{ID: "o1", Tenant: "acme", Status: orders.PickedUp}, orders.Event{Status: orders.PickedUp})
+	err := h.DriverLocation(context.Background(), "acme", []string{"o1"}, Location{}, time.Now())
 	require.Error(t, err)
-	assert.Len(t, rec.got, 2, "one failing room does not stop the others")
 }
