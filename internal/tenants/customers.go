@@ -9,6 +9,13 @@ import (
 func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 	ns.Use(t.authenticate(orders.RoleCustomer))
 	ns.OnConnection(func(s *transport.Socket) {
+		sess := sessionOf(s)
+		if !t.attach(s, sess) {
+			return
+		}
+		// Positions are best-effort and go to rooms: rejoin those of
+		// the orders this user watches.
+		t.rejoinWatched(s, sess)
 		t.on(s, "order:watch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 			id, err := orderID(m)
 			if err != nil {
@@ -17,10 +24,14 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			}
 			ctx, cancel := t.ctx()
 			defer cancel()
-			// Authorise, then join, then take the snapshot: a change
+			// Authorise, then subscribe, then take the snapshot: a change
 			// between the last two arrives both ways (eventId tells), and
-			// none is missed; nobody unauthorised is ever in the room.
+			// none is missed; nobody unauthorised is ever subscribed.
 			if _, err := t.svc.Get(ctx, sess.claims, id); err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
 				fail(ack, t.log, err)
 				return
 			}
@@ -35,6 +46,12 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 		t.on(s, "order:unwatch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 			id, err := orderID(m)
 			if err != nil {
+				fail(ack, t.log, err)
+				return
+			}
+			ctx, cancel := t.ctx()
+			defer cancel()
+			if err := t.queues.Unsubscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
 				fail(ack, t.log, err)
 				return
 			}

@@ -12,7 +12,9 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 	ns.Use(t.authenticate(orders.RoleDriver))
 	ns.OnConnection(func(s *transport.Socket) {
 		sess := sessionOf(s)
-		s.Join(hub.DriverRoom(sess.claims.Tenant, sess.claims.Subject))
+		if !t.attach(s, sess) {
+			return
+		}
 		// A reconnecting driver may be carrying orders already.
 		t.refreshCarried(sess)
 
@@ -28,11 +30,15 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 				fail(ack, t.log, err)
 				return
 			}
-			// Join before listing: an order posted in between is then
-			// both listed and announced, never neither.
-			s.Join(hub.PickupsRoom(sess.claims.Tenant, req.Zone))
+			// Subscribe before listing: an order posted in between is
+			// then both listed and announced, never neither. The
+			// subscription is durable: it outlives this socket.
 			ctx, cancel := t.ctx()
 			defer cancel()
+			if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubZone, req.Zone); err != nil {
+				fail(ack, t.log, err)
+				return
+			}
 			list, err := t.svc.Pickups(ctx, sess.claims, req.Zone)
 			if err != nil {
 				fail(ack, t.log, err)

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/broker"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
@@ -23,7 +25,7 @@ var _ Store = (*store.Store)(nil)
 var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef")}
 
 // env is a whole dispatch server on loopback: real transport, SQLite
-// store, hub and namespaces.
+// store, embedded NATS, the relay, durable queues and the namespaces.
 type env struct {
 	url string
 	svc *Service
@@ -31,20 +33,35 @@ type env struct {
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	log := zaptest.NewLogger(t)
-	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()}, log)
+	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Config{DataDir: dir}, log)
+	require.NoError(t, err)
+	br, err := broker.Open(ctx, broker.Config{DataDir: dir}, log)
 	require.NoError(t, err)
 	srv := transport.NewServer(transport.Config{}, log)
-	svc := NewService(st, hub.New(NewEmitter(srv), log), log)
+	cluster := hub.NewCluster(hub.New(NewEmitter(srv), log), st, br, log)
+	del := hub.NewDeliverer(hub.DeliveryConfig{}, br, st, log)
+	require.NoError(t, del.Start(ctx))
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- cluster.Run(runCtx) }()
+
+	svc := NewService(st, cluster, log)
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
-	New(cfg, svc, v, log).Mount(srv)
+	New(cfg, svc, del, v, log).Mount(srv)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
+		stop()
+		require.NoError(t, <-ran)
+		del.Close(ctx)
+		br.Close(ctx)
 		require.NoError(t, st.Close())
 	})
 	return &env{url: hs.URL, svc: svc}

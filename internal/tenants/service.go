@@ -29,7 +29,7 @@ type Router interface {
 	DriverLocation(ctx context.Context, tenant string, orderIDs []string, loc hub.Location, at time.Time) error
 }
 
-var _ Router = (*hub.Hub)(nil)
+var _ Router = (*hub.Cluster)(nil)
 
 // Service is the dispatch use cases with their authorisation, shared by
 // the Socket.IO namespaces and the REST API. Every method scopes to the

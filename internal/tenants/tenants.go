@@ -36,13 +36,15 @@ func (c Config) withDefaults() Config {
 type Tenants struct {
 	cfg      Config
 	svc      *Service
+	queues   Queues
 	verifier *auth.Verifier
 	log      *zap.Logger
 }
 
-// New returns the namespaces' handlers over svc.
-func New(cfg Config, svc *Service, verifier *auth.Verifier, log *zap.Logger) *Tenants {
-	return &Tenants{cfg: cfg.withDefaults(), svc: svc, verifier: verifier, log: log}
+// New returns the namespaces' handlers over svc, delivering durable
+// events through queues.
+func New(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *zap.Logger) *Tenants {
+	return &Tenants{cfg: cfg.withDefaults(), svc: svc, queues: queues, verifier: verifier, log: log}
 }
 
 // Mount registers the three namespaces on srv.

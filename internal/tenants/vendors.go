@@ -1,7 +1,6 @@
 package tenants
 
 import (
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
@@ -9,8 +8,9 @@ import (
 func (t *Tenants) mountVendors(ns *transport.Namespace) {
 	ns.Use(t.authenticate(orders.RoleVendor))
 	ns.OnConnection(func(s *transport.Socket) {
-		c := sessionOf(s).claims
-		s.Join(hub.VendorRoom(c.Tenant, c.Subject))
+		if !t.attach(s, sessionOf(s)) {
+			return
+		}
 
 		t.on(s, "order:create", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 			var n orders.NewOrder
