@@ -18,18 +18,22 @@ import (
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-var _ hub.Broker = (*broker.Broker)(nil)
+var (
+	_ hub.Broker = (*broker.Broker)(nil)
+	_ hub.Log    = (*broker.Broker)(nil)
+)
 
 // app is the wired service: storage, broker, sockets, hub and the
 // dispatch namespaces. Shutdown order: sockets (by serveHTTP), then close:
 // the cluster's relay, the broker, the store.
 type app struct {
-	store    *store.Store
-	broker   *broker.Broker
-	sio      *transport.Server
-	svc      *tenants.Service
-	verifier *auth.Verifier
-	log      *zap.Logger
+	store     *store.Store
+	broker    *broker.Broker
+	deliverer *hub.Deliverer
+	sio       *transport.Server
+	svc       *tenants.Service
+	verifier  *auth.Verifier
+	log       *zap.Logger
 
 	stopCluster context.CancelFunc
 	clusterDone chan struct{}
@@ -45,7 +49,9 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: cfg.Store.DatabaseURL, DataDir: cfg.DataDir}, log.Named("store")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if a.broker, err = broker.Open(ctx, broker.Config{URL: cfg.NATS.URL, DataDir: cfg.DataDir, Replicas: cfg.NATS.Replicas}, log.Named("broker")); err != nil {
+	if a.broker, err = broker.Open(ctx, broker.Config{
+		URL: cfg.NATS.URL, DataDir: cfg.DataDir, Replicas: cfg.NATS.Replicas, Retention: cfg.Delivery.Retention,
+	}, log.Named("broker")); err != nil {
 		return nil, fmt.Errorf("open broker: %w", err)
 	}
 	if a.verifier, err = auth.NewVerifier(cfg.Auth.authConfig()); err != nil {
@@ -55,11 +61,19 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	mountMain(a.sio, log)
 	h := hub.New(tenants.NewEmitter(a.sio), log.Named("hub"))
 	cluster := hub.NewCluster(h, a.store, a.broker, log.Named("cluster"))
+	a.deliverer = hub.NewDeliverer(hub.DeliveryConfig{
+		Window:        cfg.Delivery.Window,
+		QueueLimit:    cfg.Delivery.QueueLimit,
+		FlushInterval: cfg.Delivery.FlushInterval,
+	}, a.broker, a.store, log.Named("delivery"))
+	if err = a.deliverer.Start(ctx); err != nil {
+		return nil, err
+	}
 	a.svc = tenants.NewService(a.store, cluster, log.Named("tenants"))
 	tenants.New(tenants.Config{
 		EventsPerSecond: cfg.Tenants.EventsPerSecond,
 		EventBurst:      cfg.Tenants.EventBurst,
-	}, a.svc, a.verifier, log.Named("tenants")).Mount(a.sio)
+	}, a.svc, a.deliverer, a.verifier, log.Named("tenants")).Mount(a.sio)
 
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopCluster, a.clusterDone = cancel, make(chan struct{})
@@ -91,6 +105,12 @@ func (a *app) close(log *zap.Logger) {
 	if a.stopCluster != nil {
 		a.stopCluster()
 		<-a.clusterDone
+	}
+	if a.deliverer != nil {
+		// The sockets are closed: write their last acknowledged cursors.
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
+		a.deliverer.Close(ctx)
+		cancel()
 	}
 	if a.broker != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)

@@ -24,6 +24,7 @@ type Config struct {
 	Transport TransportConfig `yaml:"transport"`
 	Auth      AuthConfig      `yaml:"auth"`
 	Tenants   TenantsConfig   `yaml:"tenants"`
+	Delivery  DeliveryConfig  `yaml:"delivery"`
 	NATS      NATSConfig      `yaml:"nats"`
 	Store     StoreConfig     `yaml:"store"`
 	Log       LogConfig       `yaml:"log"`
@@ -74,6 +75,22 @@ type TenantsConfig struct {
 	EventBurst      int     `yaml:"event_burst"`
 }
 
+// DeliveryConfig tunes the durable per-recipient queues.
+type DeliveryConfig struct {
+	// Retention is how long an unacknowledged event stays queued (the
+	// durable stream's max age).
+	Retention time.Duration `yaml:"retention"`
+	// Window is how many events a recipient may have sent and not yet
+	// acknowledged.
+	Window int `yaml:"window"`
+	// QueueLimit bounds the events held in memory per recipient; the rest
+	// wait in the stream.
+	QueueLimit int `yaml:"queue_limit"`
+	// FlushInterval is how often acknowledged positions are written to the
+	// database.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+}
+
 // NATSConfig selects the broker.
 type NATSConfig struct {
 	// URL is empty for embedded NATS with JetStream, or one or more
@@ -115,6 +132,12 @@ func DefaultConfig() Config {
 			UpgradeTimeout: 10 * time.Second,
 			WriteTimeout:   10 * time.Second,
 			SendQueue:      256,
+		},
+		Delivery: DeliveryConfig{
+			Retention:     24 * time.Hour,
+			Window:        64,
+			QueueLimit:    1024,
+			FlushInterval: 50 * time.Millisecond,
 		},
 		NATS:    NATSConfig{Replicas: 1},
 		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40},

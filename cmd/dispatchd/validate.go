@@ -56,6 +56,16 @@ func (c Config) Validate() error {
 		}
 	}
 
+	dl := c.Delivery
+	positive("delivery.retention", dl.Retention)
+	positive("delivery.flush_interval", dl.FlushInterval)
+	if dl.Window <= 0 {
+		bad("delivery.window must be positive, got %d", dl.Window)
+	}
+	if dl.QueueLimit < dl.Window {
+		bad("delivery.queue_limit must be at least delivery.window (%d), got %d", dl.Window, dl.QueueLimit)
+	}
+
 	if c.Tenants.EventsPerSecond <= 0 {
 		bad("tenants.events_per_second must be positive, got %g", c.Tenants.EventsPerSecond)
 	}
