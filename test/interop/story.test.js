@@ -394,9 +394,8 @@ test("the dispatch story: one order, 50 drivers, two tenants", { timeout: STORY_
     assert.equal(A.vendor.received("order:delivered").length, 1);
   });
 
-  // Known server bug, kept visible as a TODO until fixed: the vendor's
-  // order:delivered carries the eventId of its order:status "delivered", so a
-  // vendor deduplicating by eventId, as the contract asks, drops one of them.
+  // The vendor's order:delivered once carried the eventId of its order:status
+  // "delivered", so a vendor deduplicating by eventId dropped one of them.
   await step(
     "every durable event a client received has its own eventId (clients deduplicate by it)",
     async () => {
@@ -410,8 +409,14 @@ test("the dispatch story: one order, 50 drivers, two tenants", { timeout: STORY_
         }
       }
     },
-    { todo: "dispatchd gives /vendors order:delivered the eventId of order:status delivered" },
   );
+
+  await step("every durable event carries its recipient's seq: 1, 2, 3, … in arrival order", async () => {
+    for (const u of usersA) {
+      const got = u.events.filter(([name]) => name !== "driver:location").map(([, p]) => p?.seq);
+      assert.deepEqual(got, got.map((_, i) => i + 1), `${u.label}: ${JSON.stringify(got)}`);
+    }
+  });
 
   await step("REST agrees with what the sockets saw", async () => {
     const got = await rest(A.vendor, `/orders/${story.order.id}`);
