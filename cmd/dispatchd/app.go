@@ -51,6 +51,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	}
 	if a.broker, err = broker.Open(ctx, broker.Config{
 		URL: cfg.NATS.URL, DataDir: cfg.DataDir, Replicas: cfg.NATS.Replicas, Retention: cfg.Delivery.Retention,
+		Stream: cfg.NATS.Stream, Prefix: cfg.NATS.Prefix,
 	}, log.Named("broker")); err != nil {
 		return nil, fmt.Errorf("open broker: %w", err)
 	}

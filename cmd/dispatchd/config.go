@@ -99,6 +99,10 @@ type NATSConfig struct {
 	// Replicas is the durable stream's replication factor: 1 for the
 	// embedded server, 3 on a production NATS cluster.
 	Replicas int `yaml:"replicas"`
+	// Stream names the durable JetStream stream and Prefix the first token
+	// of every subject; deployments sharing one NATS need distinct values.
+	Stream string `yaml:"stream"`
+	Prefix string `yaml:"prefix"`
 }
 
 // StoreConfig selects the database.
@@ -139,7 +143,7 @@ func DefaultConfig() Config {
 			QueueLimit:    1024,
 			FlushInterval: 50 * time.Millisecond,
 		},
-		NATS:    NATSConfig{Replicas: 1},
+		NATS:    NATSConfig{Replicas: 1, Stream: "DISPATCH", Prefix: "dispatch"},
 		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40},
 		Log:     LogConfig{Level: "info", Format: "json"},
 	}

@@ -36,6 +36,8 @@ func settings() []setting {
 		{"DISPATCH_DATA_DIR", "data-dir", "directory for embedded state", setString(func(c *Config) *string { return &c.DataDir })},
 		{"DISPATCH_NATS_URL", "nats-url", "external NATS URL (empty: embedded)", setString(func(c *Config) *string { return &c.NATS.URL })},
 		{"DISPATCH_RETENTION", "", "", setDuration(func(c *Config) *time.Duration { return &c.Delivery.Retention })},
+		{"DISPATCH_NATS_STREAM", "", "", setString(func(c *Config) *string { return &c.NATS.Stream })},
+		{"DISPATCH_NATS_PREFIX", "", "", setString(func(c *Config) *string { return &c.NATS.Prefix })},
 		{"DISPATCH_NATS_REPLICAS", "", "", setInt(func(c *Config) *int { return &c.NATS.Replicas })},
 		{"DISPATCH_DATABASE_URL", "database-url", "postgres:// URL (empty: SQLite in the data dir)", setString(func(c *Config) *string { return &c.Store.DatabaseURL })},
 		{"DISPATCH_LOG_LEVEL", "log-level", "debug, info, warn or error", setString(func(c *Config) *string { return &c.Log.Level })},

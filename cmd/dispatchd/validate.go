@@ -56,6 +56,12 @@ func (c Config) Validate() error {
 		}
 	}
 
+	if !natsToken(c.NATS.Stream) {
+		bad("nats.stream %q must be letters, digits, '_' or '-'", c.NATS.Stream)
+	}
+	if !natsToken(c.NATS.Prefix) {
+		bad("nats.prefix %q must be letters, digits, '_' or '-'", c.NATS.Prefix)
+	}
 	dl := c.Delivery
 	positive("delivery.retention", dl.Retention)
 	positive("delivery.flush_interval", dl.FlushInterval)
@@ -131,4 +137,18 @@ func validateURL(raw string, schemes ...string) error {
 		return errors.New("missing host")
 	}
 	return nil
+}
+
+// natsToken reports whether s is safe as a stream name and a subject
+// token: no '.', wildcards, spaces or path characters.
+func natsToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
