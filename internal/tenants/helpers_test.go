@@ -29,11 +29,16 @@ var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef"
 type env struct {
 	url string
 	svc *Service
+	srv *transport.Server
 }
 
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
-	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	return newEnvLog(t, cfg, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)))
+}
+
+func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, store.Config{DataDir: dir}, log)
@@ -64,7 +69,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 		br.Close(ctx)
 		require.NoError(t, st.Close())
 	})
-	return &env{url: hs.URL, svc: svc}
+	return &env{url: hs.URL, svc: svc, srv: srv}
 }
 
 func token(t testing.TB, tenant string, role orders.Role, sub string) string {
