@@ -80,9 +80,15 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.stopCluster, a.clusterDone = cancel, make(chan struct{})
 	go func() {
 		defer close(a.clusterDone)
+		kept := make(chan struct{})
+		go func() {
+			defer close(kept)
+			housekeep(cctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
+		}()
 		if err := cluster.Run(cctx); err != nil {
 			log.Error("cluster stopped", zap.Error(err))
 		}
+		<-kept
 	}()
 	return a, nil
 }
