@@ -46,8 +46,8 @@ func TestInterop(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *.test.js files in test/interop (glob error: %v)", err)
 	}
-	// The story runs against the real binary, from TestDispatchStory.
-	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile })
+	// These run against the real binary, from TestDispatchStory.
+	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile || f == redeliveryFile })
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
 	runNode(t, node, args, "SERVER_URL="+mainURL, "HEARTBEAT_SERVER_URL="+heartbeatURL)
 }

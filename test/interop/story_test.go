@@ -13,9 +13,13 @@ import (
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-// storyFile is the node:test file of the dispatch story. TestInterop leaves
-// it out: it needs the real binary, not the transport fixture.
-const storyFile = "story.test.js"
+// storyFile is the node:test file of the dispatch story, redeliveryFile
+// the durable queue seen by the stock client. TestInterop leaves them out:
+// they need the real binary, not the transport fixture.
+const (
+	storyFile      = "story.test.js"
+	redeliveryFile = "redelivery.test.js"
+)
 
 // tokenTTL outlives any story run by far.
 const tokenTTL = 10 * time.Minute
@@ -63,7 +67,7 @@ func runStory(t *testing.T, node, bin, databaseURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runNode(t, node, []string{"--test", "--test-reporter=spec", storyFile},
+	runNode(t, node, []string{"--test", "--test-reporter=spec", storyFile, redeliveryFile},
 		"SERVER_URL="+srv.url, "TOKENS="+string(tokens))
 	// Every client is gone: SIGTERM must now end in a quick, clean exit.
 	srv.stop(t)
@@ -85,6 +89,7 @@ func storyTokens(t *testing.T, bin, secret string) map[string]string {
 	}{
 		{key: "A", tenant: "alpha-" + randomHex(t, 3), users: "a" + randomHex(t, 3), drivers: 50, customers: 3, signDrivers: true},
 		{key: "B", tenant: "bravo-" + randomHex(t, 3), users: "b" + randomHex(t, 3), drivers: 3, customers: 1},
+		{key: "C", tenant: "charlie-" + randomHex(t, 3), users: "c" + randomHex(t, 3), drivers: 2, signDrivers: true},
 	}
 	cfg := auth.Config{Secret: []byte(secret)}
 	tokens := make(map[string]string)
