@@ -22,7 +22,7 @@ import (
 
 // freshSchema returns base with its search_path set to a new schema,
 // dropped at cleanup.
-func freshSchema(t *testing.T, base string) string {
+func freshSchema(t testing.TB, base string) string {
 	t.Helper()
 	db, err := sql.Open("pgx", base)
 	require.NoError(t, err)
