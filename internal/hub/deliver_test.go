@@ -292,3 +292,20 @@ func routed(t *testing.T, d *Deliverer, log *memLog) {
 	last, _ := log.LastPos(context.Background())
 	require.Eventually(t, func() bool { return d.Pos() == last }, 2*time.Second, time.Millisecond)
 }
+
+func TestIdleCursorMovesPastOthersRecords(t *testing.T) {
+	log, recips := newMemLog(), newMemRecipients()
+	d := node(t, log, recips, DeliveryConfig{FlushInterval: time.Millisecond})
+	for i := range 5 {
+		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "") // before the customer watched anything
+	}
+	routed(t, d, log)
+	recips.mu.Lock()
+	recips.cursors[customer1] = Cursor{Pos: 1, Seq: 0}
+	recips.mu.Unlock()
+	c, _ := attach(t, d, customer1)
+	require.Eventually(t, func() bool { return recips.cursor(customer1).Pos == 15 }, 2*time.Second, time.Millisecond,
+		"nothing was the customer's: the cursor skips what it has read")
+	assert.Equal(t, uint64(0), recips.cursor(customer1).Seq)
+	c.quiet(t, 0)
+}

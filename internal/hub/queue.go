@@ -291,6 +291,12 @@ func (d *Deliverer) catchUp(r *recipient) {
 				// Nothing of r's in (last, to]: later catch-ups start here.
 				r.last.Pos = to
 			}
+			if len(r.queue) == 0 && r.cursor.Pos < to {
+				// Everything of r's up to `to` is acknowledged: so
+				// the next attach, anywhere, need not read it again.
+				r.cursor.Pos = to
+				d.cursors.put(r.id, r.cursor)
+			}
 		}
 		r.mu.Unlock()
 		d.mu.Unlock()
