@@ -17,6 +17,7 @@ type streamStats struct {
 	deliveries int             // every pickup:available received, duplicates included
 	duplicates int             // received again after a reconnect
 	replays    []time.Duration // per reconnect: dial to the first event new to the client
+	firsts     []time.Duration // per reconnect: dial to the first event, redelivered or new
 }
 
 // checkStream checks one driver's pickups against want, the ids of the
@@ -39,6 +40,9 @@ func checkStream(t *testing.T, name string, got []pickup, conns []time.Time, wan
 		if p.Conn != conn {
 			conn, inReplay = p.Conn, p.Conn > 0
 			replayWant = 0
+			if p.Conn > 0 && p.Conn < len(conns) {
+				st.firsts = append(st.firsts, p.At.Sub(conns[p.Conn]))
+			}
 		}
 		prev, dup := first[p.EventID]
 		if !dup {
