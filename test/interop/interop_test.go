@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/testproc"
 	"github.com/dispatchd/dispatchd/internal/transport"
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"
 )
@@ -103,7 +104,7 @@ func runNode(t *testing.T, node string, args []string, env ...string) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 
-	out, flush := logLines(t, "", nil)
+	out, flush := testproc.LogLines(t, "", nil)
 	cmd.Stdout = out
 	cmd.Stderr = out
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/testproc"
 )
 
 // storyFile is the node:test file of the dispatch story, redeliveryFile
@@ -21,9 +21,6 @@ const (
 	redeliveryFile = "redelivery.test.js"
 )
 
-// tokenTTL outlives any story run by far.
-const tokenTTL = 10 * time.Minute
-
 // TestDispatchStory builds the dispatchd binary, runs it as a real process
 // (once on SQLite, once on PostgreSQL when DISPATCH_TEST_DATABASE_URL is
 // set) and plays the whole dispatch story against it with the npm
@@ -32,7 +29,7 @@ const tokenTTL = 10 * time.Minute
 // clients, connected all along, hear nothing of it.
 func TestDispatchStory(t *testing.T) {
 	node := requireNode(t)
-	bin := buildDispatchd(t)
+	bin := testproc.BuildT(t)
 
 	t.Run("sqlite", func(t *testing.T) {
 		runStory(t, node, bin, "")
@@ -42,7 +39,7 @@ func TestDispatchStory(t *testing.T) {
 		if base == "" {
 			t.Skip("DISPATCH_TEST_DATABASE_URL is not set: the PostgreSQL story needs a server")
 		}
-		runStory(t, node, bin, freshSchema(t, base))
+		runStory(t, node, bin, testproc.FreshSchema(t, base, "story"))
 	})
 }
 
@@ -50,7 +47,7 @@ func TestDispatchStory(t *testing.T) {
 // data directory), runs story.test.js against it, then stops it with
 // SIGTERM, which must end in a clean exit.
 func runStory(t *testing.T, node, bin, databaseURL string) {
-	secret := randomHex(t, 32)
+	secret := testproc.RandomHex(t, 32)
 	env := []string{
 		"DISPATCH_JWT_SECRET=" + secret,
 		"DISPATCH_DATA_DIR=" + t.TempDir(),
@@ -60,17 +57,17 @@ func runStory(t *testing.T, node, bin, databaseURL string) {
 		env = append(env, "DISPATCH_DATABASE_URL="+databaseURL)
 	}
 	start := time.Now()
-	srv := startDispatchd(t, bin, env...)
-	t.Logf("dispatchd ready at %s after %s", srv.url, time.Since(start).Round(time.Millisecond))
+	srv := testproc.Start(t, bin, env...)
+	t.Logf("dispatchd ready at %s after %s", srv.URL, time.Since(start).Round(time.Millisecond))
 
 	tokens, err := json.Marshal(storyTokens(t, bin, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runNode(t, node, []string{"--test", "--test-reporter=spec", storyFile, redeliveryFile},
-		"SERVER_URL="+srv.url, "TOKENS="+string(tokens))
+		"SERVER_URL="+srv.URL, "TOKENS="+string(tokens))
 	// Every client is gone: SIGTERM must now end in a quick, clean exit.
-	srv.stop(t)
+	srv.Stop(t)
 }
 
 // storyTokens mints a token for every user of the story, keyed
@@ -78,7 +75,7 @@ func runStory(t *testing.T, node, bin, databaseURL string) {
 // reads the tenant and user ids back from the tokens' claims. Tenant and
 // user ids are random per run, so the isolation checks search for strings
 // nothing else could contain. Tenant A's 50 drivers are signed in process
-// with auth.Sign; everyone else comes from `dispatchd token`, so the
+// with testproc.Sign (auth.Sign); everyone else comes from `dispatchd token`, so the
 // subcommand and the server must agree on the secret for the story to run.
 func storyTokens(t *testing.T, bin, secret string) map[string]string {
 	t.Helper()
@@ -87,11 +84,10 @@ func storyTokens(t *testing.T, bin, secret string) map[string]string {
 		drivers, customers int
 		signDrivers        bool // sign in process instead of running the subcommand
 	}{
-		{key: "A", tenant: "alpha-" + randomHex(t, 3), users: "a" + randomHex(t, 3), drivers: 50, customers: 3, signDrivers: true},
-		{key: "B", tenant: "bravo-" + randomHex(t, 3), users: "b" + randomHex(t, 3), drivers: 3, customers: 1},
-		{key: "C", tenant: "charlie-" + randomHex(t, 3), users: "c" + randomHex(t, 3), drivers: 2, signDrivers: true},
+		{key: "A", tenant: "alpha-" + testproc.RandomHex(t, 3), users: "a" + testproc.RandomHex(t, 3), drivers: 50, customers: 3, signDrivers: true},
+		{key: "B", tenant: "bravo-" + testproc.RandomHex(t, 3), users: "b" + testproc.RandomHex(t, 3), drivers: 3, customers: 1},
+		{key: "C", tenant: "charlie-" + testproc.RandomHex(t, 3), users: "c" + testproc.RandomHex(t, 3), drivers: 2, signDrivers: true},
 	}
-	cfg := auth.Config{Secret: []byte(secret)}
 	tokens := make(map[string]string)
 	start := time.Now()
 	cli := 0
@@ -100,15 +96,11 @@ func storyTokens(t *testing.T, bin, secret string) map[string]string {
 			sub := fmt.Sprintf("%s-%s-%d", c.users, role, n)
 			label := fmt.Sprintf("%s.%s.%d", c.key, role, n)
 			if !signInProcess {
-				tokens[label] = mintToken(t, bin, secret, c.tenant, string(role), sub)
+				tokens[label] = testproc.MintToken(t, bin, secret, c.tenant, string(role), sub)
 				cli++
 				return
 			}
-			tok, err := auth.Sign(cfg, auth.Claims{Subject: sub, Tenant: c.tenant, Role: role}, tokenTTL, time.Now())
-			if err != nil {
-				t.Fatalf("sign %s: %v", label, err)
-			}
-			tokens[label] = tok
+			tokens[label] = testproc.Sign(t, secret, c.tenant, role, sub)
 		}
 		mint(orders.RoleVendor, 1, false)
 		for i := 1; i <= c.customers; i++ {

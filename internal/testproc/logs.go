@@ -1,6 +1,4 @@
-//go:build unix
-
-package interop
+package testproc
 
 import (
 	"bufio"
@@ -8,12 +6,12 @@ import (
 	"testing"
 )
 
-// logLines returns a writer whose output goes to t.Log line by line, each
+// LogLines returns a writer whose output goes to t.Log line by line, each
 // line prefixed, and flush, which closes the writer and waits until every
 // line has been logged. seen, when not nil, also gets every line. Call flush
 // once nothing writes any more (the process has been waited for) and before
 // t ends: t.Log after the end of a test panics.
-func logLines(t testing.TB, prefix string, seen func(line string)) (out io.Writer, flush func()) {
+func LogLines(t testing.TB, prefix string, seen func(line string)) (out io.Writer, flush func()) {
 	r, w := io.Pipe()
 	logged := make(chan struct{})
 	go func() {
