@@ -42,6 +42,8 @@ func settings() []setting {
 		{"DISPATCH_DATABASE_URL", "database-url", "postgres:// URL (empty: SQLite in the data dir)", setString(func(c *Config) *string { return &c.Store.DatabaseURL })},
 		{"DISPATCH_LOG_LEVEL", "log-level", "debug, info, warn or error", setString(func(c *Config) *string { return &c.Log.Level })},
 		{"DISPATCH_LOG_FORMAT", "log-format", "json or console", setString(func(c *Config) *string { return &c.Log.Format })},
+		{"DISPATCH_EVENTS_PER_SECOND", "", "", setFloat(func(c *Config) *float64 { return &c.Tenants.EventsPerSecond })},
+		{"DISPATCH_EVENT_BURST", "", "", setInt(func(c *Config) *int { return &c.Tenants.EventBurst })},
 		{"DISPATCH_PING_INTERVAL", "", "", setDuration(func(c *Config) *time.Duration { return &c.Transport.PingInterval })},
 		{"DISPATCH_PING_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.Transport.PingTimeout })},
 		{"DISPATCH_MAX_PAYLOAD", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxPayload })},
@@ -149,6 +151,17 @@ func setDuration(field func(*Config) *time.Duration) func(*Config, string) error
 			return err
 		}
 		*field(c) = d
+		return nil
+	}
+}
+
+func setFloat(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("not a number: %q", v)
+		}
+		*field(c) = f
 		return nil
 	}
 }
