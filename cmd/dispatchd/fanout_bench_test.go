@@ -17,61 +17,10 @@ import (
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
+	"github.com/dispatchd/dispatchd/internal/testproc"
 )
 
 const benchSecret = "a-secret-of-at-least-32-bytes!!!"
-
-// pickupWatch counts, per order, the drivers that have read its pickup.
-type pickupWatch struct {
-	mu      sync.Mutex
-	drivers int
-	seen    map[string]int
-	done    map[string]chan struct{}
-}
-
-func (w *pickupWatch) wait(b *testing.B, id string) {
-	w.mu.Lock()
-	ch := w.done[id]
-	if ch == nil {
-		ch = make(chan struct{})
-		w.done[id] = ch
-		if w.seen[id] == w.drivers {
-			close(ch)
-		}
-	}
-	w.mu.Unlock()
-	select {
-	case <-ch:
-	case <-time.After(30 * time.Second):
-		b.Fatalf("order %s did not reach all %d drivers", id, w.drivers)
-	}
-}
-
-func (w *pickupWatch) listen(c *sioclient.Client) {
-	for ev := range c.Events {
-		_ = c.Ack(ev)
-		var p struct {
-			Order struct {
-				ID string `json:"id"`
-			} `json:"order"`
-		}
-		if ev.Name != "pickup:available" || json.Unmarshal(ev.Args[0], &p) != nil {
-			continue
-		}
-		w.mu.Lock()
-		w.seen[p.Order.ID]++
-		if w.seen[p.Order.ID] == w.drivers {
-			if ch := w.done[p.Order.ID]; ch != nil {
-				close(ch)
-			} else {
-				ch := make(chan struct{})
-				close(ch)
-				w.done[p.Order.ID] = ch
-			}
-		}
-		w.mu.Unlock()
-	}
-}
 
 // BenchmarkPickupFanoutNodes measures a pickup reaching 200 drivers through
 // the whole server (REST in, durable queues out, Socket.IO clients over
@@ -118,7 +67,12 @@ func fanoutBench(b *testing.B, nodes []*started) {
 		require.NoError(b, err)
 		return tok
 	}
-	w := &pickupWatch{drivers: drivers, seen: map[string]int{}, done: map[string]chan struct{}{}}
+	w := testproc.NewReach(drivers)
+	wait := func(b *testing.B, id string) {
+		if !w.Wait(id, 30*time.Second) {
+			b.Fatalf("order %s did not reach all %d drivers", id, drivers)
+		}
+	}
 	for i := range drivers {
 		c, err := sioclient.Dial(ctx, "http://"+nodes[i%len(nodes)].addr)
 		require.NoError(b, err)
@@ -127,7 +81,7 @@ func fanoutBench(b *testing.B, nodes []*started) {
 		require.NoError(b, err)
 		_, err = c.Call(ctx, "/drivers", "pickups:subscribe", map[string]any{})
 		require.NoError(b, err)
-		go w.listen(c)
+		go w.Listen(c)
 	}
 	vendor := sign(orders.RoleVendor, "v1")
 	body, err := json.Marshal(map[string]any{
@@ -157,7 +111,7 @@ func fanoutBench(b *testing.B, nodes []*started) {
 		b.ResetTimer()
 		for range b.N {
 			start := time.Now()
-			w.wait(b, post())
+			wait(b, post())
 			lat = append(lat, time.Since(start))
 		}
 		b.StopTimer()
@@ -182,7 +136,7 @@ func fanoutBench(b *testing.B, nodes []*started) {
 		wg.Wait()
 		close(ids)
 		for id := range ids {
-			w.wait(b, id)
+			wait(b, id)
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
 		b.ReportMetric(float64(b.N*drivers)/time.Since(start).Seconds(), "deliveries/s")

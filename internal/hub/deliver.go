@@ -299,31 +299,25 @@ func (d *Deliverer) unindex(r *recipient, k feedKey) {
 // The subscription is stored, so it holds on every node and after a
 // reconnect. Subscribing again while subscribed changes nothing.
 func (d *Deliverer) Subscribe(ctx context.Context, id RecipientID, kind, key string) error {
-	d.mu.Lock()
-	r := d.byID[id]
-	if r == nil {
-		d.mu.Unlock()
-		return errNotAttached
-	}
-	r.mu.Lock()
-	sub, changed := r.subscribe(kind, key, d.pos)
-	r.mu.Unlock()
-	if kind == SubZone {
-		d.index(r, feedKey{tenant: id.Tenant, feed: FeedPickups})
-	}
-	d.mu.Unlock()
-	if !changed {
-		return nil
-	}
-	if err := d.recips.PutSubscription(ctx, id, sub); err != nil {
-		return fmt.Errorf("store subscription: %w", err)
-	}
-	return nil
+	return d.changeSub(ctx, id, func(r *recipient) (Subscription, bool) {
+		if kind == SubZone {
+			d.index(r, feedKey{tenant: id.Tenant, feed: FeedPickups})
+		}
+		return r.subscribe(kind, key, d.pos)
+	})
 }
 
 // Unsubscribe ends a subscription from now on; events already queued for
 // it are still delivered.
 func (d *Deliverer) Unsubscribe(ctx context.Context, id RecipientID, kind, key string) error {
+	return d.changeSub(ctx, id, func(r *recipient) (Subscription, bool) {
+		return r.unsubscribe(kind, key, d.pos)
+	})
+}
+
+// changeSub applies change to the attached recipient id, at the position
+// routed so far (with d.mu and r.mu held), then stores what changed.
+func (d *Deliverer) changeSub(ctx context.Context, id RecipientID, change func(*recipient) (Subscription, bool)) error {
 	d.mu.Lock()
 	r := d.byID[id]
 	if r == nil {
@@ -331,7 +325,7 @@ func (d *Deliverer) Unsubscribe(ctx context.Context, id RecipientID, kind, key s
 		return errNotAttached
 	}
 	r.mu.Lock()
-	sub, changed := r.unsubscribe(kind, key, d.pos)
+	sub, changed := change(r)
 	r.mu.Unlock()
 	d.mu.Unlock()
 	if !changed {

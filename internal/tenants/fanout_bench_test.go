@@ -14,55 +14,12 @@ import (
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
+	"github.com/dispatchd/dispatchd/internal/testproc"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
 // benchDrivers is the fan-out of one pickup.
 const benchDrivers = 200
-
-// fanout is benchDrivers clients that record when each order reached each
-// of them, acking every event that asks for it.
-type fanout struct {
-	mu   sync.Mutex
-	seen map[string]int       // order id -> drivers reached
-	done map[string]chan bool // closed when every driver has it
-}
-
-func (f *fanout) expect(id string) chan bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan bool)
-	f.done[id] = ch
-	if f.seen[id] == benchDrivers {
-		close(ch)
-	}
-	return ch
-}
-
-func (f *fanout) heard(id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.seen[id]++
-	if f.seen[id] == benchDrivers {
-		if ch := f.done[id]; ch != nil {
-			close(ch)
-		}
-	}
-}
-
-func (f *fanout) listen(c *sioclient.Client) {
-	for ev := range c.Events {
-		_ = c.Ack(ev)
-		var p struct {
-			Order struct {
-				ID string `json:"id"`
-			} `json:"order"`
-		}
-		if ev.Name == "pickup:available" && json.Unmarshal(ev.Args[0], &p) == nil {
-			f.heard(p.Order.ID)
-		}
-	}
-}
 
 // BenchmarkPickupFanout measures one pickup reaching 200 subscribed
 // drivers over loopback WebSockets, one order at a time (ns/op is the
@@ -77,7 +34,12 @@ func BenchmarkPickupFanout(b *testing.B) {
 	// The best-effort baseline: a namespace whose sockets join one room.
 	e.srv.Of("/bench").OnConnection(func(s *transport.Socket) { s.Join("all") })
 
-	f := &fanout{seen: map[string]int{}, done: map[string]chan bool{}}
+	f := testproc.NewReach(benchDrivers)
+	reached := func(b *testing.B, id string, timeout time.Duration) {
+		if !f.Wait(id, timeout) {
+			b.Fatalf("order %s did not reach every driver", id)
+		}
+	}
 	ctx := context.Background()
 	for i := range benchDrivers {
 		c, err := sioclient.Dial(ctx, e.url)
@@ -90,7 +52,7 @@ func BenchmarkPickupFanout(b *testing.B) {
 		require.NoError(b, err)
 		_, err = c.Call(ctx, "/drivers", "pickups:subscribe", map[string]any{})
 		require.NoError(b, err)
-		go f.listen(c)
+		go f.Listen(c)
 	}
 	vendor := auth.Claims{Subject: "v1", Tenant: "acme", Role: orders.RoleVendor}
 
@@ -100,11 +62,7 @@ func BenchmarkPickupFanout(b *testing.B) {
 		for i := range b.N {
 			start := time.Now()
 			id := send(i)
-			select {
-			case <-f.expect(id):
-			case <-time.After(10 * time.Second):
-				b.Fatalf("order %d did not reach every driver", i)
-			}
+			reached(b, id, 10*time.Second)
 			lat = append(lat, time.Since(start))
 		}
 		b.StopTimer()
@@ -141,11 +99,7 @@ func BenchmarkPickupFanout(b *testing.B) {
 		wg.Wait()
 		close(ids)
 		for id := range ids {
-			select {
-			case <-f.expect(id):
-			case <-time.After(30 * time.Second):
-				b.Fatalf("order %s did not reach every driver", id)
-			}
+			reached(b, id, 30*time.Second)
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
 		b.ReportMetric(float64(b.N*benchDrivers)/time.Since(start).Seconds(), "deliveries/s")

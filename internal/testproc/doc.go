@@ -8,5 +8,6 @@
 //
 // It is used only by tests (test/interop, test/faults); nothing in the
 // binary imports it. It may import internal/auth and internal/orders to
-// sign tokens, and nothing else of internal/.
+// sign tokens and internal/sioclient to count what clients received, and
+// nothing else of internal/.
 package testproc
