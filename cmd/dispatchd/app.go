@@ -12,6 +12,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
 	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/metrics"
 	"github.com/dispatchd/dispatchd/internal/rest"
 	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/tenants"
@@ -30,6 +31,7 @@ type app struct {
 	store     *store.Store
 	broker    *broker.Broker
 	deliverer *hub.Deliverer
+	metrics   *metrics.Metrics
 	sio       *transport.Server
 	svc       *tenants.Service
 	verifier  *auth.Verifier
@@ -58,23 +60,32 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	if a.verifier, err = auth.NewVerifier(cfg.Auth.authConfig()); err != nil {
 		return nil, err
 	}
+	a.metrics = metrics.New()
+	db := timedStore{s: a.store, m: a.metrics}
 	a.sio = transport.NewServer(cfg.Transport.transportConfig(), log.Named("transport"))
 	mountMain(a.sio, log)
 	h := hub.New(tenants.NewEmitter(a.sio), log.Named("hub"))
-	cluster := hub.NewCluster(h, a.store, a.broker, log.Named("cluster"))
+	cluster := hub.NewCluster(h, db, a.broker, log.Named("cluster"))
+	cluster.SetObserver(a.metrics)
 	a.deliverer = hub.NewDeliverer(hub.DeliveryConfig{
 		Window:        cfg.Delivery.Window,
 		QueueLimit:    cfg.Delivery.QueueLimit,
 		FlushInterval: cfg.Delivery.FlushInterval,
-	}, a.broker, a.store, log.Named("delivery"))
+		Observer:      a.metrics,
+	}, a.broker, db, log.Named("delivery"))
 	if err = a.deliverer.Start(ctx); err != nil {
 		return nil, err
 	}
-	a.svc = tenants.NewService(a.store, cluster, log.Named("tenants"))
+	a.svc = tenants.NewService(db, cluster, log.Named("tenants"))
 	tenants.New(tenants.Config{
 		EventsPerSecond: cfg.Tenants.EventsPerSecond,
 		EventBurst:      cfg.Tenants.EventBurst,
+		Observer:        a.metrics,
 	}, a.svc, a.deliverer, a.verifier, log.Named("tenants")).Mount(a.sio)
+	a.metrics.WatchTransport(a.sio, map[string]metrics.Sockets{
+		hub.NSVendors: a.sio.Of(hub.NSVendors), hub.NSDrivers: a.sio.Of(hub.NSDrivers), hub.NSCustomers: a.sio.Of(hub.NSCustomers),
+	})
+	a.metrics.WatchQueues(a.deliverer)
 
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopCluster, a.clusterDone = cancel, make(chan struct{})
@@ -96,6 +107,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 // mountREST serves the REST API under /api/v1 and the readiness probe.
 func (a *app) mountREST(e *echo.Echo) {
 	rest.Register(e.Group("/api/v1"), a.svc, a.verifier, a.log.Named("rest"))
+	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx := c.Request().Context()
 		if err := errors.Join(a.store.Ping(ctx), a.broker.Ready(ctx)); err != nil {

@@ -58,12 +58,16 @@ type Cluster struct {
 	broker Broker
 	log    *zap.Logger
 	wake   chan struct{}
+	obs    Observer
 }
 
 // NewCluster returns a cluster router over h; start it with Run.
 func NewCluster(h *Hub, outbox Outbox, broker Broker, log *zap.Logger) *Cluster {
-	return &Cluster{hub: h, outbox: outbox, broker: broker, log: log, wake: make(chan struct{}, 1)}
+	return &Cluster{hub: h, outbox: outbox, broker: broker, log: log, wake: make(chan struct{}, 1), obs: nopObserver{}}
 }
+
+// SetObserver makes o hear every publish; call it before Run.
+func (c *Cluster) SetObserver(o Observer) { c.obs = o }
 
 // OrderChanged wakes the relay; the committed change is in the outbox.
 func (c *Cluster) OrderChanged(context.Context, orders.Order, orders.Event) error {
@@ -176,7 +180,9 @@ func (c *Cluster) publish(ctx context.Context, e OutboxEntry) error {
 		if err != nil {
 			return fmt.Errorf("encode record: %w", err)
 		}
+		start := time.Now()
 		pos, dup, err := c.broker.Publish(ctx, c.broker.EventSubject(r.subjectTokens()...), r.msgID(), data)
+		c.obs.Published(time.Since(start), err)
 		if err != nil {
 			return err
 		}

@@ -42,9 +42,14 @@ type DeliveryConfig struct {
 	// store (default 50ms): acks are coalesced, and an ack newer than the
 	// last flush may be redelivered after a crash.
 	FlushInterval time.Duration
+	// Observer hears deliveries and acks (default: nobody).
+	Observer Observer
 }
 
 func (c DeliveryConfig) withDefaults() DeliveryConfig {
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 	if c.Window <= 0 {
 		c.Window = 64
 	}

@@ -16,6 +16,10 @@ type entry struct {
 	event Event
 	body  json.RawMessage // without seq
 	acked bool
+	// replay: read from the log by a catch-up; sent: when it first went
+	// out (for the ack latency).
+	replay bool
+	sent   time.Time
 }
 
 // recipient is the queue of one user on this node.
@@ -142,12 +146,12 @@ func (r *recipient) offerLive(pos uint64, rec *Record) {
 		r.live = false
 		return
 	}
-	r.push(pos, rec)
+	r.push(pos, rec, false)
 	r.pump()
 }
 
-func (r *recipient) push(pos uint64, rec *Record) {
-	e := &entry{pos: pos, seq: r.last.Seq + 1, event: rec.Event, body: rec.Body}
+func (r *recipient) push(pos uint64, rec *Record, replay bool) {
+	e := &entry{pos: pos, seq: r.last.Seq + 1, event: rec.Event, body: rec.Body, replay: replay}
 	r.queue = append(r.queue, e)
 	r.last = Cursor{Pos: pos, Seq: e.seq}
 }
@@ -156,6 +160,7 @@ func (r *recipient) push(pos uint64, rec *Record) {
 func (r *recipient) pump() {
 	for r.sent < len(r.queue) && r.sent < r.d.cfg.Window {
 		e := r.queue[r.sent]
+		e.sent = time.Now()
 		for _, c := range r.conns {
 			r.send(c, e)
 		}
@@ -165,6 +170,7 @@ func (r *recipient) pump() {
 
 func (r *recipient) send(c Conn, e *entry) {
 	seq := e.seq
+	r.d.cfg.Observer.Delivered(string(e.event), e.replay)
 	if err := c.Deliver(string(e.event), withSeq(e.body, seq), func() { r.ack(seq) }); err != nil {
 		// The socket is going away; the event stays queued.
 		if ce := r.d.zl.Check(zap.DebugLevel, "deliver"); ce != nil {
@@ -185,7 +191,10 @@ func (r *recipient) ack(seq uint64) {
 	if i >= r.sent {
 		return // never sent: not an ack of ours
 	}
-	r.queue[i].acked = true
+	if e := r.queue[i]; !e.acked {
+		e.acked = true
+		r.d.cfg.Observer.Acked(time.Since(e.sent))
+	}
 	n := 0
 	for n < r.sent && r.queue[n].acked {
 		n++
@@ -250,7 +259,7 @@ func (d *Deliverer) catchUp(r *recipient) {
 			case len(r.queue) >= d.cfg.QueueLimit:
 				return errQueueFull
 			}
-			r.push(pos, &rec)
+			r.push(pos, &rec, true)
 			r.pump()
 			return nil
 		})

@@ -77,7 +77,22 @@ func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
 type eventFunc func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack)
 
 func (t *Tenants) on(s *transport.Socket, event string, h eventFunc) {
+	ns := s.Namespace().Name()
 	s.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
+		var code orders.Code
+		if ack != nil {
+			// Note the reply's error code for the observer.
+			inner := ack
+			ack = func(args ...any) error {
+				if len(args) == 1 {
+					if f, isFailure := args[0].(failure); isFailure {
+						code = f.Error.Code
+					}
+				}
+				return inner(args...)
+			}
+		}
+		defer func() { t.cfg.Observer.EventIn(ns, event, code) }()
 		sess := sessionOf(s)
 		if sess == nil {
 			fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "not authenticated"))

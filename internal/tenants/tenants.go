@@ -9,6 +9,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
@@ -17,9 +18,24 @@ type Config struct {
 	EventsPerSecond float64       // per socket, default 20
 	EventBurst      int           // default 40
 	RequestTimeout  time.Duration // one event's storage work, default 10s
+	Observer        Observer      // hears client events (default: nobody)
 }
 
+// Observer hears what clients ask, for metrics. It must be cheap.
+type Observer interface {
+	// EventIn: a client event arrived on ns; code is the reply's error
+	// code, or "" for a success.
+	EventIn(ns, event string, code orders.Code)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) EventIn(string, string, orders.Code) {}
+
 func (c Config) withDefaults() Config {
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 	if c.EventsPerSecond <= 0 {
 		c.EventsPerSecond = 20
 	}

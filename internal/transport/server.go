@@ -62,6 +62,9 @@ func (s *Server) namespace(name string) *Namespace {
 // Sessions returns the number of live Engine.IO sessions.
 func (s *Server) Sessions() int { return s.eio.Count() }
 
+// Evictions returns how many sessions were closed as slow consumers.
+func (s *Server) Evictions() int64 { return s.eio.Evictions() }
+
 // Shutdown closes every session ("server shutting down") and waits for
 // their goroutines, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error { return s.eio.Shutdown(ctx) }

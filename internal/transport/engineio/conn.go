@@ -119,6 +119,7 @@ func (c *Conn) SendFrames(frames ...*Frame) error {
 	if len(c.queue)+len(frames) > c.srv.cfg.SendQueue {
 		c.mu.Unlock()
 		c.srv.log.Warn("evicting slow consumer", zap.String("reason", ReasonSlowConsumer))
+		c.srv.evictions.Add(1)
 		c.close(ReasonSlowConsumer, false)
 		return ErrSlowConsumer
 	}

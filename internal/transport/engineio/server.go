@@ -26,7 +26,9 @@ type Server struct {
 	mu       sync.RWMutex
 	sessions map[string]*Conn
 	count    atomic.Int64 // live sessions plus handshakes in progress
-	closing  atomic.Bool
+	// evictions counts sessions closed as slow consumers.
+	evictions atomic.Int64
+	closing   atomic.Bool
 
 	// wg counts the goroutines sessions run (readers, writers, close
 	// handlers): http.Server's Shutdown knows nothing of hijacked sockets.
@@ -62,6 +64,9 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 	s.poll = p
 	return s
 }
+
+// Evictions returns how many sessions were closed as slow consumers.
+func (s *Server) Evictions() int64 { return s.evictions.Load() }
 
 // Count returns the number of live sessions.
 func (s *Server) Count() int {

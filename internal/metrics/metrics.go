@@ -1,0 +1,120 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/tenants"
+)
+
+// Metrics holds a node's collectors.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	eventsIn       *prometheus.CounterVec
+	eventsOut      *prometheus.CounterVec
+	claimConflicts prometheus.Counter
+	ackLatency     prometheus.Histogram
+	publish        prometheus.Histogram
+	publishErrors  prometheus.Counter
+	db             *prometheus.HistogramVec
+}
+
+var (
+	_ hub.Observer     = (*Metrics)(nil)
+	_ tenants.Observer = (*Metrics)(nil)
+)
+
+// Latency buckets from 0.5 ms to about 8 s: a local fsync is a fraction
+// of a millisecond, an ack from a phone may take seconds.
+var latencyBuckets = prometheus.ExponentialBuckets(0.0005, 2, 15)
+
+// New returns the collectors registered on a fresh registry, with the Go
+// runtime's and the process's own.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		eventsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dispatchd_events_in_total",
+			Help: "Client events handled, by namespace, event and result (ok or the error code).",
+		}, []string{"namespace", "event", "result"}),
+		eventsOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dispatchd_events_out_total",
+			Help: "Durable events sent to a socket, by event and source: live, or replay (a catch-up from the log after a reconnect or for a recipient that fell behind: redeliveries and missed events).",
+		}, []string{"event", "source"}),
+		claimConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dispatchd_claim_conflicts_total",
+			Help: "pickup:claim answered already_claimed: another driver won.",
+		}),
+		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "dispatchd_ack_latency_seconds",
+			Help:    "Time from sending a durable event to its client's acknowledgement.",
+			Buckets: latencyBuckets,
+		}),
+		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "dispatchd_broker_publish_seconds",
+			Help:    "Time to store one record on the JetStream log, acknowledged.",
+			Buckets: latencyBuckets,
+		}),
+		publishErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dispatchd_broker_publish_errors_total",
+			Help: "Publishes to the JetStream log that failed (the relay retries).",
+		}),
+		db: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dispatchd_db_seconds",
+			Help:    "Time of one database operation, by operation.",
+			Buckets: latencyBuckets,
+		}, []string{"op"}),
+	}
+	reg.MustRegister(m.eventsIn, m.eventsOut, m.claimConflicts, m.ackLatency, m.publish, m.publishErrors, m.db,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// EventIn implements tenants.Observer.
+func (m *Metrics) EventIn(ns, event string, code orders.Code) {
+	result := "ok"
+	if code != "" {
+		result = string(code)
+	}
+	m.eventsIn.WithLabelValues(ns, event, result).Inc()
+	if code == orders.CodeAlreadyClaimed {
+		m.claimConflicts.Inc()
+	}
+}
+
+// Delivered implements hub.Observer.
+func (m *Metrics) Delivered(event string, replay bool) {
+	source := "live"
+	if replay {
+		source = "replay"
+	}
+	m.eventsOut.WithLabelValues(event, source).Inc()
+}
+
+// Acked implements hub.Observer.
+func (m *Metrics) Acked(wait time.Duration) { m.ackLatency.Observe(wait.Seconds()) }
+
+// Published implements hub.Observer.
+func (m *Metrics) Published(d time.Duration, err error) {
+	if err != nil {
+		m.publishErrors.Inc()
+		return
+	}
+	m.publish.Observe(d.Seconds())
+}
+
+// DB records one database operation's time.
+func (m *Metrics) DB(op string, d time.Duration) { m.db.WithLabelValues(op).Observe(d.Seconds()) }

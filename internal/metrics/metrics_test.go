@@ -1,0 +1,67 @@
+package metrics
+
+import (
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+type fakeQueues struct{ st hub.Stats }
+
+func (f fakeQueues) Stats() hub.Stats { return f.st }
+
+type fakeTransport struct{}
+
+func (fakeTransport) Sessions() int    { return 7 }
+func (fakeTransport) Evictions() int64 { return 2 }
+
+type fakeNS int
+
+func (n fakeNS) Sockets() int { return int(n) }
+
+func TestObserversAndState(t *testing.T) {
+	m := New()
+	m.EventIn("/drivers", "pickup:claim", orders.CodeAlreadyClaimed)
+	m.EventIn("/drivers", "pickup:claim", "")
+	m.Delivered("pickup:available", false)
+	m.Delivered("pickup:available", true)
+	m.Acked(3 * time.Millisecond)
+	m.Published(time.Millisecond, nil)
+	m.Published(time.Second, errors.New("down"))
+	m.DB("transition", 2*time.Millisecond)
+	m.WatchQueues(fakeQueues{hub.Stats{Recipients: 3, Tenants: 2, Queued: 10, InFlight: 4, Behind: 1}})
+	m.WatchTransport(fakeTransport{}, map[string]Sockets{"/drivers": fakeNS(5)})
+
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.claimConflicts))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.publishErrors))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.eventsOut.WithLabelValues("pickup:available", "replay")))
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`dispatchd_events_in_total{event="pickup:claim",namespace="/drivers",result="already_claimed"} 1`,
+		`dispatchd_events_in_total{event="pickup:claim",namespace="/drivers",result="ok"} 1`,
+		"dispatchd_ack_latency_seconds_count 1",
+		"dispatchd_broker_publish_seconds_count 1",
+		`dispatchd_db_seconds_count{op="transition"} 1`,
+		"dispatchd_queue_events 10",
+		"dispatchd_queue_in_flight 4",
+		"dispatchd_queue_behind 1",
+		"dispatchd_tenants_connected 2",
+		"dispatchd_sessions 7",
+		"dispatchd_slow_consumer_evictions_total 2",
+		`dispatchd_sockets{namespace="/drivers"} 5`,
+	} {
+		require.True(t, strings.Contains(body, want), "missing %q in\n%s", want, body)
+	}
+}
