@@ -52,20 +52,22 @@ type Conn struct {
 	// wheelSlot is guarded by srv.wheel.mu.
 	wheelSlot int
 
-	mu           sync.Mutex
-	kind         transportKind
-	ws           *wsSocket // the current WebSocket, once upgraded
-	probe        *wsSocket // a WebSocket being upgraded to
-	upgrading    bool      // probe answered; waiting for "5"
-	queue        []*Frame
-	writing      bool          // a writer goroutine is draining queue
-	draining     bool          // closed, but the writer flushes the queue first
-	pollWake     chan struct{} // non-nil while a GET is held
-	posting      bool
-	awaitingPong bool
-	closed       bool
-	closeSent    bool // the client was told, or needs no telling
-	reason       string
+	mu        sync.Mutex
+	kind      transportKind
+	ws        *wsSocket // the current WebSocket, once upgraded
+	probe     *wsSocket // a WebSocket being upgraded to
+	upgrading bool      // probe answered; waiting for "5"
+	// probesOpening counts probe WebSockets in their HTTP handshake.
+	probesOpening int
+	queue         []*Frame
+	writing       bool          // a writer goroutine is draining queue
+	draining      bool          // closed, but the writer flushes the queue first
+	pollWake      chan struct{} // non-nil while a GET is held
+	posting       bool
+	awaitingPong  bool
+	closed        bool
+	closeSent     bool // the client was told, or needs no telling
+	reason        string
 }
 
 // ID returns the Engine.IO session id. It is a bearer secret for polling:

@@ -24,7 +24,7 @@ func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 	// upgrade completes meanwhile, else released with a noop. A GET held
 	// from before is released as soon as the probe is answered, so the
 	// client can pause polling and send "5".
-	duringUpgrade := c.probe != nil
+	duringUpgrade := c.probe != nil || c.probesOpening > 0
 	var deadline <-chan time.Time
 	if duringUpgrade {
 		t := time.NewTimer(upgradePollHold)

@@ -71,7 +71,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 // The probe keeps a reader goroutine (with the upgrade deadline) until the
 // upgrade completes; then the poller takes it over.
 func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
+	// The client may poll again as soon as it reads the 101, before the
+	// probe is registered below: such a GET must already count as one
+	// made mid-upgrade.
+	c.mu.Lock()
+	c.probesOpening++
+	c.mu.Unlock()
 	sock, err := c.srv.upgrade(w, r, c)
+	c.mu.Lock()
+	c.probesOpening--
+	c.mu.Unlock()
 	if err != nil {
 		return
 	}
