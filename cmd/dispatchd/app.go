@@ -62,7 +62,10 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	}
 	a.metrics = metrics.New()
 	db := timedStore{s: a.store, m: a.metrics}
-	a.sio = transport.NewServer(cfg.Transport.transportConfig(), log.Named("transport"))
+	tc := cfg.Transport.transportConfig()
+	// The spread must leave the rest of the drain its time.
+	tc.ShutdownSpread = min(tc.ShutdownSpread, cfg.HTTP.ShutdownTimeout/3)
+	a.sio = transport.NewServer(tc, log.Named("transport"))
 	mountMain(a.sio, log)
 	h := hub.New(tenants.NewEmitter(a.sio), log.Named("hub"))
 	cluster := hub.NewCluster(h, db, a.broker, log.Named("cluster"))

@@ -55,6 +55,9 @@ type TransportConfig struct {
 	MaxConnections int `yaml:"max_connections"`
 	// AllowedOrigins is empty to allow any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// ShutdownSpread spreads closing the sessions over this long on
+	// SIGTERM, so their reconnects do not hit the other nodes at once.
+	ShutdownSpread time.Duration `yaml:"shutdown_spread"`
 }
 
 // AuthConfig configures JWT verification.
@@ -136,6 +139,7 @@ func DefaultConfig() Config {
 			UpgradeTimeout: 10 * time.Second,
 			WriteTimeout:   10 * time.Second,
 			SendQueue:      256,
+			ShutdownSpread: 5 * time.Second,
 		},
 		Delivery: DeliveryConfig{
 			Retention:     24 * time.Hour,

@@ -112,6 +112,7 @@ func (t TransportConfig) transportConfig() transport.Config {
 			SendQueue:      t.SendQueue,
 			MaxConnections: t.MaxConnections,
 			AllowedOrigins: t.AllowedOrigins,
+			ShutdownSpread: t.ShutdownSpread,
 		},
 		ConnectTimeout: t.ConnectTimeout,
 	}

@@ -122,10 +122,25 @@ func (c *Cluster) relay(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			c.drain(context.WithoutCancel(ctx))
 			return
 		case <-c.wake:
 		case <-t.C:
 		}
+	}
+}
+
+// drainTimeout bounds the last relay at shutdown.
+const drainTimeout = 5 * time.Second
+
+// drain relays what is still in the outbox when the node stops, so that
+// changes it committed reach the log now rather than when some node next
+// relays (another node, or this one after a restart, would: nothing is
+// lost either way).
+func (c *Cluster) drain(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	for c.relayOnce(ctx) {
 	}
 }
 

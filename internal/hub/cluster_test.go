@@ -20,11 +20,13 @@ type fakeOutbox struct {
 	mu      sync.Mutex
 	entries []OutboxEntry
 	sent    map[int64]bool
+	reads   int
 }
 
 func (f *fakeOutbox) PendingOutbox(_ context.Context, limit int) ([]OutboxEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	var out []OutboxEntry
 	for _, e := range f.entries {
 		if !f.sent[e.Seq] && len(out) < limit {
@@ -139,4 +141,28 @@ func TestRelayedChangesReachRecipients(t *testing.T) {
 	got := decoded(t, v.waitN(t, 2))
 	assert.Equal(t, "ready", got[0].Status)
 	assert.Equal(t, "cancelled", got[1].Status)
+}
+
+func TestRunDrainsTheOutboxWhenStopped(t *testing.T) {
+	log := zaptest.NewLogger(t)
+	box := &fakeOutbox{sent: map[int64]bool{}}
+	ml := newMemLog()
+	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	require.Eventually(t, func() bool {
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		return box.reads > 0
+	}, 2*time.Second, time.Millisecond, "the relay's first round")
+	// Committed, nobody woke the relay, and the node stops before its
+	// next poll.
+	box.mu.Lock()
+	box.entries = append(box.entries, change(t, 1, orders.Ready))
+	box.mu.Unlock()
+	cancel()
+	require.NoError(t, <-done)
+	n, _ := ml.LastPos(context.Background())
+	assert.Equal(t, uint64(3), n, "the pending change was relayed on the way out")
 }

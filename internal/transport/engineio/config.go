@@ -12,7 +12,16 @@ type Config struct {
 	SendQueue      int           // 256 packets per session; a full queue evicts the session
 	MaxConnections int           // 0: unlimited; more sessions get 503
 	AllowedOrigins []string      // empty: any Origin; else exact matches ("*" allows all)
+	// ShutdownSpread spreads the closing of sessions at shutdown over this
+	// long (0: all at once), so that clients reconnecting to other nodes
+	// do not all arrive in the same instant. Batches are at least
+	// shutdownBatch sessions, so a small node closes at once.
+	ShutdownSpread time.Duration
 }
+
+// shutdownBatch is the fewest sessions closed in one step of a spread
+// shutdown.
+const shutdownBatch = 200
 
 func (c Config) withDefaults() Config {
 	if c.PingInterval <= 0 {

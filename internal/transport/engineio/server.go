@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
@@ -253,7 +254,9 @@ func (s *Server) forget(c *Conn) {
 }
 
 // Shutdown refuses new sessions, closes every live one with reason
-// "server shutting down" and waits for their goroutines or ctx.
+// "server shutting down" (spread over Config.ShutdownSpread; a WebSocket
+// close or an Engine.IO close, which stock clients answer by reconnecting)
+// and waits for their goroutines or ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if s.closing.Swap(true) {
 		return nil
@@ -264,7 +267,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	s.mu.RUnlock()
-	for _, c := range conns {
+	steps := 1
+	if s.cfg.ShutdownSpread > 0 {
+		steps = max(1, min(20, len(conns)/shutdownBatch))
+	}
+	per := (len(conns) + steps - 1) / steps
+	for i, c := range conns {
+		if i > 0 && i%per == 0 {
+			// The last step's wait would only delay the exit.
+			select {
+			case <-ctx.Done():
+			case <-time.After(s.cfg.ShutdownSpread / time.Duration(steps)):
+			}
+		}
 		c.close(ReasonShutdown, false)
 		s.forget(c) // no tombstones: nobody will poll a stopped server
 	}

@@ -1,0 +1,57 @@
+package engineio
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+)
+
+// TestShutdownSpreadsCloses: with 600 sessions and a 300 ms spread the
+// closes come in 3 steps (200 each) over about 200 ms; a small node, or
+// no spread, closes at once.
+func TestShutdownSpreadsCloses(t *testing.T) {
+	tests := []struct {
+		name     string
+		sessions int
+		spread   time.Duration
+		atLeast  time.Duration
+		atMost   time.Duration
+	}{
+		{"spread", 600, 300 * time.Millisecond, 180 * time.Millisecond, 2 * time.Second},
+		{"small node closes at once", 150, 300 * time.Millisecond, 0, 100 * time.Millisecond},
+		{"no spread", 600, 0, 0, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var closed atomic.Int64
+			srv := NewServer(Config{ShutdownSpread: tt.spread}, func(c *Conn) {
+				c.OnClose(func(string) { closed.Add(1) })
+			}, zaptest.NewLogger(t))
+			hs := httptest.NewServer(srv)
+			defer hs.Close()
+			for range tt.sessions {
+				res, err := http.Get(hs.URL + "/engine.io/?EIO=4&transport=polling")
+				require.NoError(t, err)
+				res.Body.Close()
+				require.Equal(t, http.StatusOK, res.StatusCode)
+			}
+			require.Equal(t, tt.sessions, srv.Count())
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			require.NoError(t, srv.Shutdown(ctx))
+			took := time.Since(start)
+			assert.GreaterOrEqual(t, took, tt.atLeast)
+			assert.LessOrEqual(t, took, tt.atMost)
+			assert.Equal(t, 0, srv.Count())
+			require.Eventually(t, func() bool { return closed.Load() == int64(tt.sessions) }, 2*time.Second, time.Millisecond)
+		})
+	}
+}
