@@ -74,10 +74,10 @@ func (a *api) renderErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		if code == orders.CodeInternal {
 			if c.Request().Context().Err() != nil {
 				// The client went away mid-way; nobody reads this answer.
-				a.log.Debug("request abandoned", zap.String("route", c.Path()), zap.Error(err))
+				a.log.Debug("request abandoned", zap.String("route", c.Path()), zap.String("request_id", requestID(c)), zap.Error(err))
 			} else {
 				a.log.Error("request failed", zap.String("method", c.Request().Method),
-					zap.String("route", c.Path()), zap.Error(err))
+					zap.String("route", c.Path()), zap.String("request_id", requestID(c)), zap.Error(err))
 			}
 		}
 		if c.Response().Committed {
@@ -86,3 +86,6 @@ func (a *api) renderErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		return c.JSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
 	}
 }
+
+// requestID is the id the RequestID middleware gave this request.
+func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }

@@ -77,6 +77,20 @@ func TestUnknownRoutes(t *testing.T) {
 
 // TestInternalErrors breaks the store under every route: the client gets
 // a bare "internal", the log gets the cause, and never the token.
+func TestRequestIDIsKeptOrMade(t *testing.T) {
+	f := newFixture(t)
+	token := f.token(t, "t1", orders.RoleVendor, "v1")
+	res := f.do(t, request{method: http.MethodGet, path: "/api/v1/orders", token: token, header: map[string]string{echo.HeaderXRequestID: "trace-42"}})
+	assert.Equal(t, "trace-42", res.header.Get(echo.HeaderXRequestID))
+	for _, odd := range []string{strings.Repeat("x", 65), "a b", "id\x00", "\u00e9t\u00e9"} {
+		res = f.do(t, request{method: http.MethodGet, path: "/api/v1/orders", token: token, header: map[string]string{echo.HeaderXRequestID: odd}})
+		assert.True(t, orders.ValidID(res.header.Get(echo.HeaderXRequestID)), "%q is replaced", odd)
+	}
+	res = f.do(t, request{method: http.MethodGet, path: "/api/v1/orders"})
+	assert.Equal(t, http.StatusUnauthorized, res.status)
+	assert.True(t, orders.ValidID(res.header.Get(echo.HeaderXRequestID)), "errors carry one too")
+}
+
 func TestInternalErrors(t *testing.T) {
 	f := newFixture(t)
 	o := f.create(t, "t1", "v1", "c1")
@@ -103,7 +117,11 @@ func TestInternalErrors(t *testing.T) {
 			require.Equal(t, http.StatusInternalServerError, res.status, string(res.body))
 			assert.Equal(t, orders.CodeInternal, res.errorCode(t))
 			assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, string(res.body))
-			assert.Equal(t, before+1, logs.FilterMessage("request failed").Len(), "internal errors are logged once")
+			failed := logs.FilterMessage("request failed")
+			require.Equal(t, before+1, failed.Len(), "internal errors are logged once")
+			id := res.header.Get(echo.HeaderXRequestID)
+			assert.True(t, orders.ValidID(id), "a generated request id: %q", id)
+			assert.Equal(t, id, failed.All()[failed.Len()-1].ContextMap()["request_id"], "the log names the request")
 		})
 	}
 	for _, entry := range logs.All() {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
@@ -38,7 +39,10 @@ func Register(g *echo.Group, svc *tenants.Service, verifier *auth.Verifier, log 
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
 	// before anything reads the body.
-	g.Use(a.renderErrors, a.authenticate)
+	// Every answer carries a request id (the client's X-Request-ID if it
+	// sent a sane one), and failures are logged with it.
+	g.Use(dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
+		a.renderErrors, a.authenticate)
 	// Only order creation reads a body; the other routes ignore theirs.
 	limit := middleware.BodyLimit(strconv.Itoa(MaxBodyBytes))
 	g.POST("/orders", a.createOrder, limit)
@@ -52,4 +56,32 @@ func Register(g *echo.Group, svc *tenants.Service, verifier *auth.Verifier, log 
 // connection.
 func ctx(c echo.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request().Context(), requestTimeout)
+}
+
+// newRequestID makes a request id: random, sortable by time (a UUIDv7).
+func newRequestID() string { return orders.NewID() }
+
+// dropOddRequestID discards a client's X-Request-ID that is long or holds
+// anything but letters, digits, '.', '_' and '-': it goes into logs.
+func dropOddRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !saneRequestID(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func saneRequestID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
