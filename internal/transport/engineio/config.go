@@ -11,7 +11,11 @@ type Config struct {
 	WriteTimeout   time.Duration // 10s: one WebSocket write
 	SendQueue      int           // 256 packets per session; a full queue evicts the session
 	MaxConnections int           // 0: unlimited; more sessions get 503
-	AllowedOrigins []string      // empty: any Origin; else exact matches ("*" allows all)
+	// MaxConnectionsPerIP bounds the sessions of one client address (0:
+	// unlimited); more get 429. Behind a proxy every client has the
+	// proxy's address: leave it 0 there, or set it on the proxy.
+	MaxConnectionsPerIP int
+	AllowedOrigins      []string // empty: any Origin; else exact matches ("*" allows all)
 	// ShutdownSpread spreads the closing of sessions at shutdown over this
 	// long (0: all at once), so that clients reconnecting to other nodes
 	// do not all arrive in the same instant. Batches are at least

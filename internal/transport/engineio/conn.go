@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 )
@@ -59,15 +60,17 @@ type Conn struct {
 	upgrading bool      // probe answered; waiting for "5"
 	// probesOpening counts probe WebSockets in their HTTP handshake.
 	probesOpening int
-	queue         []*Frame
-	writing       bool          // a writer goroutine is draining queue
-	draining      bool          // closed, but the writer flushes the queue first
-	pollWake      chan struct{} // non-nil while a GET is held
-	posting       bool
-	awaitingPong  bool
-	closed        bool
-	closeSent     bool // the client was told, or needs no telling
-	reason        string
+	// addrHeld: the session counts against its address's limit.
+	addrHeld     atomic.Bool
+	queue        []*Frame
+	writing      bool          // a writer goroutine is draining queue
+	draining     bool          // closed, but the writer flushes the queue first
+	pollWake     chan struct{} // non-nil while a GET is held
+	posting      bool
+	awaitingPong bool
+	closed       bool
+	closeSent    bool // the client was told, or needs no telling
+	reason       string
 }
 
 // ID returns the Engine.IO session id. It is a bearer secret for polling:
@@ -201,6 +204,7 @@ func (c *Conn) closeLocked(reason string, flush bool) {
 	c.wakePollLocked()
 	c.mu.Unlock()
 
+	c.srv.giveAddr(c)
 	if keep {
 		c.srv.wheel.schedule(c, c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout)
 	} else {

@@ -19,6 +19,7 @@ var (
 	errPayloadTooLarge    = protocolError{6, "Payload too large"}
 	errTooManyConnections = protocolError{7, "Too many connections"}
 	errShuttingDown       = protocolError{8, "Server shutting down"}
+	errTooManyFromAddress = protocolError{9, "Too many connections from this address"}
 )
 
 func writeError(w http.ResponseWriter, status int, e protocolError) {

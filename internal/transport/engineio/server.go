@@ -29,6 +29,7 @@ type Server struct {
 	count    atomic.Int64 // live sessions plus handshakes in progress
 	// evictions counts sessions closed as slow consumers.
 	evictions atomic.Int64
+	addrs     addrCounts // sessions per client address
 	closing   atomic.Bool
 
 	// wg counts the goroutines sessions run (readers, writers, close
@@ -149,7 +150,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) servePollingHandshake(w http.ResponseWriter, r *http.Request) {
-	if !s.admit(w) {
+	if !s.admit(w, r) {
 		return
 	}
 	c := s.newConn(r, kindPolling)
@@ -170,8 +171,9 @@ func (s *Server) servePollingHandshake(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// admit reserves a session slot, answering 503 when none is left.
-func (s *Server) admit(w http.ResponseWriter) bool {
+// admit reserves a session slot, answering 503 when none is left and 429
+// when the client's address holds its share already.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 	if s.closing.Load() {
 		writeError(w, http.StatusServiceUnavailable, errShuttingDown)
 		return false
@@ -182,15 +184,32 @@ func (s *Server) admit(w http.ResponseWriter) bool {
 		writeError(w, http.StatusServiceUnavailable, errTooManyConnections)
 		return false
 	}
+	if !s.addrs.take(addrOf(r.RemoteAddr), s.cfg.MaxConnectionsPerIP) {
+		s.count.Add(-1)
+		writeError(w, http.StatusTooManyRequests, errTooManyFromAddress)
+		return false
+	}
 	return true
 }
 
-func (s *Server) release() { s.count.Add(-1) }
+// giveAddr frees c's slot of its address once; a closed session gives it
+// back at once, though its tombstone stays for the client's next poll.
+func (s *Server) giveAddr(c *Conn) {
+	if c.addrHeld.Swap(false) {
+		s.addrs.give(addrOf(c.remoteAddr))
+	}
+}
+
+// release gives back the slot admit reserved for a session never opened.
+func (s *Server) release(remoteAddr string) {
+	s.count.Add(-1)
+	s.addrs.give(addrOf(remoteAddr))
+}
 
 func (s *Server) newConn(r *http.Request, kind transportKind) *Conn {
 	// Sessions are opened by GETs only (the polling handshake, gorilla's
 	// Upgrade). Copying path and query frees the request line.
-	return &Conn{
+	c := &Conn{
 		srv:        s,
 		id:         newSID(),
 		uri:        r.URL.Path + "?" + r.URL.RawQuery,
@@ -200,6 +219,8 @@ func (s *Server) newConn(r *http.Request, kind transportKind) *Conn {
 		kind:       kind,
 		wheelSlot:  -1,
 	}
+	c.addrHeld.Store(s.cfg.MaxConnectionsPerIP > 0)
+	return c
 }
 
 // open registers c, queues the open packet and starts its heartbeat.
@@ -207,7 +228,7 @@ func (s *Server) open(c *Conn, upgrades []string) bool {
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
-		s.release()
+		s.release(c.remoteAddr)
 		return false
 	}
 	s.sessions[c.id] = c
@@ -249,6 +270,7 @@ func (s *Server) forget(c *Conn) {
 	if s.sessions[c.id] == c {
 		delete(s.sessions, c.id)
 		s.count.Add(-1)
+		s.giveAddr(c)
 	}
 	s.mu.Unlock()
 }

@@ -55,3 +55,24 @@ func TestShutdownSpreadsCloses(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxConnectionsPerIP: an address past its share gets 429 with the
+// JSON error; closing one of its sessions frees a slot.
+func TestMaxConnectionsPerIP(t *testing.T) {
+	// Sessions that outlive the test: no heartbeat ends them meanwhile.
+	srv, base, _ := echoServer(t, Config{MaxConnectionsPerIP: 2, PingInterval: time.Minute, PingTimeout: time.Minute})
+	a := handshake(t, base)
+	handshake(t, base)
+	status, body := do(t, http.MethodGet, base+"?EIO=4&transport=polling", "")
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.JSONEq(t, `{"code":9,"message":"Too many connections from this address"}`, body)
+	require.Equal(t, 2, srv.Count())
+
+	// The client closes one session: its slot is free again at once,
+	// though the session stays resolvable for its next poll.
+	status, _ = do(t, http.MethodPost, base+"?EIO=4&transport=polling&sid="+a, "1")
+	require.Equal(t, http.StatusOK, status)
+	handshake(t, base)
+	status, _ = do(t, http.MethodGet, base+"?EIO=4&transport=polling", "")
+	assert.Equal(t, http.StatusTooManyRequests, status, "and the limit holds again")
+}

@@ -46,13 +46,13 @@ func (c *Conn) writeLoop(sock *wsSocket) {
 
 // serveWebSocket opens a session that starts on WebSocket.
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	if !s.admit(w) {
+	if !s.admit(w, r) {
 		return
 	}
 	c := s.newConn(r, kindWebSocket)
 	sock, err := s.upgrade(w, r, c)
 	if err != nil {
-		s.release()
+		s.release(r.RemoteAddr)
 		return // the upgrader has written the HTTP error
 	}
 	c.ws = sock
