@@ -50,8 +50,10 @@ func (r runner) run(ctx context.Context, args []string) error {
 		err = r.version(args)
 	case "health":
 		err = r.health(ctx, args)
+	case "config":
+		err = r.config(args)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, token, health, conformance or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, token, health, config, conformance or version)", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
