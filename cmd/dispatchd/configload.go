@@ -96,14 +96,7 @@ func loadConfig(cf *configFlags, getenv func(string) string) (Config, error) {
 		}
 	}
 
-	var errs []error
-	for _, s := range settings() {
-		if v := getenv(s.env); v != "" {
-			if err := s.set(&cfg, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
-			}
-		}
-	}
+	errs := cfg.applyEnv(getenv)
 	for _, s := range settings() {
 		if v, ok := cf.set[s.flag]; ok && s.flag != "" {
 			if err := s.set(&cfg, v); err != nil {
@@ -118,6 +111,20 @@ func loadConfig(cf *configFlags, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
 	return cfg, nil
+}
+
+// applyEnv overlays every DISPATCH_* variable that is set and returns one
+// error per variable that does not parse.
+func (c *Config) applyEnv(getenv func(string) string) []error {
+	var errs []error
+	for _, s := range settings() {
+		if v := getenv(s.env); v != "" {
+			if err := s.set(c, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
+			}
+		}
+	}
+	return errs
 }
 
 // loadFile overlays a YAML file. Unknown keys are errors, so a typo never

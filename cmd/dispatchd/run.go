@@ -48,8 +48,12 @@ func (r runner) run(ctx context.Context, args []string) error {
 		err = r.token(args)
 	case "version":
 		err = r.version(args)
+	case "health":
+		err = r.health(ctx, args)
+	case "config":
+		err = r.config(args)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, token, conformance or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, token, health, config, conformance or version)", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
