@@ -53,6 +53,9 @@ type TransportConfig struct {
 	SendQueue      int           `yaml:"send_queue"`
 	// MaxConnections is 0 for unlimited.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP bounds one client address's sessions; 0 for
+	// unlimited (behind a proxy every client has the proxy's address).
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// AllowedOrigins is empty to allow any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// ShutdownSpread spreads closing the sessions over this long on

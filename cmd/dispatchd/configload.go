@@ -49,6 +49,7 @@ func settings() []setting {
 		{"DISPATCH_MAX_PAYLOAD", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxPayload })},
 		{"DISPATCH_CONNECT_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.Transport.ConnectTimeout })},
 		{"DISPATCH_MAX_CONNECTIONS", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxConnections })},
+		{"DISPATCH_MAX_CONNECTIONS_PER_IP", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxConnectionsPerIP })},
 		{"DISPATCH_ALLOWED_ORIGINS", "", "", setList(func(c *Config) *[]string { return &c.Transport.AllowedOrigins })},
 	}
 }

@@ -104,15 +104,16 @@ func mountMain(sio *transport.Server, log *zap.Logger) {
 func (t TransportConfig) transportConfig() transport.Config {
 	return transport.Config{
 		Config: engineio.Config{
-			PingInterval:   t.PingInterval,
-			PingTimeout:    t.PingTimeout,
-			MaxPayload:     t.MaxPayload,
-			UpgradeTimeout: t.UpgradeTimeout,
-			WriteTimeout:   t.WriteTimeout,
-			SendQueue:      t.SendQueue,
-			MaxConnections: t.MaxConnections,
-			AllowedOrigins: t.AllowedOrigins,
-			ShutdownSpread: t.ShutdownSpread,
+			PingInterval:        t.PingInterval,
+			PingTimeout:         t.PingTimeout,
+			MaxPayload:          t.MaxPayload,
+			UpgradeTimeout:      t.UpgradeTimeout,
+			WriteTimeout:        t.WriteTimeout,
+			SendQueue:           t.SendQueue,
+			MaxConnections:      t.MaxConnections,
+			AllowedOrigins:      t.AllowedOrigins,
+			ShutdownSpread:      t.ShutdownSpread,
+			MaxConnectionsPerIP: t.MaxConnectionsPerIP,
 		},
 		ConnectTimeout: t.ConnectTimeout,
 	}

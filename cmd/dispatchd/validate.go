@@ -50,6 +50,9 @@ func (c Config) Validate() error {
 	if t.MaxConnections < 0 {
 		bad("transport.max_connections must be 0 (unlimited) or positive, got %d", t.MaxConnections)
 	}
+	if t.MaxConnectionsPerIP < 0 {
+		bad("transport.max_connections_per_ip must be 0 (unlimited) or positive, got %d", t.MaxConnectionsPerIP)
+	}
 	if t.ShutdownSpread < 0 {
 		bad("transport.shutdown_spread must not be negative, got %s", t.ShutdownSpread)
 	}
