@@ -52,11 +52,11 @@ type conn struct {
 	ackBuf []byte
 	rrng   uint64
 
-	pingInterval time.Duration
-	lastPing     time.Time // reader-only
-	maxPingGap   atomic.Int64
-	pings        atomic.Int64
-	readErr      error // set before done is closed
+	pingInterval, pingTimeout time.Duration
+	lastPing                  atomic.Int64 // unix ns of the last ping (or of the open)
+	maxPingGap                atomic.Int64 // ns
+	pings                     atomic.Int64
+	readErr                   error // set before done is closed
 }
 
 // dialConfig says how to open one session.
@@ -110,12 +110,14 @@ func (c *conn) join(ctx context.Context, token string) error {
 	}
 	var open struct {
 		PingInterval int `json:"pingInterval"`
+		PingTimeout  int `json:"pingTimeout"`
 	}
 	if err := json.Unmarshal(p[1:], &open); err != nil {
 		return fmt.Errorf("open packet: %w", err)
 	}
 	c.pingInterval = time.Duration(open.PingInterval) * time.Millisecond
-	c.lastPing = time.Now()
+	c.pingTimeout = time.Duration(open.PingTimeout) * time.Millisecond
+	c.lastPing.Store(time.Now().UnixNano())
 	auth, _ := json.Marshal(map[string]string{"token": token})
 	pkt := append(appendPacket(nil, '0', c.ns, noAck), auth...)
 	if _, err := c.nc.Write(textFrame(&c.rrng, nil, pkt)); err != nil {
@@ -257,10 +259,10 @@ func (c *conn) run() {
 		}
 		switch f.eio {
 		case '2':
-			if gap := now.Sub(c.lastPing); int64(gap) > c.maxPingGap.Load() {
-				c.maxPingGap.Store(int64(gap))
+			if gap := now.UnixNano() - c.lastPing.Load(); gap > c.maxPingGap.Load() {
+				c.maxPingGap.Store(gap)
 			}
-			c.lastPing = now
+			c.lastPing.Store(now.UnixNano())
 			c.pings.Add(1)
 			c.ackBuf = textFrame(&c.rrng, c.ackBuf, []byte("3"))
 		case '4':
