@@ -65,6 +65,9 @@ func parseFrame(b []byte) (frame, error) {
 		} else {
 			f.ns, b = b[:i], b[i+1:]
 		}
+		if len(f.ns) == 1 {
+			f.ns = nil // "/," is the main namespace spelt out
+		}
 	}
 	j := 0
 	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
