@@ -220,12 +220,13 @@ func (c *conn) writeLoop() {
 		case <-c.kick:
 		}
 		c.mu.Lock()
+		if len(c.out) == 0 {
+			c.mu.Unlock()
+			continue
+		}
 		buf := c.out
 		c.out = spare[:0]
 		c.mu.Unlock()
-		if len(buf) == 0 {
-			continue
-		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		if _, err := c.nc.Write(buf); err != nil {
 			c.close()

@@ -21,6 +21,7 @@ type ConnsResult struct {
 	AchievedRate    float64 `json:"achieved_rate"` // authenticated CONNECTs completed per second
 	Sources         int     `json:"sources"`
 	Dropped         int64   `json:"dropped"` // closed by the server during the hold
+	DropReason      string  `json:"drop_reason,omitempty"`
 	StillOpen       int64   `json:"still_open"`
 	Pings           int64   `json:"pings_answered"`
 	PingIntervalMs  int64   `json:"ping_interval_ms"`
@@ -154,6 +155,9 @@ func runConns(ctx context.Context, cfg config, stdout io.Writer) (*Result, error
 		res.PingIntervalMs = c.pingInterval.Milliseconds()
 		gap := max(c.maxPingGap.Load(), holdEnd.UnixNano()-c.lastPing.Load())
 		if isDone(c) {
+			if res.Dropped == 0 && c.readErr != nil {
+				res.DropReason = c.readErr.Error()
+			}
 			res.Dropped++
 			gap = c.maxPingGap.Load()
 		}

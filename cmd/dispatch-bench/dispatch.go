@@ -51,6 +51,15 @@ func runScenario(ctx context.Context, cfg config, capacity int64, next func(k in
 	}
 	b.drive(ctx, next, &stop)
 	b.drainOrders(ctx)
+	if judge != nil && !stop.Load() {
+		// Let the judge see the last step's grace period through.
+		b.steps.mu.RLock()
+		n := len(b.steps.steps)
+		b.steps.mu.RUnlock()
+		if last := b.steps.get(n - 1); last != nil {
+			sleepCtx(ctx, time.Until(last.to.Add(judgeGrace(cfg)+100*time.Millisecond)))
+		}
+	}
 	active.Store(false)
 	close(progressDone)
 	cancel()
@@ -155,7 +164,7 @@ func (b *bench) finished(o *orderState) bool {
 // judgeSteps judges each ramp step a grace period after it ends (so its
 // late pickups count) and stops the run at the first failing one.
 func (b *bench) judgeSteps(ctx context.Context, judge func(*bench, *stepStats) bool, stop *atomic.Bool) {
-	grace := max(2*b.cfg.P99Target, time.Second)
+	grace := judgeGrace(b.cfg)
 	for k := 0; ; k++ {
 		var s *stepStats
 		for s == nil {
@@ -179,6 +188,9 @@ func (b *bench) judgeSteps(ctx context.Context, judge func(*bench, *stepStats) b
 		}
 	}
 }
+
+// judgeGrace is how long after its end a step is judged.
+func judgeGrace(cfg config) time.Duration { return max(2*cfg.P99Target, time.Second) }
 
 // progress prints one line a second until done.
 func (b *bench) progress(smp *sampler, active *atomic.Bool, done <-chan struct{}, stdout io.Writer) {

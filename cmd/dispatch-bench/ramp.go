@@ -54,7 +54,7 @@ func runRamp(ctx context.Context, cfg config, stdout io.Writer) (*Result, error)
 	for _, r := range rates {
 		phases = append(phases, phase{rate: r, dur: cfg.StepDuration, measured: true, step: true})
 	}
-	grace := max(2*cfg.P99Target, time.Second)
+	grace := judgeGrace(cfg)
 	var mu sync.Mutex
 	var steps []StepResult
 	judged := map[*stepStats]bool{}
@@ -71,20 +71,15 @@ func runRamp(ctx context.Context, cfg config, stdout io.Writer) (*Result, error)
 			res.Rate, res.AchievedRate, res.P99ms, res.Errors, res.Missing, res.Pass)
 		return res.Pass
 	}
-	var last *bench
 	r, err := runScenario(ctx, cfg, capacity, func(k int) (phase, bool) {
 		if k >= len(phases) {
 			return phase{}, false
 		}
 		return phases[k], true
-	}, func(b *bench, s *stepStats) bool {
-		last = b
-		return judge(b, s)
-	}, stdout)
+	}, judge, stdout)
 	if err != nil {
 		return nil, err
 	}
-	_ = last
 	mu.Lock()
 	defer mu.Unlock()
 	r.Steps = steps
