@@ -28,6 +28,14 @@ type Config struct {
 	NATS      NATSConfig      `yaml:"nats"`
 	Store     StoreConfig     `yaml:"store"`
 	Log       LogConfig       `yaml:"log"`
+	Debug     DebugConfig     `yaml:"debug"`
+}
+
+// DebugConfig exposes the Go profiler, for measuring under load.
+type DebugConfig struct {
+	// PprofAddr serves net/http/pprof on this address (e.g.
+	// 127.0.0.1:6060); empty: off. Never expose it publicly.
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // HTTPConfig configures the listener and the echo server.

@@ -297,3 +297,12 @@ func TestServeDrainsLongPoll(t *testing.T) {
 		require.FailNow(t, "long poll still pending after shutdown")
 	}
 }
+
+// TestServePprof: the profiler answers on its own address only.
+func TestServePprof(t *testing.T) {
+	s := start(t, map[string]string{"DISPATCH_PPROF_ADDR": "127.0.0.1:0"}, "serve", "--addr", "127.0.0.1:0")
+	code, _ := get(t, "http://"+s.addr+"/debug/pprof/")
+	assert.Equal(t, http.StatusNotFound, code, "not on the service's port")
+	require.NoError(t, s.stop(t))
+	assert.Contains(t, s.out.String(), "profiler listening")
+}

@@ -45,6 +45,14 @@ func (r runner) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Debug.PprofAddr != "" {
+		stop, err := r.servePprof(ctx, cfg.Debug.PprofAddr, log)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	app, err := newApp(ctx, cfg, log)
 	if err != nil {
 		_ = ln.Close()

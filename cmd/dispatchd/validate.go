@@ -68,6 +68,11 @@ func (c Config) Validate() error {
 	if !natsToken(c.NATS.Prefix) {
 		bad("nats.prefix %q must be letters, digits, '_' or '-'", c.NATS.Prefix)
 	}
+	if a := c.Debug.PprofAddr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("debug.pprof_addr %q: %w", a, err)
+		}
+	}
 	dl := c.Delivery
 	positive("delivery.retention", dl.Retention)
 	positive("delivery.flush_interval", dl.FlushInterval)
