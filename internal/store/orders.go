@@ -35,6 +35,13 @@ const insertOrder = `INSERT INTO orders (` + orderColumns + `, idempotency_key)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (tenant, vendor_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
 
+// Queries that run inside write transactions, prepared when the store
+// opens (see txQueries).
+const (
+	selectOrder      = `SELECT ` + orderColumns + ` FROM orders WHERE tenant = ? AND id = ?`
+	selectOrderByKey = `SELECT ` + orderColumns + ` FROM orders WHERE tenant = ? AND vendor_id = ? AND idempotency_key = ?`
+)
+
 // querier is what *sql.DB and *sql.Tx share.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -76,7 +83,7 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 	}
 	defer rollback(tx)
 
-	res, err := tx.ExecContext(ctx, s.d.q(insertOrder),
+	res, err := s.exec(ctx, tx, s.d.q(insertOrder),
 		o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
 		o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
 		items, string(o.Status), o.Version, s.d.timeArg(o.CreatedAt), s.d.timeArg(o.UpdatedAt),
@@ -121,8 +128,7 @@ func (s *Store) GetOrder(ctx context.Context, tenant, id string) (orders.Order, 
 }
 
 func (s *Store) getOrder(ctx context.Context, q querier, tenant, id string) (orders.Order, error) {
-	row := q.QueryRowContext(ctx,
-		s.d.q(`SELECT `+orderColumns+` FROM orders WHERE tenant = ? AND id = ?`), tenant, id)
+	row := s.queryRow(ctx, q, s.d.q(selectOrder), tenant, id)
 	o, err := scanOrder(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return orders.Order{}, orders.ErrNotFound
@@ -134,9 +140,7 @@ func (s *Store) getOrder(ctx context.Context, q querier, tenant, id string) (ord
 }
 
 func (s *Store) orderByKey(ctx context.Context, q querier, tenant, vendorID, key string) (orders.Order, error) {
-	row := q.QueryRowContext(ctx,
-		s.d.q(`SELECT `+orderColumns+` FROM orders WHERE tenant = ? AND vendor_id = ? AND idempotency_key = ?`),
-		tenant, vendorID, key)
+	row := s.queryRow(ctx, q, s.d.q(selectOrderByKey), tenant, vendorID, key)
 	o, err := scanOrder(row)
 	if err != nil {
 		return orders.Order{}, fmt.Errorf("get order by idempotency key: %w", err)
@@ -172,7 +176,7 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orde
 	}
 	args = append(args, limit)
 
-	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT `+orderColumns+` FROM orders WHERE `+
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT `+orderColumns+` FROM orders WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)

@@ -17,6 +17,9 @@ type OutboxEntry = hub.OutboxEntry
 
 var _ hub.Outbox = (*Store)(nil)
 
+const insertOutbox = `INSERT INTO outbox
+	(event_id, tenant, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`
+
 // insertChange records ev in the order's log and queues the change for
 // the broker, inside the caller's transaction: the change, its log entry
 // and its announcement commit together or not at all.
@@ -28,8 +31,7 @@ func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, o orders.Order, ev
 	if err != nil {
 		return fmt.Errorf("encode change: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO outbox
-		(event_id, tenant, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`),
+	if _, err := s.exec(ctx, tx, s.d.q(insertOutbox),
 		ev.ID, o.Tenant, o.ID, string(payload), s.d.timeArg(ev.At)); err != nil {
 		return fmt.Errorf("insert outbox: %w", err)
 	}
@@ -39,7 +41,7 @@ func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, o orders.Order, ev
 // PendingOutbox returns up to limit unsent changes in commit order per
 // order (seq order).
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
-	rows, err := s.w.QueryContext(ctx, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
+	rows, err := s.query(ctx, s.w, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
 		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)

@@ -65,7 +65,7 @@ func (s *Store) createCursor(ctx context.Context, id hub.RecipientID, start hub.
 	if err != nil {
 		return hub.Cursor{}, fmt.Errorf("create cursor: %w", err)
 	}
-	if _, err := s.w.ExecContext(ctx, s.d.q(insertCursorIfAbsent),
+	if _, err := s.exec(ctx, s.w, s.d.q(insertCursorIfAbsent),
 		id.Tenant, id.Role, id.User, pos, seq, s.d.timeArg(stamp(time.Now()))); err != nil {
 		return hub.Cursor{}, fmt.Errorf("create cursor: %w", err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) createCursor(ctx context.Context, id hub.RecipientID, start hub.
 // cursor reads the recipient's cursor; found is false when it has none.
 func (s *Store) cursor(ctx context.Context, q querier, id hub.RecipientID) (c hub.Cursor, found bool, err error) {
 	var pos, seq int64
-	err = q.QueryRowContext(ctx,
+	err = s.queryRow(ctx, q,
 		s.d.q(`SELECT pos, seq FROM recipient_cursors WHERE tenant = ? AND role = ? AND user_id = ?`),
 		id.Tenant, id.Role, id.User).Scan(&pos, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -107,7 +107,7 @@ func (s *Store) cursor(ctx context.Context, q querier, id hub.RecipientID) (c hu
 // subscriptions lists the recipient's subscriptions, ended ones included,
 // in (kind, key) order; kind and key compare bytewise on both backends.
 func (s *Store) subscriptions(ctx context.Context, id hub.RecipientID) ([]hub.Subscription, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT kind, sub_key, from_pos, until_pos
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT kind, sub_key, from_pos, until_pos
 		FROM recipient_subscriptions WHERE tenant = ? AND role = ? AND user_id = ?
 		ORDER BY kind, sub_key`), id.Tenant, id.Role, id.User)
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *Store) PutSubscription(ctx context.Context, id hub.RecipientID, sub hub
 	if err != nil {
 		return fmt.Errorf("put subscription %s %q: until: %w", sub.Kind, sub.Key, err)
 	}
-	if _, err := s.w.ExecContext(ctx, s.d.q(`INSERT INTO recipient_subscriptions
+	if _, err := s.exec(ctx, s.w, s.d.q(`INSERT INTO recipient_subscriptions
 		(tenant, role, user_id, kind, sub_key, from_pos, until_pos, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant, role, user_id, kind, sub_key) DO UPDATE
 		SET from_pos = excluded.from_pos, until_pos = excluded.until_pos, updated_at = excluded.updated_at`),

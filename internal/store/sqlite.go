@@ -66,7 +66,8 @@ func openSQLite(ctx context.Context, dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(sqliteReaders)
 	r.SetMaxIdleConns(sqliteReaders)
-	return &Store{d: sqliteDialect(), w: w, r: r}, nil
+	s := &Store{d: sqliteDialect(), w: w, r: r, cw: newStmtCache(w), cr: newStmtCache(r)}
+	return s, nil
 }
 
 // sqliteDSN builds a file: URI, so that any character in the path is

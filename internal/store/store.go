@@ -27,6 +27,8 @@ type Store struct {
 	w   *sql.DB // writes and read-modify-write transactions; one connection on SQLite
 	r   *sql.DB // plain reads; the same pool as w on PostgreSQL
 	log *zap.Logger
+	// Prepared statements of w and r (SQLite only; nil on PostgreSQL).
+	cw, cr *stmtCache
 }
 
 // Open connects to the configured database and applies the embedded
@@ -58,12 +60,20 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate %s store: %w", s.d.name, err), s.Close())
 	}
+	// The transactions' statements can only be prepared outside of one.
+	qs := make([]string, len(txQueries))
+	for i, q := range txQueries {
+		qs[i] = s.d.q(q)
+	}
+	s.cw.warm(ctx, qs)
 	log.Info("store opened", zap.String("dialect", s.d.name))
 	return s, nil
 }
 
 // Close closes the connection pools. It is safe to call more than once.
 func (s *Store) Close() error {
+	s.cw.close()
+	s.cr.close()
 	if s.r == s.w {
 		return s.w.Close()
 	}

@@ -22,6 +22,17 @@ const maxTransitionAttempts = 10
 // done it (a retry); or an *orders.Error from orders.Apply (for instance
 // orders.ErrAlreadyClaimed to all but one of many concurrent claims), or
 // orders.ErrNotFound. now is stored truncated to microseconds, in UTC.
+
+// Statements of a transition's transaction.
+const (
+	updateOrder = `UPDATE orders
+	SET status = ?, driver_id = ?, version = ?, updated_at = ?
+	WHERE tenant = ? AND id = ? AND version = ?`
+	insertEvent = `INSERT INTO order_events
+	(id, tenant, order_id, version, status, driver_id, actor_role, actor_id, at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
 func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error) {
 	now = stamp(now)
 	for range maxTransitionAttempts {
@@ -62,9 +73,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.A
 	}
 	next.UpdatedAt = now
 
-	res, err := tx.ExecContext(ctx, s.d.q(`UPDATE orders
-		SET status = ?, driver_id = ?, version = ?, updated_at = ?
-		WHERE tenant = ? AND id = ? AND version = ?`),
+	res, err := s.exec(ctx, tx, s.d.q(updateOrder),
 		string(next.Status), nullIfEmpty(next.DriverID), next.Version, s.d.timeArg(now),
 		tenant, id, cur.Version)
 	if err != nil {
@@ -97,9 +106,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.A
 }
 
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev orders.Event) error {
-	_, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO order_events
-		(id, tenant, order_id, version, status, driver_id, actor_role, actor_id, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := s.exec(ctx, tx, s.d.q(insertEvent),
 		ev.ID, tenant, ev.OrderID, ev.Version, string(ev.Status), nullIfEmpty(ev.DriverID),
 		string(ev.Actor.Role), ev.Actor.ID, s.d.timeArg(ev.At))
 	if err != nil {
@@ -112,7 +119,7 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev o
 // transition. It returns orders.ErrNotFound for a missing order or another
 // tenant's.
 func (s *Store) Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.q(`SELECT id, order_id, version, status, driver_id, actor_role, actor_id, at
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT id, order_id, version, status, driver_id, actor_role, actor_id, at
 		FROM order_events WHERE tenant = ? AND order_id = ? ORDER BY version`), tenant, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
