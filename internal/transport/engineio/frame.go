@@ -1,11 +1,5 @@
 package engineio
 
-import (
-	"sync"
-
-	"github.com/gorilla/websocket"
-)
-
 // Frame is one outbound Engine.IO packet in wire form. A Frame is immutable
 // once built, so one Frame may sit in many sessions' queues at once (a room
 // broadcast encodes once and shares the bytes).
@@ -14,10 +8,7 @@ type Frame struct {
 	// binary message, the raw bytes.
 	wire   []byte
 	binary bool
-	shared bool
-
-	prepOnce sync.Once
-	prepared *websocket.PreparedMessage
+	shared bool // written to many sessions (kept for callers; the bytes are shared either way)
 }
 
 // Frames that carry no data are shared by every session.
@@ -35,7 +26,8 @@ func NewMessage(data []byte, binary bool) *Frame {
 }
 
 // NewSharedMessage builds a message frame that will be written to many
-// sessions; on WebSocket it is framed once (gorilla's PreparedMessage).
+// sessions: every session writes the same bytes (with its own few header
+// bytes in front), none copies them.
 func NewSharedMessage(data []byte, binary bool) *Frame {
 	return newMessage(data, binary, true)
 }
@@ -69,24 +61,10 @@ func (f *Frame) appendPolling(dst []byte) []byte {
 	return append(dst, f.wire...)
 }
 
-func (f *Frame) writeTo(ws *websocket.Conn) error {
-	if !f.shared {
-		return ws.WriteMessage(f.messageType(), f.wire)
-	}
-	f.prepOnce.Do(func() {
-		// NewPreparedMessage only fails on a compression error; without
-		// compression it cannot, and a nil result falls back below.
-		f.prepared, _ = websocket.NewPreparedMessage(f.messageType(), f.wire)
-	})
-	if f.prepared == nil {
-		return ws.WriteMessage(f.messageType(), f.wire)
-	}
-	return ws.WritePreparedMessage(f.prepared)
-}
-
-func (f *Frame) messageType() int {
+// opcode is the WebSocket opcode of the frame's message.
+func (f *Frame) opcode() byte {
 	if f.binary {
-		return websocket.BinaryMessage
+		return opBinary
 	}
-	return websocket.TextMessage
+	return opText
 }

@@ -23,6 +23,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	wheel    *wheel
 	poll     *poller // nil: every WebSocket keeps a reader goroutine
+	readers  *readers
 
 	mu       sync.RWMutex
 	sessions map[string]*Conn
@@ -59,6 +60,7 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 			writeError(w, http.StatusBadRequest, errBadRequest)
 		},
 	}
+	s.readers = newReaders()
 	p, err := newPoller(log)
 	if err != nil {
 		log.Warn("no epoll: every websocket keeps a reader goroutine", zap.Error(err))
@@ -311,6 +313,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.poll.stop()
 	}
 	err := s.wg.wait(ctx)
+	if rerr := s.readers.stop(ctx); err == nil {
+		err = rerr
+	}
 	s.wheel.stop()
 	return err
 }

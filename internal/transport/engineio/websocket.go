@@ -26,20 +26,18 @@ func (c *Conn) writeLoop(sock *wsSocket) {
 		batch := c.takeQueueLocked()
 		c.mu.Unlock()
 
-		_ = sock.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-		for _, f := range batch {
-			if err := f.writeTo(sock.ws); err != nil {
-				c.mu.Lock()
-				c.writing = false
-				drained := c.draining
-				c.draining = false
-				c.mu.Unlock()
-				if drained {
-					sock.closeNow()
-				}
-				c.close(ReasonTransportError, false)
-				return
+		// The whole backlog goes out in as few syscalls as it can.
+		if err := sock.w.writeFrames(batch, time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+			c.mu.Lock()
+			c.writing = false
+			drained := c.draining
+			c.draining = false
+			c.mu.Unlock()
+			if drained {
+				sock.closeNow()
 			}
+			c.close(ReasonTransportError, false)
+			return
 		}
 	}
 }
@@ -141,8 +139,7 @@ func (s *wsSocket) probeMessage(data []byte, binary bool) bool {
 
 // writeProbe answers "3probe"; no writer goroutine uses a probe socket.
 func (s *wsSocket) writeProbe() bool {
-	_ = s.ws.SetWriteDeadline(time.Now().Add(s.c.srv.cfg.WriteTimeout))
-	return probeFrame.writeTo(s.ws) == nil
+	return s.w.writeFrames([]*Frame{probeFrame}, time.Now().Add(s.c.srv.cfg.WriteTimeout)) == nil
 }
 
 // abandonProbe drops a probe that failed; the session stays on polling.

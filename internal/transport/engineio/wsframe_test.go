@@ -45,10 +45,6 @@ func rawFrame(fin bool, op byte, payload []byte, masked bool) []byte {
 	return unmask(b, payload, testMaskKey) // masking is its own inverse
 }
 
-func closePayload(code int, text string) []byte {
-	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), text...)
-}
-
 type wsEvent struct {
 	Op   byte
 	Data string

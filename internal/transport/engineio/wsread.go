@@ -15,9 +15,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// wsSocket is one WebSocket of a session. gorilla/websocket did the HTTP
-// upgrade and does every write (writeLoop, WriteControl); reads bypass it:
-// wsParser reads the raw connection. Two drivers run that parser: the
+// wsSocket is one WebSocket of a session. gorilla/websocket does the HTTP
+// upgrade and nothing else: wsParser reads the raw connection and
+// wsWriter writes it. Two drivers run that parser: the
 // server's poller, which starts a reader goroutine only when the socket is
 // readable (an idle socket holds none), and a goroutine that keeps reading
 // (an upgrade probe until it completes, a connection that is not TCP, a
@@ -27,7 +27,8 @@ import (
 // counted in srv.wg. Fields marked "reader" belong to the running reader.
 type wsSocket struct {
 	c   *Conn
-	ws  *websocket.Conn
+	ws  *websocket.Conn // the upgraded connection: NetConn and Close only
+	w   wsWriter
 	raw syscall.RawConn // set when the poller may watch the connection
 
 	early   []byte   // reader: bytes the client sent with its HTTP request
@@ -60,7 +61,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, c *Conn) (*wsSo
 	if err != nil {
 		return nil, err
 	}
-	sock := &wsSocket{c: c, ws: ws, early: h.early}
+	sock := &wsSocket{c: c, ws: ws, early: h.early, w: wsWriter{nc: ws.NetConn()}}
 	sock.frames.max = s.cfg.MaxPayload
 	if tc, ok := ws.NetConn().(*net.TCPConn); ok && s.poll != nil {
 		if raw, err := tc.SyscallConn(); err == nil {
@@ -102,9 +103,11 @@ func (s *wsSocket) start() {
 func (s *wsSocket) dispatch() {
 	if s.busy.CompareAndSwap(false, true) {
 		s.c.srv.wg.add()
-		go s.run(true)
+		s.c.srv.readers.run(s.runReadable)
 	}
 }
+
+func (s *wsSocket) runReadable() { s.run(true) }
 
 // run reads until the socket ends or, when the poller can take over, until
 // everything read is parsed and no frame is partial. readable means a read
@@ -151,8 +154,8 @@ func (s *wsSocket) consume(b []byte) bool {
 	if err := s.frames.feed(b, s.onFrame); err != nil {
 		var fe *frameError
 		if errors.As(err, &fe) {
-			msg := websocket.FormatCloseMessage(fe.code, fe.msg)
-			_ = s.ws.WriteControl(websocket.CloseMessage, msg[:min(len(msg), maxControlPayload)], time.Now().Add(controlWait))
+			msg := closePayload(fe.code, fe.msg)
+			_ = s.w.writeControl(opClose, msg[:min(len(msg), maxControlPayload)], time.Now().Add(controlWait))
 		}
 		s.end(ReasonTransportError)
 		return false
@@ -172,13 +175,13 @@ func (s *wsSocket) handleFrame(op byte, data []byte) bool {
 	switch op {
 	case opPing:
 		// A failed pong shows up as a failed read or a missed heartbeat.
-		_ = s.ws.WriteControl(websocket.PongMessage, data, time.Now().Add(controlWait))
+		_ = s.w.writeControl(opPong, data, time.Now().Add(controlWait))
 		return true
 	case opPong:
 		return true
 	case opClose:
 		code, _ := checkClosePayload(data) // validated by the parser
-		_ = s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(controlWait))
+		_ = s.w.writeControl(opClose, closePayload(code, ""), time.Now().Add(controlWait))
 		s.end(ReasonTransportClose)
 		return false
 	}
@@ -236,9 +239,7 @@ func (s *wsSocket) closeNow() {
 func (s *wsSocket) close(reason string) {
 	s.unwatch()
 	if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
-		_ = s.ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-			time.Now().Add(100*time.Millisecond))
+		_ = s.w.writeControl(opClose, closePayload(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
 	}
 	_ = s.ws.Close()
 }
