@@ -19,11 +19,6 @@ import (
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-var (
-	_ hub.Broker = (*broker.Broker)(nil)
-	_ hub.Log    = (*broker.Broker)(nil)
-)
-
 // app is the wired service: storage, broker, sockets, hub and the
 // dispatch namespaces. Shutdown order: sockets (by serveHTTP), then close:
 // the cluster's relay, the broker, the store.

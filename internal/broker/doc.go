@@ -10,6 +10,7 @@
 // Best-effort messages (LocationSubject) share the prefix but are never
 // stored.
 //
-// It imports nothing from internal/; the hub declares what it needs from
-// a broker and this package provides it.
+// It imports internal/hub only for the types of the interfaces the hub
+// declares (Broker, Log) and pins itself to them; nothing else of
+// internal/.
 package broker

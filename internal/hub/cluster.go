@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,10 +25,26 @@ type Outbox interface {
 	MarkSent(ctx context.Context, seqs []int64, now time.Time) error
 }
 
+// LogMessage is one record to store on the durable log.
+type LogMessage struct {
+	Subject string
+	ID      string // deduplicates a retried publish
+	Data    []byte
+}
+
+// PublishResult is one LogMessage's outcome.
+type PublishResult struct {
+	Pos       uint64
+	Duplicate bool
+	Err       error
+}
+
 // Publisher stores records on the durable log.
 type Publisher interface {
 	EventSubject(tokens ...string) string
-	Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error)
+	// PublishBatch stores msgs pipelined, in the order given; one
+	// message's failure does not stop the others.
+	PublishBatch(ctx context.Context, msgs []LogMessage) []PublishResult
 }
 
 // Positions carries driver positions between nodes, best-effort.
@@ -144,9 +159,14 @@ func (c *Cluster) drain(ctx context.Context) {
 	}
 }
 
-// relayOnce publishes one batch in outbox order; true means a full batch
-// went out and more may be waiting. It stops at the first failure, so one
-// order's changes are never published out of order.
+// relayOnce publishes one batch of the outbox; true means more may be
+// waiting. The batch takes at most one change per order (the next waits
+// for the next round, so one order's changes reach the log in order), and
+// is published in waves: the first record of every change at once,
+// pipelined, then the second, and so on, so that the records of one change
+// also keep their order. A change is marked sent once all of its records
+// are stored; one that failed is published again whole (its stored
+// records are dropped as duplicates).
 func (c *Cluster) relayOnce(ctx context.Context) bool {
 	entries, err := c.outbox.PendingOutbox(ctx, relayBatch)
 	if err != nil {
@@ -155,15 +175,13 @@ func (c *Cluster) relayOnce(ctx context.Context) bool {
 		}
 		return false
 	}
-	sent := make([]int64, 0, len(entries))
-	for _, e := range entries {
-		if err := c.publish(ctx, e); err != nil {
-			if ctx.Err() == nil {
-				c.log.Warn("publish change; will retry", zap.String("tenant_id", e.Tenant), zap.String("order_id", e.OrderID), zap.Error(err))
-			}
-			break
+	jobs, deferred := c.render(entries)
+	failed := c.publishWaves(ctx, jobs)
+	sent := make([]int64, 0, len(jobs))
+	for _, j := range jobs {
+		if j.ok {
+			sent = append(sent, j.entry.Seq)
 		}
-		sent = append(sent, e.Seq)
 	}
 	if err := c.outbox.MarkSent(context.WithoutCancel(ctx), sent, time.Now()); err != nil {
 		// Published but not marked: the next round republishes them and
@@ -171,47 +189,101 @@ func (c *Cluster) relayOnce(ctx context.Context) bool {
 		c.log.Error("mark outbox sent", zap.Error(err))
 		return false
 	}
-	return len(sent) == relayBatch
+	return !failed && (deferred || len(entries) == relayBatch)
 }
 
-// publish stores every record of one change, in order. The dispatch log
-// an operator reads is written here, once per event in the cluster.
-func (c *Cluster) publish(ctx context.Context, e OutboxEntry) error {
-	var ch orders.Change
-	if err := json.Unmarshal(e.Payload, &ch); err != nil {
-		// Never valid: retrying cannot help, and it must not block the
-		// changes behind it.
-		c.log.Error("undecodable change in the outbox; skipped", zap.Int64("seq", e.Seq), zap.Error(err))
-		return nil
-	}
-	recs, err := Records(ch)
-	if err != nil {
-		c.log.Error("render change; skipped", zap.Int64("seq", e.Seq), zap.Error(err))
-		return nil
-	}
-	for i := range recs {
-		r := &recs[i]
-		data, err := json.Marshal(r)
+// relayJob is one change being relayed.
+type relayJob struct {
+	entry OutboxEntry
+	at    time.Time
+	recs  []Record
+	msgs  []LogMessage
+	ok    bool // every record so far stored
+}
+
+// render turns entries into jobs, one per order (deferred: some entries
+// wait for a later round).
+func (c *Cluster) render(entries []OutboxEntry) (jobs []*relayJob, deferred bool) {
+	taken := make(map[[2]string]bool, len(entries))
+	for _, e := range entries {
+		key := [2]string{e.Tenant, e.OrderID}
+		if taken[key] {
+			deferred = true
+			continue
+		}
+		taken[key] = true
+		j := &relayJob{entry: e, ok: true}
+		jobs = append(jobs, j)
+		var ch orders.Change
+		if err := json.Unmarshal(e.Payload, &ch); err != nil {
+			// Never valid: retrying cannot help, and it must not block
+			// the changes behind it.
+			c.log.Error("undecodable change in the outbox; skipped", zap.Int64("seq", e.Seq), zap.Error(err))
+			continue
+		}
+		recs, err := Records(ch)
 		if err != nil {
-			return fmt.Errorf("encode record: %w", err)
+			c.log.Error("render change; skipped", zap.Int64("seq", e.Seq), zap.Error(err))
+			continue
+		}
+		j.at, j.recs = ch.Event.At, recs
+		for i := range recs {
+			r := &recs[i]
+			data, err := json.Marshal(r)
+			if err != nil {
+				c.log.Error("encode record; change skipped", zap.Int64("seq", e.Seq), zap.Error(err))
+				j.recs, j.msgs = nil, nil
+				break
+			}
+			j.msgs = append(j.msgs, LogMessage{Subject: c.broker.EventSubject(r.subjectTokens()...), ID: r.msgID(), Data: data})
+		}
+	}
+	return jobs, deferred
+}
+
+// publishWaves stores the jobs' records wave by wave; failed reports that
+// some record was not stored.
+func (c *Cluster) publishWaves(ctx context.Context, jobs []*relayJob) (failed bool) {
+	for wave := 0; ; wave++ {
+		var msgs []LogMessage
+		var owners []*relayJob
+		for _, j := range jobs {
+			if j.ok && wave < len(j.msgs) {
+				msgs = append(msgs, j.msgs[wave])
+				owners = append(owners, j)
+			}
+		}
+		if len(msgs) == 0 {
+			return failed
 		}
 		start := time.Now()
-		pos, dup, err := c.broker.Publish(ctx, c.broker.EventSubject(r.subjectTokens()...), r.msgID(), data)
-		c.obs.Published(time.Since(start), err)
-		if err != nil {
-			return err
-		}
-		if !dup {
-			c.log.Info("event routed",
-				zap.String("event", string(r.Event)),
-				zap.String("tenant_id", r.Tenant),
-				zap.String("order_id", r.OrderID),
-				zap.String("feed", r.Feed),
-				zap.Uint64("pos", pos),
-				zap.Time("time", ch.Event.At))
+		results := c.broker.PublishBatch(ctx, msgs)
+		took := time.Since(start)
+		for i, res := range results {
+			j := owners[i]
+			c.obs.Published(took, res.Err)
+			if res.Err != nil {
+				if !failed && ctx.Err() == nil {
+					c.log.Warn("publish change; will retry", zap.String("tenant_id", j.entry.Tenant),
+						zap.String("order_id", j.entry.OrderID), zap.Error(res.Err))
+				}
+				j.ok, failed = false, true
+				continue
+			}
+			if !res.Duplicate {
+				// The dispatch log an operator reads: once per event in
+				// the cluster, by the node that stored it.
+				r := &j.recs[wave]
+				c.log.Info("event routed",
+					zap.String("event", string(r.Event)),
+					zap.String("tenant_id", r.Tenant),
+					zap.String("order_id", r.OrderID),
+					zap.String("feed", r.Feed),
+					zap.Uint64("pos", res.Pos),
+					zap.Time("time", j.at))
+			}
 		}
 	}
-	return nil
 }
 
 func (c *Cluster) onLocation(data []byte) {

@@ -85,27 +85,49 @@ func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 	}}
 	ml := newMemLog()
 	// Change 1 has 3 records (vendor, customer, pickups); fail the 5th
-	// publish, in the middle of change 2.
+	// publish, the second record of change 2.
 	ml.failAt = 5
 	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	ctx := context.Background()
 
-	assert.False(t, c.relayOnce(context.Background()))
-	assert.Equal(t, []string{"ready", "assigned"}, vendorStatuses(t, ml), "a failed publish stops the batch")
-	pending, _ := box.PendingOutbox(context.Background(), 10)
+	for c.relayOnce(ctx) {
+	}
+	assert.Equal(t, []string{"ready", "assigned"}, vendorStatuses(t, ml), "a failed publish stops the change, and its order's later ones")
+	pending, _ := box.PendingOutbox(ctx, 10)
 	require.Len(t, pending, 2, "the change that failed halfway stays pending")
 
-	c.relayOnce(context.Background())
+	for c.relayOnce(ctx) {
+	}
 	assert.Equal(t, []string{"ready", "assigned", "picked_up"}, vendorStatuses(t, ml), "the rest follows, in order, without duplicates")
-	pending, _ = box.PendingOutbox(context.Background(), 10)
+	pending, _ = box.PendingOutbox(ctx, 10)
 	assert.Empty(t, pending)
 
 	// A row published but not marked (crash in between) is republished
 	// and deduplicated by message id.
-	n, _ := ml.LastPos(context.Background())
+	n, _ := ml.LastPos(ctx)
 	box.sent[3] = false
-	c.relayOnce(context.Background())
-	again, _ := ml.LastPos(context.Background())
+	c.relayOnce(ctx)
+	again, _ := ml.LastPos(ctx)
 	assert.Equal(t, n, again)
+}
+
+func TestRelayTakesOneChangePerOrderPerRound(t *testing.T) {
+	log := zaptest.NewLogger(t)
+	other := func(seq int64, st orders.Status) OutboxEntry {
+		e := change(t, seq, st)
+		e.OrderID = "o2"
+		return e
+	}
+	box := &fakeOutbox{sent: map[int64]bool{}, entries: []OutboxEntry{
+		change(t, 1, orders.Ready), other(2, orders.Ready), change(t, 3, orders.Assigned),
+	}}
+	ml := newMemLog()
+	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	assert.True(t, c.relayOnce(context.Background()), "o1's second change waits for the next round")
+	pending, _ := box.PendingOutbox(context.Background(), 10)
+	require.Len(t, pending, 1)
+	assert.Equal(t, int64(3), pending[0].Seq)
+	assert.False(t, c.relayOnce(context.Background()))
 }
 
 func TestRunRelaysOnWake(t *testing.T) {
@@ -137,7 +159,8 @@ func TestRelayedChangesReachRecipients(t *testing.T) {
 	v, _ := attach(t, d, vendor1)
 	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
 	box.entries = []OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Cancelled)}
-	c.relayOnce(context.Background())
+	for c.relayOnce(context.Background()) {
+	}
 	got := decoded(t, v.waitN(t, 2))
 	assert.Equal(t, "ready", got[0].Status)
 	assert.Equal(t, "cancelled", got[1].Status)

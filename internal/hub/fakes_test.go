@@ -3,12 +3,14 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -56,6 +58,15 @@ func (l *memLog) Publish(_ context.Context, subject, msgID string, data []byte) 
 	close(l.grew)
 	l.grew = make(chan struct{})
 	return pos, false, nil
+}
+
+func (l *memLog) PublishBatch(ctx context.Context, msgs []LogMessage) []PublishResult {
+	out := make([]PublishResult, len(msgs))
+	for i, m := range msgs {
+		pos, dup, err := l.Publish(ctx, m.Subject, m.ID, m.Data)
+		out[i] = PublishResult{Pos: pos, Duplicate: dup, Err: err}
+	}
+	return out
 }
 
 func (l *memLog) Follow(_ context.Context, after uint64, handle func(uint64, string, []byte)) (func(), error) {
@@ -211,8 +222,9 @@ func (c *fakeConn) all() []delivered {
 // waitN waits until c has been handed n events in all and returns them.
 func (c *fakeConn) waitN(t *testing.T, n int) []delivered {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(c.all()) >= n }, 5*time.Second, time.Millisecond,
-		"want %d deliveries, have %d", n, len(c.all()))
+	if !assert.Eventually(t, func() bool { return len(c.all()) >= n }, 5*time.Second, time.Millisecond) {
+		require.FailNow(t, fmt.Sprintf("want %d deliveries, have %d", n, len(c.all())))
+	}
 	return c.all()
 }
 
