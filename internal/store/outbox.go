@@ -39,9 +39,10 @@ func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, o orders.Order, ev
 }
 
 // PendingOutbox returns up to limit unsent changes in commit order per
-// order (seq order).
+// order (seq order). It reads on the reader pool: every committed row is
+// there, and the one writer stays free.
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
-	rows, err := s.query(ctx, s.w, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
 		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)

@@ -16,13 +16,6 @@ import (
 // is refused on the next read, so a few attempts are plenty.
 const maxTransitionAttempts = 10
 
-// Transition applies action a by actor to the tenant's order and appends
-// the matching event, atomically. It returns the new order and its event;
-// or the unchanged order and a nil event when the same actor had already
-// done it (a retry); or an *orders.Error from orders.Apply (for instance
-// orders.ErrAlreadyClaimed to all but one of many concurrent claims), or
-// orders.ErrNotFound. now is stored truncated to microseconds, in UTC.
-
 // Statements of a transition's transaction.
 const (
 	updateOrder = `UPDATE orders
@@ -33,8 +26,26 @@ const (
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
+// Transition applies action a by actor to the tenant's order and appends
+// the matching event, atomically. It returns the new order and its event;
+// or the unchanged order and a nil event when the same actor had already
+// done it (a retry); or an *orders.Error from orders.Apply (for instance
+// orders.ErrAlreadyClaimed to all but one of many concurrent claims), or
+// orders.ErrNotFound. now is stored truncated to microseconds, in UTC.
 func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error) {
 	now = stamp(now)
+	// A read first: an action the committed state refuses (the claims
+	// that lost a race) or has done already (a retry) needs no write
+	// transaction, and on SQLite every write transaction queues for the
+	// one writer. States only move forward, so what is refused now stays
+	// refused; the write transaction checks again anyway.
+	if cur, err := s.getOrder(ctx, s.r, tenant, id); err != nil {
+		return orders.Order{}, nil, err
+	} else if _, changed, err := orders.Apply(cur, a, actor); err != nil {
+		return orders.Order{}, nil, err
+	} else if !changed {
+		return cur, nil, nil
+	}
 	for range maxTransitionAttempts {
 		o, ev, done, err := s.tryTransition(ctx, tenant, id, a, actor, now)
 		if err != nil || done {
