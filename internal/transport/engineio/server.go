@@ -24,6 +24,7 @@ type Server struct {
 	wheel    *wheel
 	poll     *poller // nil: every WebSocket keeps a reader goroutine
 	readers  *readers
+	bufs     chan *[]byte // spare read buffers
 
 	mu       sync.RWMutex
 	sessions map[string]*Conn
@@ -61,6 +62,7 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 		},
 	}
 	s.readers = newReaders()
+	s.bufs = make(chan *[]byte, readBufsKept)
 	p, err := newPoller(log)
 	if err != nil {
 		log.Warn("no epoll: every websocket keeps a reader goroutine", zap.Error(err))
