@@ -76,9 +76,11 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	}
 	a.svc = tenants.NewService(db, cluster, log.Named("tenants"))
 	tenants.New(tenants.Config{
-		EventsPerSecond: cfg.Tenants.EventsPerSecond,
-		EventBurst:      cfg.Tenants.EventBurst,
-		Observer:        a.metrics,
+		EventsPerSecond:     cfg.Tenants.EventsPerSecond,
+		EventBurst:          cfg.Tenants.EventBurst,
+		Observer:            a.metrics,
+		MaxSocketsPerTenant: cfg.Tenants.MaxSocketsPerTenant,
+		MaxWatches:          cfg.Tenants.MaxWatches,
 	}, a.svc, a.deliverer, a.verifier, log.Named("tenants")).Mount(a.sio)
 	a.metrics.WatchTransport(a.sio, map[string]metrics.Sockets{
 		hub.NSVendors: a.sio.Of(hub.NSVendors), hub.NSDrivers: a.sio.Of(hub.NSDrivers), hub.NSCustomers: a.sio.Of(hub.NSCustomers),

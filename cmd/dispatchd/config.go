@@ -87,6 +87,11 @@ type TenantsConfig struct {
 	// events are answered with rate_limited.
 	EventsPerSecond float64 `yaml:"events_per_second"`
 	EventBurst      int     `yaml:"event_burst"`
+	// MaxSocketsPerTenant bounds one tenant's sockets per node; 0 for
+	// unlimited.
+	MaxSocketsPerTenant int `yaml:"max_sockets_per_tenant"`
+	// MaxWatches bounds a customer's open order:watch subscriptions.
+	MaxWatches int `yaml:"max_watches"`
 }
 
 // DeliveryConfig tunes the durable per-recipient queues.
@@ -159,7 +164,7 @@ func DefaultConfig() Config {
 			FlushInterval: 50 * time.Millisecond,
 		},
 		NATS:    NATSConfig{Replicas: 1, Stream: "DISPATCH", Prefix: "dispatch"},
-		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40},
+		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40, MaxWatches: 200},
 		Log:     LogConfig{Level: "info", Format: "json"},
 	}
 }

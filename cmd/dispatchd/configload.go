@@ -44,6 +44,7 @@ func settings() []setting {
 		{"DISPATCH_LOG_FORMAT", "log-format", "json or console", setString(func(c *Config) *string { return &c.Log.Format })},
 		{"DISPATCH_EVENTS_PER_SECOND", "", "", setFloat(func(c *Config) *float64 { return &c.Tenants.EventsPerSecond })},
 		{"DISPATCH_EVENT_BURST", "", "", setInt(func(c *Config) *int { return &c.Tenants.EventBurst })},
+		{"DISPATCH_MAX_SOCKETS_PER_TENANT", "", "", setInt(func(c *Config) *int { return &c.Tenants.MaxSocketsPerTenant })},
 		{"DISPATCH_PPROF_ADDR", "", "", setString(func(c *Config) *string { return &c.Debug.PprofAddr })},
 		{"DISPATCH_PING_INTERVAL", "", "", setDuration(func(c *Config) *time.Duration { return &c.Transport.PingInterval })},
 		{"DISPATCH_PING_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.Transport.PingTimeout })},

@@ -83,6 +83,12 @@ func (c Config) Validate() error {
 		bad("delivery.queue_limit must be at least delivery.window (%d), got %d", dl.Window, dl.QueueLimit)
 	}
 
+	if c.Tenants.MaxSocketsPerTenant < 0 {
+		bad("tenants.max_sockets_per_tenant must be 0 (unlimited) or positive, got %d", c.Tenants.MaxSocketsPerTenant)
+	}
+	if c.Tenants.MaxWatches <= 0 {
+		bad("tenants.max_watches must be positive, got %d", c.Tenants.MaxWatches)
+	}
 	if c.Tenants.EventsPerSecond <= 0 {
 		bad("tenants.events_per_second must be positive, got %g", c.Tenants.EventsPerSecond)
 	}

@@ -31,6 +31,10 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 				fail(ack, t.log, err)
 				return
 			}
+			if !t.canWatch(sess, id) {
+				fail(ack, t.log, orders.Errorf(orders.CodeConflict, "watching too many orders (at most %d); unwatch one first", t.cfg.MaxWatches))
+				return
+			}
 			if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
 				fail(ack, t.log, err)
 				return
@@ -59,4 +63,21 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			ok(ack, nil)
 		})
 	})
+}
+
+// canWatch reports whether the customer may watch one more order: it
+// already watches id, or watches fewer than MaxWatches (each watch is a
+// durable subscription and a room).
+func (t *Tenants) canWatch(sess *session, id string) bool {
+	open := 0
+	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
+		if sub.Kind != hub.SubOrder || sub.Until != 0 {
+			continue
+		}
+		if sub.Key == id {
+			return true
+		}
+		open++
+	}
+	return open < t.cfg.MaxWatches
 }

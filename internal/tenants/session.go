@@ -64,6 +64,12 @@ func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
 		if claims.Role != role {
 			return connectRefusal(orders.CodeForbidden, "this namespace is for the "+string(role)+" role")
 		}
+		if !t.sockets.take(claims.Tenant, t.cfg.MaxSocketsPerTenant) {
+			return connectRefusal(orders.CodeRateLimited, "too many connections for this organisation; try again later")
+		}
+		// Runs once the socket is connected and then leaves: the
+		// middleware is the last step before connecting.
+		s.OnDisconnect(func(string) { t.sockets.give(claims.Tenant) })
 		s.SetData(&session{
 			claims:  claims,
 			limiter: rate.NewLimiter(rate.Limit(t.cfg.EventsPerSecond), t.cfg.EventBurst),

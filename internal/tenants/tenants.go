@@ -19,6 +19,13 @@ type Config struct {
 	EventBurst      int           // default 40
 	RequestTimeout  time.Duration // one event's storage work, default 10s
 	Observer        Observer      // hears client events (default: nobody)
+	// MaxSocketsPerTenant bounds one tenant's sockets on this node, all
+	// namespaces together (0: unlimited); past it CONNECT is refused
+	// with rate_limited.
+	MaxSocketsPerTenant int
+	// MaxWatches bounds a customer's open order:watch subscriptions
+	// (default 200); past it order:watch answers conflict.
+	MaxWatches int
 }
 
 // Observer hears what clients ask, for metrics. It must be cheap.
@@ -42,6 +49,9 @@ func (c Config) withDefaults() Config {
 	if c.EventBurst <= 0 {
 		c.EventBurst = 40
 	}
+	if c.MaxWatches <= 0 {
+		c.MaxWatches = 200
+	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 10 * time.Second
 	}
@@ -55,6 +65,7 @@ type Tenants struct {
 	queues   Queues
 	verifier *auth.Verifier
 	log      *zap.Logger
+	sockets  tenantCounts
 }
 
 // New returns the namespaces' handlers over svc, delivering durable
