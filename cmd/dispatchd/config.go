@@ -66,6 +66,9 @@ type TransportConfig struct {
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// AllowedOrigins is empty to allow any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxPendingAcks bounds a socket's unanswered ack requests; at least
+	// delivery.window.
+	MaxPendingAcks int `yaml:"max_pending_acks"`
 	// ShutdownSpread spreads closing the sessions over this long on
 	// SIGTERM, so their reconnects do not hit the other nodes at once.
 	ShutdownSpread time.Duration `yaml:"shutdown_spread"`
@@ -156,6 +159,7 @@ func DefaultConfig() Config {
 			WriteTimeout:   10 * time.Second,
 			SendQueue:      256,
 			ShutdownSpread: 5 * time.Second,
+			MaxPendingAcks: 256,
 		},
 		Delivery: DeliveryConfig{
 			Retention:     24 * time.Hour,

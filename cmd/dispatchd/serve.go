@@ -124,5 +124,6 @@ func (t TransportConfig) transportConfig() transport.Config {
 			MaxConnectionsPerIP: t.MaxConnectionsPerIP,
 		},
 		ConnectTimeout: t.ConnectTimeout,
+		MaxPendingAcks: t.MaxPendingAcks,
 	}
 }

@@ -79,6 +79,9 @@ func (c Config) Validate() error {
 	if dl.Window <= 0 {
 		bad("delivery.window must be positive, got %d", dl.Window)
 	}
+	if t.MaxPendingAcks < dl.Window {
+		bad("transport.max_pending_acks must be at least delivery.window (%d), got %d", dl.Window, t.MaxPendingAcks)
+	}
 	if dl.QueueLimit < dl.Window {
 		bad("delivery.queue_limit must be at least delivery.window (%d), got %d", dl.Window, dl.QueueLimit)
 	}

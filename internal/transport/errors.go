@@ -10,6 +10,9 @@ var (
 	ErrMixedBinary    = errors.New("a *Message with attachments cannot be combined with other binary arguments")
 	ErrAlreadyAcked   = errors.New("ack already sent")
 	ErrInvalidRawJSON = errors.New("invalid raw JSON argument")
+	// ErrTooManyPendingAcks: the socket has Config.MaxPendingAcks
+	// unanswered ack requests already.
+	ErrTooManyPendingAcks = errors.New("too many pending acks")
 )
 
 // ConnectError refuses a CONNECT from middleware. The client receives

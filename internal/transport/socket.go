@@ -125,6 +125,10 @@ func (s *Socket) EmitWithAck(event string, timeout time.Duration, cb AckCallback
 		s.mu.Unlock()
 		return ErrDisconnected
 	}
+	if len(s.acks) >= s.ns.srv.cfg.MaxPendingAcks {
+		s.mu.Unlock()
+		return ErrTooManyPendingAcks
+	}
 	id := s.nextAck
 	s.nextAck++
 	pa := &pendingAck{cb: cb}

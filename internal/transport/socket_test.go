@@ -223,6 +223,29 @@ func TestEmitWithAck(t *testing.T) {
 	require.ErrorIs(t, r.err, ErrDisconnected)
 }
 
+// TestMaxPendingAcks: a client that answers nothing holds at most
+// MaxPendingAcks callbacks; an answer frees one. No timeout is needed.
+func TestMaxPendingAcks(t *testing.T) {
+	sockets := make(chan *Socket, 1)
+	_, url := startServer(t, Config{MaxPendingAcks: 3}, func(srv *Server) {
+		srv.Of("/").OnConnection(func(s *Socket) { sockets <- s })
+	})
+	c := dial(t, url)
+	c.join("/")
+	s := <-sockets
+	answered := make(chan error, 8)
+	cb := func(_ *Message, err error) { answered <- err }
+	for i := range 3 {
+		require.NoError(t, s.EmitWithAck("q", 0, cb))
+		c.expect(fmt.Sprintf(`42%d["q"]`, i))
+	}
+	require.ErrorIs(t, s.EmitWithAck("q", 0, cb), ErrTooManyPendingAcks)
+	c.send(`431[]`)
+	require.NoError(t, <-answered)
+	require.NoError(t, s.EmitWithAck("q", 0, cb), "an answer frees a slot")
+	c.expect(`423["q"]`)
+}
+
 func TestDisconnectReasons(t *testing.T) {
 	reasons := make(chan string, 4)
 	sockets := make(chan *Socket, 4)
