@@ -306,3 +306,17 @@ func TestServePprof(t *testing.T) {
 	require.NoError(t, s.stop(t))
 	assert.Contains(t, s.out.String(), "profiler listening")
 }
+
+// TestServeConsole: the console's page and client are served under
+// /console/.
+func TestServeConsole(t *testing.T) {
+	s := start(t, nil, "serve", "--addr", "127.0.0.1:0")
+	code, body := get(t, "http://"+s.addr+"/console/")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `import { Client } from "./console.js"`)
+	code, body = get(t, "http://"+s.addr+"/console/console.js")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "export class Client")
+	code, _ = get(t, "http://"+s.addr+"/console/nothing-here")
+	assert.Equal(t, http.StatusNotFound, code)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/console"
 	"github.com/dispatchd/dispatchd/internal/transport"
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"
 )
@@ -90,6 +91,8 @@ func newEcho(cfg HTTPConfig, sio http.Handler, log *zap.Logger) *echo.Echo {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.Any(socketIOPath+"*", echo.WrapHandler(sio))
+	e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/console/") })
+	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler())))
 	return e
 }
 

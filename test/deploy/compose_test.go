@@ -240,7 +240,7 @@ func checkNginx(t *testing.T, path string, nodes []string, port uint32) {
 
 	srv := one(t, http.block, "server")
 	assert.Equal(t, []string{strconv.FormatUint(uint64(port), 10)}, one(t, srv.block, "listen").args, "nginx listens on the published target port")
-	for _, path := range []string{"/socket.io/", "/api/", "/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/socket.io/", "/api/", "/healthz", "/readyz", "/metrics", "/console/"} {
 		loc := location(srv, path)
 		if !assert.NotNil(t, loc, "location %s", path) {
 			continue
