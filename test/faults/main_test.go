@@ -3,12 +3,8 @@
 package faults
 
 import (
-	"context"
-	"flag"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/dispatchd/dispatchd/internal/testproc"
 )
@@ -18,24 +14,5 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	flag.Parse()
-	dir, err := os.MkdirTemp("", "dispatchd-faults-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	start := time.Now()
-	if bin, err = testproc.Build(context.Background(), dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if testing.Verbose() {
-		fmt.Printf("built dispatchd (race: %t) in %s\n", testproc.RaceEnabled(), time.Since(start).Round(time.Millisecond))
-	}
-	return m.Run()
+	os.Exit(testproc.Main(m, "faults", &bin))
 }
