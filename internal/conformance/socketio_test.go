@@ -265,7 +265,7 @@ func TestSocketIOExtraConnectTimeout(t *testing.T) {
 }
 
 // TestSocketIOExtraPolling replays the polling wire examples of
-// /work/shared/SOCKETIO-PROTOCOL.md §5 (captured from socket.io 4.8.4).
+// the shared SOCKETIO-PROTOCOL.md §5 (captured from socket.io 4.8.4).
 func TestSocketIOExtraPolling(t *testing.T) {
 	runCases(t, conformance.SocketIOPath, []suiteCase{
 		{"connects with auth and answers an ack", func(t *testing.T, s *server, path string) {
