@@ -251,7 +251,7 @@ func (d *Deliverer) join(id RecipientID, c Conn) *recipient {
 	defer r.mu.Unlock()
 	r.conns = append(r.conns, c)
 	for _, e := range r.queue[:r.sent] {
-		r.send(c, e)
+		r.send(e, c)
 	}
 	return r
 }

@@ -161,20 +161,24 @@ func (r *recipient) pump() {
 	for r.sent < len(r.queue) && r.sent < r.d.cfg.Window {
 		e := r.queue[r.sent]
 		e.sent = time.Now()
-		for _, c := range r.conns {
-			r.send(c, e)
-		}
+		r.send(e, r.conns...)
 		r.sent++
 	}
 }
 
-func (r *recipient) send(c Conn, e *entry) {
+// send hands e to conns; its payload and ack callback are made once, for
+// all of the user's sockets.
+func (r *recipient) send(e *entry, conns ...Conn) {
 	seq := e.seq
-	r.d.cfg.Observer.Delivered(string(e.event), e.replay)
-	if err := c.Deliver(string(e.event), withSeq(e.body, seq), func() { r.ack(seq) }); err != nil {
-		// The socket is going away; the event stays queued.
-		if ce := r.d.zl.Check(zap.DebugLevel, "deliver"); ce != nil {
-			ce.Write(zap.String("tenant_id", r.id.Tenant), zap.String("event", string(e.event)), zap.Error(err))
+	payload := withSeq(e.body, seq)
+	acked := func() { r.ack(seq) }
+	for _, c := range conns {
+		r.d.cfg.Observer.Delivered(string(e.event), e.replay)
+		if err := c.Deliver(string(e.event), payload, acked); err != nil {
+			// The socket is going away; the event stays queued.
+			if ce := r.d.zl.Check(zap.DebugLevel, "deliver"); ce != nil {
+				ce.Write(zap.String("tenant_id", r.id.Tenant), zap.String("event", string(e.event)), zap.Error(err))
+			}
 		}
 	}
 }
