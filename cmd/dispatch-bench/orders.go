@@ -143,7 +143,6 @@ func isClaimer(d, start, k, n int) bool {
 // whatever happened to earlier ones. The rate may change at step
 // boundaries (ramp); within a step orders are evenly spaced.
 type schedule struct {
-	start     time.Time
 	stepStart time.Time // when the current rate began
 	stepFirst int64     // first order number at the current rate
 	rate      float64

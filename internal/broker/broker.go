@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/hub"
 )
 
 // Broker is a connection to NATS with the durable event stream ready.
@@ -96,15 +98,12 @@ func (b *Broker) JetStream() jetstream.JetStream { return b.js }
 // StreamName returns the durable stream's name.
 func (b *Broker) StreamName() string { return b.cfg.Stream }
 
-// Publish stores data durably under subject. msgID (the event id) makes a
-// retried publish a no-op within the duplicate window; duplicate reports
-// that it was one.
+// Publish stores one record: PublishBatch of one. msgID makes a retried
+// publish a no-op within the duplicate window; duplicate reports that it
+// was one.
 func (b *Broker) Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
-	ack, err := b.js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(b.cfg.Stream))
-	if err != nil {
-		return 0, false, fmt.Errorf("publish %s: %w", subject, err)
-	}
-	return ack.Sequence, ack.Duplicate, nil
+	r := b.PublishBatch(ctx, []hub.LogMessage{{Subject: subject, ID: msgID, Data: data}})[0]
+	return r.Pos, r.Duplicate, r.Err
 }
 
 // Ready checks that JetStream answers and the stream is writable.

@@ -74,7 +74,7 @@ func TestRestartEmbeddedNode(t *testing.T) {
 
 			node.Kill(t)
 			start := time.Now()
-			node = node.Restart(t)
+			node.Restart(t)
 			t.Logf("node back (ready) %s after the kill", time.Since(start).Round(time.Millisecond))
 			if !tt.silent {
 				for _, d := range drivers {
