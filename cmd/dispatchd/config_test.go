@@ -291,3 +291,10 @@ func TestExampleConfig(t *testing.T) {
 	got.Transport.AllowedOrigins = nil // `[]` in YAML, nil in Go
 	assert.Equal(t, DefaultConfig(), got)
 }
+
+func TestRetentionFromEnvironment(t *testing.T) {
+	cfg, err := loadConfig(parseFlags(t), envMap(map[string]string{"DISPATCH_RETENTION": "2h"}))
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Hour, cfg.Delivery.Retention)
+	assert.Equal(t, 24*time.Hour, DefaultConfig().Delivery.Retention, "the contract's default")
+}

@@ -209,3 +209,17 @@ func TestLastPos(t *testing.T) {
 		assert.Equal(t, seq, pos)
 	})
 }
+
+// TestRetentionIsTheStreamsMaxAge: unacknowledged events are kept for
+// delivery.retention, which is the stream's MaxAge (default 24h).
+func TestRetentionIsTheStreamsMaxAge(t *testing.T) {
+	for _, tt := range []struct {
+		give, want time.Duration
+	}{{0, 24 * time.Hour}, {90 * time.Minute, 90 * time.Minute}} {
+		b := open(t, Config{DataDir: t.TempDir(), Retention: tt.give})
+		info, err := b.stream.Info(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, info.Config.MaxAge)
+		closeBroker(t, b)
+	}
+}
