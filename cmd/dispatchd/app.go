@@ -86,6 +86,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		hub.NSVendors: a.sio.Of(hub.NSVendors), hub.NSDrivers: a.sio.Of(hub.NSDrivers), hub.NSCustomers: a.sio.Of(hub.NSCustomers),
 	})
 	a.metrics.WatchQueues(a.deliverer)
+	a.metrics.WatchWrites(a.store)
 
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopCluster, a.clusterDone = cancel, make(chan struct{})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,23 @@ func TestMetrics(t *testing.T) {
 	} {
 		assert.Contains(t, text, want)
 	}
+	// Group commit: every write is counted, and no commit is empty.
+	writes, commits := metricValue(t, text, "dispatchd_db_writes_total"), metricValue(t, text, "dispatchd_db_commits_total")
+	assert.GreaterOrEqual(t, commits, 3.0, "create, cursor and subscription at least")
+	assert.GreaterOrEqual(t, writes, commits)
 	assert.NotContains(t, text, sign(orders.RoleVendor, "v1")[:20], "no token in metrics")
+}
+
+// metricValue reads an unlabelled sample from a /metrics text.
+func metricValue(t *testing.T, text, name string) float64 {
+	t.Helper()
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err, line)
+			return f
+		}
+	}
+	require.Failf(t, "metric missing", "%s not in /metrics", name)
+	return 0
 }

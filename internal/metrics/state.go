@@ -74,3 +74,21 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueDescs.inFlight, prometheus.GaugeValue, float64(st.InFlight))
 	ch <- prometheus.MustNewConstMetric(queueDescs.behind, prometheus.GaugeValue, float64(st.Behind))
 }
+
+// Writes is the store's write batching, read at scrape time: writes
+// asked and the commits that made them durable.
+type Writes interface{ WriteCounts() (writes, commits uint64) }
+
+// WatchWrites exposes how many writes each commit carries (group commit).
+func (m *Metrics) WatchWrites(w Writes) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dispatchd_db_writes_total",
+			Help: "Write operations run by the store's group writer (SQLite; 0 on PostgreSQL).",
+		}, func() float64 { n, _ := w.WriteCounts(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dispatchd_db_commits_total",
+			Help: "Transactions the group writer committed; writes/commits is the mean group size.",
+		}, func() float64 { _, n := w.WriteCounts(); return float64(n) }),
+	)
+}

@@ -77,48 +77,46 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 		return orders.Order{}, nil, err
 	}
 
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return orders.Order{}, nil, err
-	}
-	defer rollback(tx)
-
-	res, err := s.exec(ctx, tx, s.d.q(insertOrder),
-		o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
-		o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
-		items, string(o.Status), o.Version, s.d.timeArg(o.CreatedAt), s.d.timeArg(o.UpdatedAt),
-		nullIfEmpty(n.IdempotencyKey),
-	)
-	if err != nil {
-		return orders.Order{}, nil, fmt.Errorf("insert order: %w", err)
-	}
-	rows, err := res.RowsAffected()
-	if err != nil {
-		return orders.Order{}, nil, fmt.Errorf("insert order: %w", err)
-	}
-	if rows == 0 {
-		existing, err := s.orderByKey(ctx, tx, tenant, vendorID, n.IdempotencyKey)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, s.d.q(insertOrder),
+			o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
+			o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
+			items, string(o.Status), o.Version, s.d.timeArg(o.CreatedAt), s.d.timeArg(o.UpdatedAt),
+			nullIfEmpty(n.IdempotencyKey),
+		)
 		if err != nil {
-			return orders.Order{}, nil, err
+			return fmt.Errorf("insert order: %w", err)
 		}
-		return existing, nil, nil
-	}
-
-	ev := orders.Event{
-		ID:      orders.NewID(),
-		OrderID: o.ID,
-		Status:  o.Status,
-		Actor:   orders.Actor{Role: orders.RoleVendor, ID: vendorID},
-		At:      now,
-		Version: o.Version,
-	}
-	if err := s.insertChange(ctx, tx, o, ev); err != nil {
+		rows, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+		if rows == 0 {
+			existing, err := s.orderByKey(ctx, tx, tenant, vendorID, n.IdempotencyKey)
+			if err != nil {
+				return err
+			}
+			o, created = existing, nil
+			return nil
+		}
+		ev := orders.Event{
+			ID:      orders.NewID(),
+			OrderID: o.ID,
+			Status:  o.Status,
+			Actor:   orders.Actor{Role: orders.RoleVendor, ID: vendorID},
+			At:      now,
+			Version: o.Version,
+		}
+		if err := s.insertChange(ctx, tx, o, ev); err != nil {
+			return err
+		}
+		created = &ev
+		return nil
+	})
+	if err != nil {
 		return orders.Order{}, nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return orders.Order{}, nil, fmt.Errorf("commit order: %w", err)
-	}
-	return o, &ev, nil
+	return o, created, nil
 }
 
 // GetOrder returns the tenant's order, or orders.ErrNotFound when there is

@@ -75,7 +75,7 @@ func (s *Store) MarkSent(ctx context.Context, seqs []int64, now time.Time) error
 		args = append(args, q)
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(seqs)), ",")
-	if _, err := s.w.ExecContext(ctx, s.d.q(`UPDATE outbox SET sent_at = ? WHERE seq IN (`+marks+`)`), args...); err != nil {
+	if _, err := s.execRows(ctx, `UPDATE outbox SET sent_at = ? WHERE seq IN (`+marks+`)`, args...); err != nil {
 		return fmt.Errorf("mark outbox sent: %w", err)
 	}
 	return nil
@@ -84,10 +84,10 @@ func (s *Store) MarkSent(ctx context.Context, seqs []int64, now time.Time) error
 // PurgeOutbox deletes entries published before before; it returns how
 // many it removed.
 func (s *Store) PurgeOutbox(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, s.d.q(`DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`),
+	n, err := s.execRows(ctx, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`,
 		s.d.timeArg(stamp(before)))
 	if err != nil {
 		return 0, fmt.Errorf("purge outbox: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }

@@ -30,6 +30,14 @@ const insertCursorIfAbsent = `INSERT INTO recipient_cursors (tenant, role, user_
 // upsertCursorsConflict makes a save move a cursor only forward. On
 // PostgreSQL the WHERE is evaluated against the latest committed row after
 // waiting for its lock, so concurrent saves cannot move it back either.
+const (
+	selectCursor       = `SELECT pos, seq FROM recipient_cursors WHERE tenant = ? AND role = ? AND user_id = ?`
+	upsertSubscription = `INSERT INTO recipient_subscriptions
+	(tenant, role, user_id, kind, sub_key, from_pos, until_pos, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (tenant, role, user_id, kind, sub_key) DO UPDATE
+	SET from_pos = excluded.from_pos, until_pos = excluded.until_pos, updated_at = excluded.updated_at`
+)
+
 const upsertCursorsConflict = ` ON CONFLICT (tenant, role, user_id) DO UPDATE
 	SET pos = excluded.pos, seq = excluded.seq, updated_at = excluded.updated_at
 	WHERE recipient_cursors.pos < excluded.pos`
@@ -65,13 +73,20 @@ func (s *Store) createCursor(ctx context.Context, id hub.RecipientID, start hub.
 	if err != nil {
 		return hub.Cursor{}, fmt.Errorf("create cursor: %w", err)
 	}
-	if _, err := s.exec(ctx, s.w, s.d.q(insertCursorIfAbsent),
-		id.Tenant, id.Role, id.User, pos, seq, s.d.timeArg(stamp(time.Now()))); err != nil {
-		return hub.Cursor{}, fmt.Errorf("create cursor: %w", err)
-	}
-	// Read back through the write pool, which sees the row whoever
-	// inserted it.
-	c, found, err := s.cursor(ctx, s.w, id)
+	var (
+		c     hub.Cursor
+		found bool
+	)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.exec(ctx, tx, s.d.q(insertCursorIfAbsent),
+			id.Tenant, id.Role, id.User, pos, seq, s.d.timeArg(stamp(time.Now()))); err != nil {
+			return fmt.Errorf("create cursor: %w", err)
+		}
+		// Read back in the writer's transaction, which sees the row
+		// whoever inserted it.
+		c, found, err = s.cursor(ctx, tx, id)
+		return err
+	})
 	if err != nil {
 		return hub.Cursor{}, err
 	}
@@ -87,7 +102,7 @@ func (s *Store) createCursor(ctx context.Context, id hub.RecipientID, start hub.
 func (s *Store) cursor(ctx context.Context, q querier, id hub.RecipientID) (c hub.Cursor, found bool, err error) {
 	var pos, seq int64
 	err = s.queryRow(ctx, q,
-		s.d.q(`SELECT pos, seq FROM recipient_cursors WHERE tenant = ? AND role = ? AND user_id = ?`),
+		s.d.q(selectCursor),
 		id.Tenant, id.Role, id.User).Scan(&pos, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return hub.Cursor{}, false, nil
@@ -155,28 +170,22 @@ func (s *Store) SaveCursors(ctx context.Context, cursors map[hub.RecipientID]hub
 
 	now := s.d.timeArg(stamp(time.Now()))
 	args := make([]any, 0, 6*min(len(ids), cursorBatch))
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return fmt.Errorf("save cursors: %w", err)
-	}
-	defer rollback(tx)
-	for batch := range slices.Chunk(ids, cursorBatch) {
-		args = args[:0]
-		for _, id := range batch {
-			pos, seq, err := cursorArgs(cursors[id])
-			if err != nil {
-				return fmt.Errorf("save cursors: %s/%s/%s: %w", id.Tenant, id.Role, id.User, err)
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for batch := range slices.Chunk(ids, cursorBatch) {
+			args = args[:0]
+			for _, id := range batch {
+				pos, seq, err := cursorArgs(cursors[id])
+				if err != nil {
+					return fmt.Errorf("save cursors: %s/%s/%s: %w", id.Tenant, id.Role, id.User, err)
+				}
+				args = append(args, id.Tenant, id.Role, id.User, pos, seq, now)
 			}
-			args = append(args, id.Tenant, id.Role, id.User, pos, seq, now)
+			if _, err := tx.ExecContext(ctx, s.d.q(upsertCursors(len(batch))), args...); err != nil {
+				return fmt.Errorf("save cursors: %w", err)
+			}
 		}
-		if _, err := tx.ExecContext(ctx, s.d.q(upsertCursors(len(batch))), args...); err != nil {
-			return fmt.Errorf("save cursors: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save cursors: commit: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // upsertCursors is the statement that saves n cursors.
@@ -210,27 +219,21 @@ func (s *Store) PutSubscription(ctx context.Context, id hub.RecipientID, sub hub
 	if err != nil {
 		return fmt.Errorf("put subscription %s %q: until: %w", sub.Kind, sub.Key, err)
 	}
-	if _, err := s.exec(ctx, s.w, s.d.q(`INSERT INTO recipient_subscriptions
-		(tenant, role, user_id, kind, sub_key, from_pos, until_pos, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant, role, user_id, kind, sub_key) DO UPDATE
-		SET from_pos = excluded.from_pos, until_pos = excluded.until_pos, updated_at = excluded.updated_at`),
-		id.Tenant, id.Role, id.User, sub.Kind, sub.Key, from, until, s.d.timeArg(stamp(time.Now()))); err != nil {
-		return fmt.Errorf("put subscription %s %q: %w", sub.Kind, sub.Key, err)
-	}
-	return nil
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.exec(ctx, tx, s.d.q(upsertSubscription),
+			id.Tenant, id.Role, id.User, sub.Kind, sub.Key, from, until, s.d.timeArg(stamp(time.Now()))); err != nil {
+			return fmt.Errorf("put subscription %s %q: %w", sub.Kind, sub.Key, err)
+		}
+		return nil
+	})
 }
 
 // PurgeSubscriptions deletes ended subscriptions (Until not zero) last
 // written before before; it returns how many it removed. Open
 // subscriptions are kept however old.
 func (s *Store) PurgeSubscriptions(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx,
-		s.d.q(`DELETE FROM recipient_subscriptions WHERE until_pos <> 0 AND updated_at < ?`),
+	n, err := s.execRows(ctx, `DELETE FROM recipient_subscriptions WHERE until_pos <> 0 AND updated_at < ?`,
 		s.d.timeArg(stamp(before)))
-	if err != nil {
-		return 0, fmt.Errorf("purge subscriptions: %w", err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("purge subscriptions: %w", err)
 	}

@@ -27,7 +27,10 @@ func newStmtCache(db *sql.DB) *stmtCache {
 // txQueries run inside write transactions. On SQLite the writer pool has
 // one connection, which a transaction holds, so a statement can only be
 // prepared on the pool outside of one: these are prepared at open.
-var txQueries = []string{insertOrder, selectOrder, selectOrderByKey, insertOutbox, updateOrder, insertEvent}
+var txQueries = []string{
+	insertOrder, selectOrder, selectOrderByKey, insertOutbox, updateOrder, insertEvent,
+	insertCursorIfAbsent, selectCursor, upsertSubscription,
+}
 
 // warm prepares queries now.
 func (c *stmtCache) warm(ctx context.Context, queries []string) {

@@ -29,6 +29,9 @@ type Store struct {
 	log *zap.Logger
 	// Prepared statements of w and r (SQLite only; nil on PostgreSQL).
 	cw, cr *stmtCache
+	// gw owns w and runs every write after the migrations (SQLite
+	// only; nil on PostgreSQL).
+	gw *groupWriter
 }
 
 // Open connects to the configured database and applies the embedded
@@ -66,12 +69,18 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 		qs[i] = s.d.q(q)
 	}
 	s.cw.warm(ctx, qs)
+	if s.d.name == "sqlite" {
+		s.gw = newGroupWriter(s.w)
+	}
 	log.Info("store opened", zap.String("dialect", s.d.name))
 	return s, nil
 }
 
 // Close closes the connection pools. It is safe to call more than once.
 func (s *Store) Close() error {
+	if s.gw != nil {
+		s.gw.close()
+	}
 	s.cw.close()
 	s.cr.close()
 	if s.r == s.w {

@@ -65,55 +65,55 @@ func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Acti
 // tryTransition makes one read-apply-write attempt; done is false when the
 // compare-and-set lost to a concurrent writer and nothing was written.
 func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (o orders.Order, ev *orders.Event, done bool, err error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return orders.Order{}, nil, true, err
-	}
-	defer rollback(tx)
+	done = true
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cur, err := s.getOrder(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		next, changed, err := orders.Apply(cur, a, actor)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			o = cur
+			return nil
+		}
+		next.UpdatedAt = now
 
-	cur, err := s.getOrder(ctx, tx, tenant, id)
+		res, err := s.exec(ctx, tx, s.d.q(updateOrder),
+			string(next.Status), nullIfEmpty(next.DriverID), next.Version, s.d.timeArg(now),
+			tenant, id, cur.Version)
+		if err != nil {
+			return fmt.Errorf("update order: %w", err)
+		}
+		rows, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("update order: %w", err)
+		}
+		if rows == 0 {
+			done = false
+			return nil
+		}
+		e := orders.Event{
+			ID:       orders.NewID(),
+			OrderID:  id,
+			Status:   next.Status,
+			DriverID: next.DriverID,
+			Actor:    actor,
+			At:       now,
+			Version:  next.Version,
+		}
+		if err := s.insertChange(ctx, tx, next, e); err != nil {
+			return err
+		}
+		o, ev = next, &e
+		return nil
+	})
 	if err != nil {
 		return orders.Order{}, nil, true, err
 	}
-	next, changed, err := orders.Apply(cur, a, actor)
-	if err != nil {
-		return orders.Order{}, nil, true, err
-	}
-	if !changed {
-		return cur, nil, true, nil
-	}
-	next.UpdatedAt = now
-
-	res, err := s.exec(ctx, tx, s.d.q(updateOrder),
-		string(next.Status), nullIfEmpty(next.DriverID), next.Version, s.d.timeArg(now),
-		tenant, id, cur.Version)
-	if err != nil {
-		return orders.Order{}, nil, true, fmt.Errorf("update order: %w", err)
-	}
-	rows, err := res.RowsAffected()
-	if err != nil {
-		return orders.Order{}, nil, true, fmt.Errorf("update order: %w", err)
-	}
-	if rows == 0 {
-		return orders.Order{}, nil, false, nil
-	}
-
-	ev = &orders.Event{
-		ID:       orders.NewID(),
-		OrderID:  id,
-		Status:   next.Status,
-		DriverID: next.DriverID,
-		Actor:    actor,
-		At:       now,
-		Version:  next.Version,
-	}
-	if err := s.insertChange(ctx, tx, next, *ev); err != nil {
-		return orders.Order{}, nil, true, err
-	}
-	if err := tx.Commit(); err != nil {
-		return orders.Order{}, nil, true, fmt.Errorf("commit transition: %w", err)
-	}
-	return next, ev, true, nil
+	return o, ev, done, nil
 }
 
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev orders.Event) error {
