@@ -77,7 +77,9 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 
 // Writes is the store's write batching, read at scrape time: writes
 // asked and the commits that made them durable.
-type Writes interface{ WriteCounts() (writes, commits uint64) }
+type Writes interface {
+	WriteCounts() (writes, commits uint64)
+}
 
 // WatchWrites exposes how many writes each commit carries (group commit).
 func (m *Metrics) WatchWrites(w Writes) {
