@@ -162,11 +162,13 @@ func (c *Cluster) drain(ctx context.Context) {
 // relayOnce publishes one batch of the outbox; true means more may be
 // waiting. The batch takes at most one change per order (the next waits
 // for the next round, so one order's changes reach the log in order), and
-// is published in waves: the first record of every change at once,
-// pipelined, then the second, and so on, so that the records of one change
-// also keep their order. A change is marked sent once all of its records
-// are stored; one that failed is published again whole (its stored
-// records are dropped as duplicates).
+// is published in waves, pipelined: a change's records for different feeds
+// go in the same wave, and a record goes a wave after an earlier record of
+// the change on the same feed (a vendor's order:status before its
+// order:delivered), so that what one recipient receives keeps its order
+// even when a publish fails. A change is marked sent once all of its
+// records are stored; one that failed is published again whole (its
+// stored records are dropped as duplicates).
 func (c *Cluster) relayOnce(ctx context.Context) bool {
 	entries, err := c.outbox.PendingOutbox(ctx, relayBatch)
 	if err != nil {
@@ -198,7 +200,8 @@ type relayJob struct {
 	at    time.Time
 	recs  []Record
 	msgs  []LogMessage
-	ok    bool // every record so far stored
+	waves []int // msgs[i] goes in wave waves[i]
+	ok    bool  // every record so far stored
 }
 
 // render turns entries into jobs, one per order (deferred: some entries
@@ -227,14 +230,18 @@ func (c *Cluster) render(entries []OutboxEntry) (jobs []*relayJob, deferred bool
 			continue
 		}
 		j.at, j.recs = ch.Event.At, recs
+		perFeed := make(map[[2]string]int, len(recs))
 		for i := range recs {
 			r := &recs[i]
 			data, err := json.Marshal(r)
 			if err != nil {
 				c.log.Error("encode record; change skipped", zap.Int64("seq", e.Seq), zap.Error(err))
-				j.recs, j.msgs = nil, nil
+				j.recs, j.msgs, j.waves = nil, nil, nil
 				break
 			}
+			feed := [2]string{r.Feed, r.Key}
+			j.waves = append(j.waves, perFeed[feed])
+			perFeed[feed]++
 			j.msgs = append(j.msgs, LogMessage{Subject: c.broker.EventSubject(r.subjectTokens()...), ID: r.msgID(), Data: data})
 		}
 	}
@@ -244,23 +251,39 @@ func (c *Cluster) render(entries []OutboxEntry) (jobs []*relayJob, deferred bool
 // publishWaves stores the jobs' records wave by wave; failed reports that
 // some record was not stored.
 func (c *Cluster) publishWaves(ctx context.Context, jobs []*relayJob) (failed bool) {
+	type owner struct {
+		j   *relayJob
+		rec int
+	}
 	for wave := 0; ; wave++ {
 		var msgs []LogMessage
-		var owners []*relayJob
+		var owners []owner
+		later := false
 		for _, j := range jobs {
-			if j.ok && wave < len(j.msgs) {
-				msgs = append(msgs, j.msgs[wave])
-				owners = append(owners, j)
+			if !j.ok {
+				continue
+			}
+			for i, w := range j.waves {
+				switch {
+				case w == wave:
+					msgs = append(msgs, j.msgs[i])
+					owners = append(owners, owner{j, i})
+				case w > wave:
+					later = true
+				}
 			}
 		}
 		if len(msgs) == 0 {
+			if later {
+				continue
+			}
 			return failed
 		}
 		start := time.Now()
 		results := c.broker.PublishBatch(ctx, msgs)
 		took := time.Since(start)
 		for i, res := range results {
-			j := owners[i]
+			j, rec := owners[i].j, owners[i].rec
 			c.obs.Published(took, res.Err)
 			if res.Err != nil {
 				if !failed && ctx.Err() == nil {
@@ -273,7 +296,7 @@ func (c *Cluster) publishWaves(ctx context.Context, jobs []*relayJob) (failed bo
 			if !res.Duplicate {
 				// The dispatch log an operator reads: once per event in
 				// the cluster, by the node that stored it.
-				r := &j.recs[wave]
+				r := &j.recs[rec]
 				c.log.Info("event routed",
 					zap.String("event", string(r.Event)),
 					zap.String("tenant_id", r.Tenant),

@@ -111,6 +111,32 @@ func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 	assert.Equal(t, n, again)
 }
 
+// TestRelayWaves: a change's records for different feeds are published
+// together (a pickup does not wait behind the vendor's and customer's
+// copies), and two records on one feed go one after the other.
+func TestRelayWaves(t *testing.T) {
+	log := zaptest.NewLogger(t)
+	other := change(t, 2, orders.Delivered)
+	other.OrderID = "o2"
+	box := &fakeOutbox{sent: map[int64]bool{}, entries: []OutboxEntry{change(t, 1, orders.Ready), other}}
+	ml := newMemLog()
+	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	require.False(t, c.relayOnce(context.Background()))
+	require.Equal(t, [][]string{
+		{"x.ev.acme.v.v1", "x.ev.acme.c.c1", "x.ev.acme.p.~", "x.ev.acme.v.v1", "x.ev.acme.c.c1"},
+		{"x.ev.acme.v.v1"},
+	}, ml.batches, "one wave for every feed's first record; the vendor's order:delivered after its order:status")
+	var events []Event
+	for i, subj := range ml.subj {
+		if subj == "x.ev.acme.v.v1" {
+			var r Record
+			require.NoError(t, json.Unmarshal(ml.data[i], &r))
+			events = append(events, r.Event)
+		}
+	}
+	assert.Equal(t, []Event{EventOrderStatus, EventOrderStatus, EventOrderDelivered}, events)
+}
+
 func TestRelayTakesOneChangePerOrderPerRound(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	other := func(seq int64, st orders.Status) OutboxEntry {

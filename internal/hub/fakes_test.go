@@ -27,6 +27,7 @@ type memLog struct {
 	failAt  int
 	tries   int
 	follows int
+	batches [][]string // subjects of each PublishBatch call
 }
 
 func newMemLog() *memLog {
@@ -61,6 +62,13 @@ func (l *memLog) Publish(_ context.Context, subject, msgID string, data []byte) 
 }
 
 func (l *memLog) PublishBatch(ctx context.Context, msgs []LogMessage) []PublishResult {
+	subjects := make([]string, len(msgs))
+	for i, m := range msgs {
+		subjects[i] = m.Subject
+	}
+	l.mu.Lock()
+	l.batches = append(l.batches, subjects)
+	l.mu.Unlock()
 	out := make([]PublishResult, len(msgs))
 	for i, m := range msgs {
 		pos, dup, err := l.Publish(ctx, m.Subject, m.ID, m.Data)
