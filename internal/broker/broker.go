@@ -27,6 +27,9 @@ type Broker struct {
 	// noMultiFilter is set once the server rejected a consumer with
 	// several filter subjects (nats-server before 2.10).
 	noMultiFilter atomic.Bool
+	// atomicBatches: the server stores a batch of messages with one
+	// fsync (nats-server 2.12 and later; see publishAtomic).
+	atomicBatches bool
 }
 
 // Open starts the embedded server or connects to cfg.URL, then creates or
@@ -65,6 +68,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Broker, error) {
 		return nil, fmt.Errorf("connect to nats: %w", err)
 	}
 	b.nc = nc
+	b.atomicBatches = versionAtLeast(nc.ConnectedServerVersion(), 2, 12)
 	if b.js, err = jetstream.New(nc); err != nil {
 		b.Close(ctx)
 		return nil, fmt.Errorf("jetstream: %w", err)
@@ -79,6 +83,10 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Broker, error) {
 		MaxAge:     cfg.Retention,
 		Replicas:   cfg.Replicas,
 		Duplicates: cfg.DuplicateWindow,
+		// Only asked of servers that know it: an older one would
+		// store the stream without it, and the field would then
+		// differ on every later update.
+		AllowAtomicPublish: b.atomicBatches,
 	}); err != nil {
 		b.Close(ctx)
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
