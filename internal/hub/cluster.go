@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -74,11 +75,18 @@ type Cluster struct {
 	log    *zap.Logger
 	wake   chan struct{}
 	obs    Observer
+
+	// The relay's mark of its last round, still running while the next
+	// round publishes; only the relay goroutine touches these.
+	marking  map[int64]bool // seqs published, not yet marked sent
+	markDone chan error     // nil when no mark is running
+	markSeqs []int64
 }
 
 // NewCluster returns a cluster router over h; start it with Run.
 func NewCluster(h *Hub, outbox Outbox, broker Broker, log *zap.Logger) *Cluster {
-	return &Cluster{hub: h, outbox: outbox, broker: broker, log: log, wake: make(chan struct{}, 1), obs: nopObserver{}}
+	return &Cluster{hub: h, outbox: outbox, broker: broker, log: log, wake: make(chan struct{}, 1), obs: nopObserver{},
+		marking: make(map[int64]bool)}
 }
 
 // SetObserver makes o hear every publish; call it before Run.
@@ -135,6 +143,7 @@ func (c *Cluster) relay(ctx context.Context) {
 	for {
 		for c.relayOnce(ctx) {
 		}
+		c.awaitMark()
 		select {
 		case <-ctx.Done():
 			c.drain(context.WithoutCancel(ctx))
@@ -157,6 +166,7 @@ func (c *Cluster) drain(ctx context.Context) {
 	defer cancel()
 	for c.relayOnce(ctx) {
 	}
+	c.awaitMark()
 }
 
 // relayOnce publishes one batch of the outbox; true means more may be
@@ -177,6 +187,9 @@ func (c *Cluster) relayOnce(ctx context.Context) bool {
 		}
 		return false
 	}
+	// Changes published last round are stored even if their mark has
+	// not landed yet: the order's next change may go now.
+	entries = slices.DeleteFunc(entries, func(e OutboxEntry) bool { return c.marking[e.Seq] })
 	jobs, deferred := c.render(entries)
 	failed := c.publishWaves(ctx, jobs)
 	sent := make([]int64, 0, len(jobs))
@@ -185,13 +198,42 @@ func (c *Cluster) relayOnce(ctx context.Context) bool {
 			sent = append(sent, j.entry.Seq)
 		}
 	}
-	if err := c.outbox.MarkSent(context.WithoutCancel(ctx), sent, time.Now()); err != nil {
+	markFailed := c.awaitMark() != nil
+	c.startMark(ctx, sent)
+	return !failed && !markFailed && (deferred || len(entries) == relayBatch)
+}
+
+// startMark marks seqs sent in the background, so that the next round's
+// publish overlaps this write: the relay is one loop, and waiting for
+// the mark's commit was a fifth of every round under load.
+func (c *Cluster) startMark(ctx context.Context, seqs []int64) {
+	if len(seqs) == 0 {
+		return
+	}
+	for _, q := range seqs {
+		c.marking[q] = true
+	}
+	done := make(chan error, 1)
+	c.markDone, c.markSeqs = done, seqs
+	go func() { done <- c.outbox.MarkSent(context.WithoutCancel(ctx), seqs, time.Now()) }()
+}
+
+// awaitMark waits for the running mark, if any, and returns its error.
+func (c *Cluster) awaitMark() error {
+	if c.markDone == nil {
+		return nil
+	}
+	err := <-c.markDone
+	if err != nil {
 		// Published but not marked: the next round republishes them and
 		// the broker drops the duplicates.
 		c.log.Error("mark outbox sent", zap.Error(err))
-		return false
 	}
-	return !failed && (deferred || len(entries) == relayBatch)
+	for _, q := range c.markSeqs {
+		delete(c.marking, q)
+	}
+	c.markDone, c.markSeqs = nil, nil
+	return err
 }
 
 // relayJob is one change being relayed.

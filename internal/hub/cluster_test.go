@@ -17,10 +17,11 @@ import (
 
 // fakeOutbox is an in-memory outbox.
 type fakeOutbox struct {
-	mu      sync.Mutex
-	entries []OutboxEntry
-	sent    map[int64]bool
-	reads   int
+	mu       sync.Mutex
+	entries  []OutboxEntry
+	sent     map[int64]bool
+	reads    int
+	markGate chan struct{} // when set, MarkSent waits for it
 }
 
 func (f *fakeOutbox) PendingOutbox(_ context.Context, limit int) ([]OutboxEntry, error) {
@@ -37,6 +38,9 @@ func (f *fakeOutbox) PendingOutbox(_ context.Context, limit int) ([]OutboxEntry,
 }
 
 func (f *fakeOutbox) MarkSent(_ context.Context, seqs []int64, _ time.Time) error {
+	if f.markGate != nil {
+		<-f.markGate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, s := range seqs {
@@ -92,12 +96,14 @@ func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 
 	for c.relayOnce(ctx) {
 	}
+	c.awaitMark()
 	assert.Equal(t, []string{"ready", "assigned"}, vendorStatuses(t, ml), "a failed publish stops the change, and its order's later ones")
 	pending, _ := box.PendingOutbox(ctx, 10)
 	require.Len(t, pending, 2, "the change that failed halfway stays pending")
 
 	for c.relayOnce(ctx) {
 	}
+	c.awaitMark()
 	assert.Equal(t, []string{"ready", "assigned", "picked_up"}, vendorStatuses(t, ml), "the rest follows, in order, without duplicates")
 	pending, _ = box.PendingOutbox(ctx, 10)
 	assert.Empty(t, pending)
@@ -107,6 +113,7 @@ func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 	n, _ := ml.LastPos(ctx)
 	box.sent[3] = false
 	c.relayOnce(ctx)
+	c.awaitMark()
 	again, _ := ml.LastPos(ctx)
 	assert.Equal(t, n, again)
 }
@@ -137,6 +144,43 @@ func TestRelayWaves(t *testing.T) {
 	assert.Equal(t, []Event{EventOrderStatus, EventOrderStatus, EventOrderDelivered}, events)
 }
 
+// TestRelayOverlapsMarks: the next round publishes while the last
+// round's mark is still being written, without publishing that round's
+// changes again; the order's next change may go, as its previous one is
+// stored.
+func TestRelayOverlapsMarks(t *testing.T) {
+	log := zaptest.NewLogger(t)
+	gate := make(chan struct{})
+	box := &fakeOutbox{sent: map[int64]bool{}, markGate: gate,
+		entries: []OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Assigned)}}
+	ml := newMemLog()
+	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	ctx := context.Background()
+
+	require.True(t, c.relayOnce(ctx), "change 2 waits for the next round")
+	round2 := make(chan bool, 1)
+	go func() { round2 <- c.relayOnce(ctx) }()
+	require.Eventually(t, func() bool {
+		n, _ := ml.LastPos(ctx)
+		return n == 6
+	}, 2*time.Second, time.Millisecond, "change 2 is published while change 1's mark is held")
+	ml.mu.Lock()
+	tries := ml.tries
+	ml.mu.Unlock()
+	assert.Equal(t, 6, tries, "change 1 was not published again")
+	select {
+	case <-round2:
+		t.Fatal("the round returned before the previous mark landed")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(gate)
+	assert.False(t, <-round2)
+	c.awaitMark()
+	pending, _ := box.PendingOutbox(ctx, 10)
+	assert.Empty(t, pending)
+	assert.Equal(t, []string{"ready", "assigned"}, vendorStatuses(t, ml))
+}
+
 func TestRelayTakesOneChangePerOrderPerRound(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	other := func(seq int64, st orders.Status) OutboxEntry {
@@ -150,6 +194,7 @@ func TestRelayTakesOneChangePerOrderPerRound(t *testing.T) {
 	ml := newMemLog()
 	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
 	assert.True(t, c.relayOnce(context.Background()), "o1's second change waits for the next round")
+	c.awaitMark()
 	pending, _ := box.PendingOutbox(context.Background(), 10)
 	require.Len(t, pending, 1)
 	assert.Equal(t, int64(3), pending[0].Seq)
