@@ -78,13 +78,17 @@ func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
 	}
 }
 
-// handler wraps an event handler with the per-socket rate limit and a
-// log child; every reply goes through ack.
+// eventFunc handles one client event of an authenticated socket.
 type eventFunc func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack)
 
-func (t *Tenants) on(s *transport.Socket, event string, h eventFunc) {
-	ns := s.Namespace().Name()
-	s.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
+// on registers h for event on every socket of the namespace (once, not
+// per socket: an idle socket then holds no handlers), behind the
+// per-socket rate limit; every reply goes through ack. OnConnection runs
+// before any event is dispatched, and a socket it refuses is
+// disconnected, so h sees only attached sockets.
+func (t *Tenants) on(n *transport.Namespace, event string, h eventFunc) {
+	ns := n.Name()
+	n.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
 		var code orders.Code
 		if ack != nil {
 			// Note the reply's error code for the observer.

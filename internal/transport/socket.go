@@ -74,7 +74,8 @@ func (s *Socket) Data() any {
 	return s.data
 }
 
-// On sets the handler for event, replacing any previous one.
+// On sets the handler for event on this socket, replacing any previous
+// one; it takes precedence over the namespace's (Namespace.On).
 func (s *Socket) On(event string, h Handler) {
 	s.mu.Lock()
 	if s.handlers == nil {
@@ -230,6 +231,9 @@ func (s *Socket) onEvent(p parser.Packet, atts [][]byte) error {
 	s.mu.Lock()
 	h := s.handlers[name]
 	s.mu.Unlock()
+	if h == nil {
+		h = s.ns.handler(name)
+	}
 	if h == nil {
 		return nil // like the reference server: unknown events are ignored
 	}

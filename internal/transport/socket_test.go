@@ -395,3 +395,26 @@ func TestInvalidNamespaceNamePanics(t *testing.T) {
 		assert.NotPanics(t, func() { s.Of("") })
 	})
 }
+
+func TestNamespaceHandlers(t *testing.T) {
+	_, url := startServer(t, Config{}, func(srv *Server) {
+		srv.Of("/")
+		ns := srv.Of("/orders")
+		ns.On("who", func(s *Socket, _ *Message, ack Ack) { _ = ack("namespace") })
+		ns.On("both", func(s *Socket, _ *Message, ack Ack) { _ = ack("namespace") })
+		ns.OnConnection(func(s *Socket) {
+			s.On("both", func(s *Socket, _ *Message, ack Ack) { _ = ack("socket") })
+		})
+	})
+	c := dial(t, url)
+	c.join("/orders")
+	c.send(`42/orders,1["who"]`)
+	c.expect(`43/orders,1["namespace"]`)
+	// The socket's own handler wins over the namespace's.
+	c.send(`42/orders,2["both"]`)
+	c.expect(`43/orders,2["socket"]`)
+	// Other namespaces do not see them.
+	c.join("/")
+	c.send(`423["who"]`)
+	c.quiet(100 * time.Millisecond)
+}
