@@ -162,10 +162,19 @@ func (s *wsSocket) run(readable bool) {
 		}
 		bp := s.c.srv.getReadBuf()
 		n, err := s.nc.Read(*bp)
-		ok := n == 0 || s.consume((*bp)[:n])
+		var (
+			msgs []wsMsg
+			perr error
+		)
+		if n > 0 {
+			msgs, perr = s.parse((*bp)[:n])
+		}
 		readable = n == len(*bp)
+		// The buffer goes back before the handlers run: a CONNECT's
+		// handlers wait on the database, and in a burst of connects
+		// thousands of readers each held 8 KiB through them.
 		s.c.srv.putReadBuf(bp)
-		if !ok {
+		if n > 0 && !s.handleAll(msgs, perr) {
 			return
 		}
 		if err != nil {
@@ -175,9 +184,38 @@ func (s *wsSocket) run(readable bool) {
 	}
 }
 
-// consume parses b; false means the socket is finished with.
+// wsMsg is a data message or control frame parsed and not yet handled.
+type wsMsg struct {
+	op   byte
+	data []byte // a fresh copy, not the read buffer
+}
+
+// consume parses b and handles what it held; false means the socket is
+// finished with.
 func (s *wsSocket) consume(b []byte) bool {
-	if err := s.frames.feed(b, s.onFrame); err != nil {
+	return s.handleAll(s.parse(b))
+}
+
+// parse takes every complete message out of b, leaving b free for reuse.
+// err is the stream's breakage after those messages, if any.
+func (s *wsSocket) parse(b []byte) (msgs []wsMsg, err error) {
+	err = s.frames.feed(b, func(op byte, data []byte) bool {
+		msgs = append(msgs, wsMsg{op: op, data: data})
+		return true
+	})
+	return msgs, err
+}
+
+// handleAll handles msgs in order, then a parse error; false means the
+// socket is finished with. Once a message ends the socket the rest, and
+// the error, are dropped, as if never read.
+func (s *wsSocket) handleAll(msgs []wsMsg, err error) bool {
+	for _, m := range msgs {
+		if !s.onFrame(m.op, m.data) {
+			return false
+		}
+	}
+	if err != nil {
 		var fe *frameError
 		if errors.As(err, &fe) {
 			msg := closePayload(fe.code, fe.msg)
