@@ -142,6 +142,9 @@ func (n *Namespace) connect(s *Socket) error {
 	if onConn != nil {
 		onConn(s)
 	}
+	s.mu.Lock()
+	s.auth = nil
+	s.mu.Unlock()
 	return nil
 }
 

@@ -418,3 +418,17 @@ func TestNamespaceHandlers(t *testing.T) {
 	c.send(`423["who"]`)
 	c.quiet(100 * time.Millisecond)
 }
+
+func TestAuthIsDroppedAfterOnConnection(t *testing.T) {
+	_, url := startServer(t, Config{}, func(srv *Server) {
+		ns := srv.Of("/")
+		ns.OnConnection(func(s *Socket) { require.NoError(t, s.Emit("auth", s.Auth())) })
+		ns.On("auth?", func(s *Socket, _ *Message, ack Ack) { _ = ack(s.Auth() == nil) })
+	})
+	c := dial(t, url)
+	c.send(`40{"token":"t"}`)
+	require.True(t, strings.HasPrefix(string(c.next()), `40{"sid":"`))
+	c.expect(`42["auth",{"token":"t"}]`)
+	c.send(`421["auth?"]`)
+	c.expect(`431[true]`)
+}
