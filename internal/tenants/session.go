@@ -15,11 +15,25 @@ import (
 
 // session is what a socket carries after authentication.
 type session struct {
-	claims  auth.Claims
-	limiter *rate.Limiter
+	claims auth.Claims
 
 	mu      sync.Mutex
-	carried []string // a driver's orders in picked_up or in_transit
+	limiter *rate.Limiter // made at the first event (allow)
+	carried []string      // a driver's orders in picked_up or in_transit
+}
+
+// allow takes one event from the socket's budget. A limiter starts full
+// and never holds more than its burst, so one made at the first event
+// allows exactly what one made at connect would: idle sockets, most of
+// them, then hold none.
+func (s *session) allow(perSecond float64, burst int) bool {
+	s.mu.Lock()
+	if s.limiter == nil {
+		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+	}
+	l := s.limiter
+	s.mu.Unlock()
+	return l.Allow()
 }
 
 func sessionOf(s *transport.Socket) *session {
@@ -70,10 +84,7 @@ func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
 		// Runs once the socket is connected and then leaves: the
 		// middleware is the last step before connecting.
 		s.OnDisconnect(func(string) { t.sockets.give(claims.Tenant) })
-		s.SetData(&session{
-			claims:  claims,
-			limiter: rate.NewLimiter(rate.Limit(t.cfg.EventsPerSecond), t.cfg.EventBurst),
-		})
+		s.SetData(&session{claims: claims})
 		return nil
 	}
 }
@@ -108,7 +119,7 @@ func (t *Tenants) on(n *transport.Namespace, event string, h eventFunc) {
 			fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "not authenticated"))
 			return
 		}
-		if !sess.limiter.Allow() {
+		if !sess.allow(t.cfg.EventsPerSecond, t.cfg.EventBurst) {
 			fail(ack, t.log, orders.Errorf(orders.CodeRateLimited, "too many events; slow down"))
 			return
 		}
