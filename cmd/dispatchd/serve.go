@@ -99,15 +99,14 @@ func newEcho(cfg HTTPConfig, sio http.Handler, log *zap.Logger) *echo.Echo {
 // mountMain sets up the main namespace, which per the contract only answers
 // the health ping.
 func mountMain(sio *transport.Server, log *zap.Logger) {
-	sio.Of("/").OnConnection(func(s *transport.Socket) {
-		s.On("ping", func(s *transport.Socket, _ *transport.Message, ack transport.Ack) {
-			if ack == nil {
-				return
-			}
-			if err := ack("pong"); err != nil {
-				log.Debug("pong dropped", zap.String("ns", "/"), zap.String("sid", s.ID()), zap.Error(err))
-			}
-		})
+	// Once for the namespace, not per socket: idle sockets hold no handler.
+	sio.Of("/").On("ping", func(s *transport.Socket, _ *transport.Message, ack transport.Ack) {
+		if ack == nil {
+			return
+		}
+		if err := ack("pong"); err != nil {
+			log.Debug("pong dropped", zap.String("ns", "/"), zap.String("sid", s.ID()), zap.Error(err))
+		}
 	})
 }
 

@@ -65,10 +65,6 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	return c
 }
 
-// feedKey names a feed this node routes: a recipient's own feed, or a
-// tenant's pickups (key "": every zone, filtered per subscription).
-type feedKey struct{ tenant, feed, key string }
-
 // Deliverer runs the durable per-recipient queues of the recipients
 // connected to this node. It follows the whole log live; a recipient that
 // connects (on this node or any) is first caught up from the log, from its
@@ -88,10 +84,13 @@ type Deliverer struct {
 	recips Recipients
 	zl     *zap.Logger
 
-	mu    sync.Mutex
-	pos   uint64 // the newest record routed live
-	feeds map[feedKey]map[*recipient]struct{}
-	byID  map[RecipientID]*recipient
+	mu  sync.Mutex
+	pos uint64 // the newest record routed live
+	// byID routes a record of a user's own feed; pickups, by tenant,
+	// the drivers with a zone subscription. A per-user index of its own
+	// feed would hold a set for every idle socket.
+	byID    map[RecipientID]*recipient
+	pickups map[string]map[*recipient]struct{}
 
 	cursors cursorBuffer
 
@@ -107,14 +106,14 @@ type Deliverer struct {
 func NewDeliverer(cfg DeliveryConfig, log Log, recips Recipients, zl *zap.Logger) *Deliverer {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Deliverer{
-		cfg:    cfg.withDefaults(),
-		log:    log,
-		recips: recips,
-		zl:     zl,
-		feeds:  make(map[feedKey]map[*recipient]struct{}),
-		byID:   make(map[RecipientID]*recipient),
-		ctx:    ctx,
-		cancel: cancel,
+		cfg:     cfg.withDefaults(),
+		log:     log,
+		recips:  recips,
+		zl:      zl,
+		byID:    make(map[RecipientID]*recipient),
+		pickups: make(map[string]map[*recipient]struct{}),
+		ctx:     ctx,
+		cancel:  cancel,
 	}
 }
 
@@ -168,8 +167,14 @@ func (d *Deliverer) onRecord(pos uint64, subject string, data []byte) {
 		d.zl.Error("undecodable record on the log", zap.Uint64("pos", pos), zap.String("subject", subject), zap.Error(err))
 		return
 	}
-	for r := range d.feeds[rec.feedKey()] {
-		r.offerLive(pos, &rec)
+	if rec.Feed == FeedPickups {
+		for r := range d.pickups[rec.Tenant] {
+			r.offerLive(pos, &rec)
+		}
+	} else if role, ok := feedRole(rec.Feed); ok {
+		if r := d.byID[RecipientID{Tenant: rec.Tenant, Role: role, User: rec.Key}]; r != nil {
+			r.offerLive(pos, &rec)
+		}
 	}
 	if ce := d.zl.Check(zap.DebugLevel, "event routed"); ce != nil {
 		ce.Write(zap.String("event", string(rec.Event)), zap.String("tenant_id", rec.Tenant),
@@ -177,11 +182,17 @@ func (d *Deliverer) onRecord(pos uint64, subject string, data []byte) {
 	}
 }
 
-func (r *Record) feedKey() feedKey {
-	if r.Feed == FeedPickups {
-		return feedKey{tenant: r.Tenant, feed: FeedPickups}
+// feedRole is the role whose users own feed (keyed by user id).
+func feedRole(feed string) (string, bool) {
+	switch feed {
+	case FeedVendor:
+		return "vendor", true
+	case FeedDriver:
+		return "driver", true
+	case FeedCustomer:
+		return "customer", true
 	}
-	return feedKey{tenant: r.Tenant, feed: r.Feed, key: r.Key}
+	return "", false
 }
 
 // ownFeed is the feed every recipient of a role reads whole or filtered.
@@ -230,9 +241,8 @@ func (d *Deliverer) Attach(ctx context.Context, id RecipientID, c Conn) (detach 
 	r.conns = []Conn{c}
 	r.reading = true
 	d.byID[id] = r
-	d.index(r, r.own)
 	if r.hasZoneSub() {
-		d.index(r, feedKey{tenant: id.Tenant, feed: FeedPickups})
+		d.indexPickups(r)
 	}
 	d.mu.Unlock()
 	d.startCatchUp(r)
@@ -277,26 +287,21 @@ func (d *Deliverer) detach(r *recipient, c Conn) {
 	if d.byID[r.id] == r {
 		delete(d.byID, r.id)
 	}
-	d.unindex(r, r.own)
-	d.unindex(r, feedKey{tenant: r.id.Tenant, feed: FeedPickups})
-}
-
-func (d *Deliverer) index(r *recipient, k feedKey) {
-	m := d.feeds[k]
-	if m == nil {
-		m = make(map[*recipient]struct{})
-		d.feeds[k] = m
-	}
-	m[r] = struct{}{}
-}
-
-func (d *Deliverer) unindex(r *recipient, k feedKey) {
-	if m := d.feeds[k]; m != nil {
+	if m := d.pickups[r.id.Tenant]; m != nil {
 		delete(m, r)
 		if len(m) == 0 {
-			delete(d.feeds, k)
+			delete(d.pickups, r.id.Tenant)
 		}
 	}
+}
+
+func (d *Deliverer) indexPickups(r *recipient) {
+	m := d.pickups[r.id.Tenant]
+	if m == nil {
+		m = make(map[*recipient]struct{})
+		d.pickups[r.id.Tenant] = m
+	}
+	m[r] = struct{}{}
 }
 
 // Subscribe makes recipient id hear of part of a feed from now on: an
@@ -306,7 +311,7 @@ func (d *Deliverer) unindex(r *recipient, k feedKey) {
 func (d *Deliverer) Subscribe(ctx context.Context, id RecipientID, kind, key string) error {
 	return d.changeSub(ctx, id, func(r *recipient) (Subscription, bool) {
 		if kind == SubZone {
-			d.index(r, feedKey{tenant: id.Tenant, feed: FeedPickups})
+			d.indexPickups(r)
 		}
 		return r.subscribe(kind, key, d.pos)
 	})

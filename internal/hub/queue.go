@@ -32,9 +32,9 @@ type entry struct {
 // (just attached, or fallen QueueLimit behind) one catch-up reads them
 // from the log until it meets the live stream.
 type recipient struct {
-	d   *Deliverer
-	id  RecipientID
-	own feedKey
+	d    *Deliverer
+	id   RecipientID
+	feed string // its own feed (FeedVendor, FeedDriver, FeedCustomer)
 
 	mu      sync.Mutex
 	conns   []Conn
@@ -52,7 +52,7 @@ func newRecipient(d *Deliverer, id RecipientID, feed string, cur Cursor, subs []
 	return &recipient{
 		d:      d,
 		id:     id,
-		own:    feedKey{tenant: id.Tenant, feed: feed, key: id.User},
+		feed:   feed,
 		subs:   subs,
 		cursor: cur,
 		last:   cur,
@@ -69,11 +69,11 @@ func (r *recipient) accepts(pos uint64, rec *Record) bool {
 	}
 	switch rec.Feed {
 	case FeedVendor, FeedDriver:
-		return rec.Feed == r.own.feed && rec.Key == r.id.User
+		return rec.Feed == r.feed && rec.Key == r.id.User
 	case FeedCustomer:
-		return rec.Feed == r.own.feed && rec.Key == r.id.User && r.subscribed(SubOrder, rec.OrderID, pos)
+		return rec.Feed == r.feed && rec.Key == r.id.User && r.subscribed(SubOrder, rec.OrderID, pos)
 	case FeedPickups:
-		return r.own.feed == FeedDriver && (r.subscribed(SubZone, "", pos) || rec.Zone != "" && r.subscribed(SubZone, rec.Zone, pos))
+		return r.feed == FeedDriver && (r.subscribed(SubZone, "", pos) || rec.Zone != "" && r.subscribed(SubZone, rec.Zone, pos))
 	}
 	return false
 }
@@ -127,7 +127,7 @@ func (r *recipient) unsubscribe(kind, key string, pos uint64) (Subscription, boo
 
 // subjects are the log subjects a catch-up reads.
 func (r *recipient) subjects() []string {
-	out := []string{r.d.log.EventSubject(r.id.Tenant, r.own.feed, r.id.User)}
+	out := []string{r.d.log.EventSubject(r.id.Tenant, r.feed, r.id.User)}
 	if r.hasZoneSub() {
 		out = append(out, r.d.log.EventSubject(r.id.Tenant, FeedPickups, "*"))
 	}

@@ -16,52 +16,52 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 		// Positions are best-effort and go to rooms: rejoin those of
 		// the orders this user watches.
 		t.rejoinWatched(s, sess)
-		t.on(s, "order:watch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			id, err := orderID(m)
-			if err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ctx, cancel := t.ctx()
-			defer cancel()
-			// Authorise, then subscribe, then take the snapshot: a change
-			// between the last two arrives both ways (eventId tells), and
-			// none is missed; nobody unauthorised is ever subscribed.
-			if _, err := t.svc.Get(ctx, sess.claims, id); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			if !t.canWatch(sess, id) {
-				fail(ack, t.log, orders.Errorf(orders.CodeConflict, "watching too many orders (at most %d); unwatch one first", t.cfg.MaxWatches))
-				return
-			}
-			if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			s.Join(hub.OrderRoom(sess.claims.Tenant, id))
-			o, evs, err := t.svc.Watch(ctx, sess.claims, id)
-			if err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ok(ack, map[string]any{"order": o, "events": evs})
-		})
-		t.on(s, "order:unwatch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			id, err := orderID(m)
-			if err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ctx, cancel := t.ctx()
-			defer cancel()
-			if err := t.queues.Unsubscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			s.Leave(hub.OrderRoom(sess.claims.Tenant, id))
-			ok(ack, nil)
-		})
+	})
+	t.on(ns, "order:watch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		id, err := orderID(m)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		// Authorise, then subscribe, then take the snapshot: a change
+		// between the last two arrives both ways (eventId tells), and
+		// none is missed; nobody unauthorised is ever subscribed.
+		if _, err := t.svc.Get(ctx, sess.claims, id); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		if !t.canWatch(sess, id) {
+			fail(ack, t.log, orders.Errorf(orders.CodeConflict, "watching too many orders (at most %d); unwatch one first", t.cfg.MaxWatches))
+			return
+		}
+		if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		s.Join(hub.OrderRoom(sess.claims.Tenant, id))
+		o, evs, err := t.svc.Watch(ctx, sess.claims, id)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ok(ack, map[string]any{"order": o, "events": evs})
+	})
+	t.on(ns, "order:unwatch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		id, err := orderID(m)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		if err := t.queues.Unsubscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		s.Leave(hub.OrderRoom(sess.claims.Tenant, id))
+		ok(ack, nil)
 	})
 }
 

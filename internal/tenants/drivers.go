@@ -17,56 +17,55 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		}
 		// A reconnecting driver may be carrying orders already.
 		t.refreshCarried(sess)
-
-		t.on(s, "pickups:subscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			var req struct {
-				Zone string `json:"zone"`
-			}
-			if err := decodeOptional(m, &req); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			if err := orders.CheckZone(req.Zone); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			// Subscribe before listing: an order posted in between is
-			// then both listed and announced, never neither. The
-			// subscription is durable: it outlives this socket.
-			ctx, cancel := t.ctx()
-			defer cancel()
-			if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubZone, req.Zone); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			list, err := t.svc.Pickups(ctx, sess.claims, req.Zone)
-			if err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			if list == nil {
-				list = []orders.Order{}
-			}
-			ok(ack, map[string]any{"pickups": list})
-		})
-		t.on(s, "pickup:claim", t.action(orders.ActionClaim))
-		t.on(s, "order:picked_up", t.action(orders.ActionPickUp))
-		t.on(s, "order:in_transit", t.action(orders.ActionInTransit))
-		t.on(s, "order:delivered", t.action(orders.ActionDeliver))
-		t.on(s, "location:update", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			var loc hub.Location
-			if err := decode(m, &loc); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ctx, cancel := t.ctx()
-			defer cancel()
-			if err := t.svc.Location(ctx, sess.claims, sess.carriedOrders(), loc); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ok(ack, nil)
-		})
+	})
+	t.on(ns, "pickups:subscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		var req struct {
+			Zone string `json:"zone"`
+		}
+		if err := decodeOptional(m, &req); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		if err := orders.CheckZone(req.Zone); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		// Subscribe before listing: an order posted in between is
+		// then both listed and announced, never neither. The
+		// subscription is durable: it outlives this socket.
+		ctx, cancel := t.ctx()
+		defer cancel()
+		if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubZone, req.Zone); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		list, err := t.svc.Pickups(ctx, sess.claims, req.Zone)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		if list == nil {
+			list = []orders.Order{}
+		}
+		ok(ack, map[string]any{"pickups": list})
+	})
+	t.on(ns, "pickup:claim", t.action(orders.ActionClaim))
+	t.on(ns, "order:picked_up", t.action(orders.ActionPickUp))
+	t.on(ns, "order:in_transit", t.action(orders.ActionInTransit))
+	t.on(ns, "order:delivered", t.action(orders.ActionDeliver))
+	t.on(ns, "location:update", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		var loc hub.Location
+		if err := decode(m, &loc); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		if err := t.svc.Location(ctx, sess.claims, sess.carriedOrders(), loc); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ok(ack, nil)
 	})
 }
 

@@ -15,11 +15,25 @@ import (
 
 // session is what a socket carries after authentication.
 type session struct {
-	claims  auth.Claims
-	limiter *rate.Limiter
+	claims auth.Claims
 
 	mu      sync.Mutex
-	carried []string // a driver's orders in picked_up or in_transit
+	limiter *rate.Limiter // made at the first event (allow)
+	carried []string      // a driver's orders in picked_up or in_transit
+}
+
+// allow takes one event from the socket's budget. A limiter starts full
+// and never holds more than its burst, so one made at the first event
+// allows exactly what one made at connect would: idle sockets, most of
+// them, then hold none.
+func (s *session) allow(perSecond float64, burst int) bool {
+	s.mu.Lock()
+	if s.limiter == nil {
+		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+	}
+	l := s.limiter
+	s.mu.Unlock()
+	return l.Allow()
 }
 
 func sessionOf(s *transport.Socket) *session {
@@ -70,21 +84,22 @@ func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
 		// Runs once the socket is connected and then leaves: the
 		// middleware is the last step before connecting.
 		s.OnDisconnect(func(string) { t.sockets.give(claims.Tenant) })
-		s.SetData(&session{
-			claims:  claims,
-			limiter: rate.NewLimiter(rate.Limit(t.cfg.EventsPerSecond), t.cfg.EventBurst),
-		})
+		s.SetData(&session{claims: claims})
 		return nil
 	}
 }
 
-// handler wraps an event handler with the per-socket rate limit and a
-// log child; every reply goes through ack.
+// eventFunc handles one client event of an authenticated socket.
 type eventFunc func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack)
 
-func (t *Tenants) on(s *transport.Socket, event string, h eventFunc) {
-	ns := s.Namespace().Name()
-	s.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
+// on registers h for event on every socket of the namespace (once, not
+// per socket: an idle socket then holds no handlers), behind the
+// per-socket rate limit; every reply goes through ack. OnConnection runs
+// before any event is dispatched, and a socket it refuses is
+// disconnected, so h sees only attached sockets.
+func (t *Tenants) on(n *transport.Namespace, event string, h eventFunc) {
+	ns := n.Name()
+	n.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
 		var code orders.Code
 		if ack != nil {
 			// Note the reply's error code for the observer.
@@ -104,7 +119,7 @@ func (t *Tenants) on(s *transport.Socket, event string, h eventFunc) {
 			fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "not authenticated"))
 			return
 		}
-		if !sess.limiter.Allow() {
+		if !sess.allow(t.cfg.EventsPerSecond, t.cfg.EventBurst) {
 			fail(ack, t.log, orders.Errorf(orders.CodeRateLimited, "too many events; slow down"))
 			return
 		}

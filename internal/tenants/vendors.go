@@ -8,46 +8,43 @@ import (
 func (t *Tenants) mountVendors(ns *transport.Namespace) {
 	ns.Use(t.authenticate(orders.RoleVendor))
 	ns.OnConnection(func(s *transport.Socket) {
-		if !t.attach(s, sessionOf(s)) {
+		t.attach(s, sessionOf(s))
+	})
+	t.on(ns, "order:create", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		var n orders.NewOrder
+		if err := decode(m, &n); err != nil {
+			fail(ack, t.log, err)
 			return
 		}
-
-		t.on(s, "order:create", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			var n orders.NewOrder
-			if err := decode(m, &n); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ctx, cancel := t.ctx()
-			defer cancel()
-			o, _, err := t.svc.CreateOrder(ctx, sess.claims, n)
-			if err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ok(ack, map[string]any{"order": o})
-		})
-		t.on(s, "order:cancel", t.action(orders.ActionCancel))
-		t.on(s, "orders:list", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-			var req struct {
-				Status orders.Status `json:"status"`
-			}
-			if err := decodeOptional(m, &req); err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			ctx, cancel := t.ctx()
-			defer cancel()
-			list, err := t.svc.List(ctx, sess.claims, req.Status)
-			if err != nil {
-				fail(ack, t.log, err)
-				return
-			}
-			if list == nil {
-				list = []orders.Order{}
-			}
-			ok(ack, map[string]any{"orders": list})
-		})
+		ctx, cancel := t.ctx()
+		defer cancel()
+		o, _, err := t.svc.CreateOrder(ctx, sess.claims, n)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ok(ack, map[string]any{"order": o})
+	})
+	t.on(ns, "order:cancel", t.action(orders.ActionCancel))
+	t.on(ns, "orders:list", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		var req struct {
+			Status orders.Status `json:"status"`
+		}
+		if err := decodeOptional(m, &req); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		list, err := t.svc.List(ctx, sess.claims, req.Status)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		if list == nil {
+			list = []orders.Order{}
+		}
+		ok(ack, map[string]any{"orders": list})
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,9 +23,11 @@ type client struct {
 	conn *engineio.Conn
 	dec  parser.Decoder
 
-	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name
-	connectTimer *time.Timer        // until the first namespace is joined
+	mu sync.Mutex
+	// sockets has one per namespace joined: a client joins few (the
+	// server has few), and a map cost about 250 B per idle connection.
+	sockets      []*Socket
+	connectTimer *time.Timer // until the first namespace is joined
 }
 
 func (s *Server) onConn(conn *engineio.Conn) {
@@ -60,7 +63,7 @@ var (
 
 func (c *client) handle(p parser.Packet, atts [][]byte) error {
 	c.mu.Lock()
-	sock := c.sockets[p.Namespace]
+	sock := c.socketLocked(p.Namespace)
 	c.mu.Unlock()
 	if p.Type == parser.Connect {
 		if sock != nil {
@@ -114,10 +117,11 @@ func (c *client) sendConnectError(nsp string, err error) {
 
 func (c *client) addSocket(s *Socket) {
 	c.mu.Lock()
-	if c.sockets == nil {
-		c.sockets = make(map[string]*Socket, 1)
+	if i := c.indexLocked(s.ns.name); i >= 0 {
+		c.sockets[i] = s
+	} else {
+		c.sockets = append(c.sockets, s)
 	}
-	c.sockets[s.ns.name] = s
 	t := c.connectTimer
 	c.connectTimer = nil
 	c.mu.Unlock()
@@ -128,20 +132,27 @@ func (c *client) addSocket(s *Socket) {
 
 func (c *client) removeSocket(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.ns.name] == s {
-		delete(c.sockets, s.ns.name)
+	if i := c.indexLocked(s.ns.name); i >= 0 && c.sockets[i] == s {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
+}
+
+func (c *client) indexLocked(nsp string) int {
+	return slices.IndexFunc(c.sockets, func(s *Socket) bool { return s.ns.name == nsp })
+}
+
+func (c *client) socketLocked(nsp string) *Socket {
+	if i := c.indexLocked(nsp); i >= 0 {
+		return c.sockets[i]
+	}
+	return nil
 }
 
 func (c *client) socketList() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
-	return socks
+	return slices.Clone(c.sockets)
 }
 
 // onClose ends every namespace socket with the session's reason.

@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"maps"
 	"sync"
+	"sync/atomic"
 )
 
 // Middleware runs at CONNECT, in the order added. A non-nil error refuses
@@ -20,6 +22,10 @@ type Namespace struct {
 	onConnection func(*Socket)
 	sockets      map[string]*Socket
 	adapter      Adapter
+
+	// handlers are shared by every socket (see On); copied on write so
+	// that dispatching an event takes no lock.
+	handlers atomic.Pointer[map[string]Handler]
 }
 
 func newNamespace(srv *Server, name string) *Namespace {
@@ -39,12 +45,36 @@ func (n *Namespace) Use(mw Middleware) {
 }
 
 // OnConnection sets the handler run for every accepted socket, right after
-// the client was told it is connected. Register the socket's event
-// handlers there.
+// the client was told it is connected. The socket's events are dispatched
+// only after it returns, so it may register the socket's own handlers
+// (Socket.On) or refuse the socket by disconnecting it.
 func (n *Namespace) OnConnection(h func(s *Socket)) {
 	n.mu.Lock()
 	n.onConnection = h
 	n.mu.Unlock()
+}
+
+// On sets the handler for event on every socket of the namespace,
+// replacing any previous one; a socket's own handler (Socket.On) wins.
+// One handler for all sockets costs nothing per socket, where
+// registering the same handlers on each socket held a map and closures
+// for every idle connection.
+func (n *Namespace) On(event string, h Handler) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := make(map[string]Handler)
+	if old := n.handlers.Load(); old != nil {
+		maps.Copy(m, *old)
+	}
+	m[event] = h
+	n.handlers.Store(&m)
+}
+
+func (n *Namespace) handler(event string) Handler {
+	if m := n.handlers.Load(); m != nil {
+		return (*m)[event]
+	}
+	return nil
 }
 
 // Adapter returns the namespace's room adapter.
@@ -112,6 +142,9 @@ func (n *Namespace) connect(s *Socket) error {
 	if onConn != nil {
 		onConn(s)
 	}
+	s.mu.Lock()
+	s.auth = nil
+	s.mu.Unlock()
 	return nil
 }
 

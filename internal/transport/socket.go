@@ -26,9 +26,9 @@ type Socket struct {
 	id     string
 	ns     *Namespace
 	client *client
-	auth   json.RawMessage
 
 	mu           sync.Mutex
+	auth         json.RawMessage // until OnConnection has returned
 	handlers     map[string]Handler
 	onDisconnect []func(reason string)
 	acks         map[uint64]*pendingAck
@@ -57,8 +57,14 @@ func (s *Socket) Namespace() *Namespace { return s.ns }
 // Conn returns the underlying Engine.IO session.
 func (s *Socket) Conn() *engineio.Conn { return s.client.conn }
 
-// Auth returns the CONNECT payload, `{}` when the client sent none.
-func (s *Socket) Auth() json.RawMessage { return s.auth }
+// Auth returns the CONNECT payload, `{}` when the client sent none, to
+// the middleware and OnConnection. Then it is dropped (Auth returns nil):
+// an idle socket keeps neither the client's credentials nor their bytes.
+func (s *Socket) Auth() json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auth
+}
 
 // SetData attaches application data (e.g. auth claims) to the socket.
 func (s *Socket) SetData(v any) {
@@ -74,7 +80,8 @@ func (s *Socket) Data() any {
 	return s.data
 }
 
-// On sets the handler for event, replacing any previous one.
+// On sets the handler for event on this socket, replacing any previous
+// one; it takes precedence over the namespace's (Namespace.On).
 func (s *Socket) On(event string, h Handler) {
 	s.mu.Lock()
 	if s.handlers == nil {
@@ -230,6 +237,9 @@ func (s *Socket) onEvent(p parser.Packet, atts [][]byte) error {
 	s.mu.Lock()
 	h := s.handlers[name]
 	s.mu.Unlock()
+	if h == nil {
+		h = s.ns.handler(name)
+	}
 	if h == nil {
 		return nil // like the reference server: unknown events are ignored
 	}

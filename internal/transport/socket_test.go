@@ -395,3 +395,40 @@ func TestInvalidNamespaceNamePanics(t *testing.T) {
 		assert.NotPanics(t, func() { s.Of("") })
 	})
 }
+
+func TestNamespaceHandlers(t *testing.T) {
+	_, url := startServer(t, Config{}, func(srv *Server) {
+		srv.Of("/")
+		ns := srv.Of("/orders")
+		ns.On("who", func(s *Socket, _ *Message, ack Ack) { _ = ack("namespace") })
+		ns.On("both", func(s *Socket, _ *Message, ack Ack) { _ = ack("namespace") })
+		ns.OnConnection(func(s *Socket) {
+			s.On("both", func(s *Socket, _ *Message, ack Ack) { _ = ack("socket") })
+		})
+	})
+	c := dial(t, url)
+	c.join("/orders")
+	c.send(`42/orders,1["who"]`)
+	c.expect(`43/orders,1["namespace"]`)
+	// The socket's own handler wins over the namespace's.
+	c.send(`42/orders,2["both"]`)
+	c.expect(`43/orders,2["socket"]`)
+	// Other namespaces do not see them.
+	c.join("/")
+	c.send(`423["who"]`)
+	c.quiet(100 * time.Millisecond)
+}
+
+func TestAuthIsDroppedAfterOnConnection(t *testing.T) {
+	_, url := startServer(t, Config{}, func(srv *Server) {
+		ns := srv.Of("/")
+		ns.OnConnection(func(s *Socket) { require.NoError(t, s.Emit("auth", s.Auth())) })
+		ns.On("auth?", func(s *Socket, _ *Message, ack Ack) { _ = ack(s.Auth() == nil) })
+	})
+	c := dial(t, url)
+	c.send(`40{"token":"t"}`)
+	require.True(t, strings.HasPrefix(string(c.next()), `40{"sid":"`))
+	c.expect(`42["auth",{"token":"t"}]`)
+	c.send(`421["auth?"]`)
+	c.expect(`431[true]`)
+}

@@ -92,7 +92,7 @@ func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	c.probe = sock
 	c.mu.Unlock()
-	_ = sock.ws.NetConn().SetReadDeadline(time.Now().Add(c.srv.cfg.UpgradeTimeout))
+	_ = sock.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.UpgradeTimeout))
 	sock.start()
 }
 
@@ -156,7 +156,7 @@ func (s *wsSocket) abandonProbe() {
 }
 
 func (c *Conn) switchToWebSocket(sock *wsSocket) bool {
-	_ = sock.ws.NetConn().SetReadDeadline(time.Time{})
+	_ = sock.nc.SetReadDeadline(time.Time{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.probe != sock {

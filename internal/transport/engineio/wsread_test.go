@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
 )
 
 // rawWS is a WebSocket client on a bare TCP connection, for what gorilla's
@@ -256,5 +258,34 @@ func TestIdleWebSocketsHoldNoGoroutines(t *testing.T) {
 			require.NoError(t, err)
 		}
 		break
+	}
+}
+
+// A handler may block (a CONNECT's waits on the database): the read
+// buffer it came from is back with the server before it runs.
+func TestReadBufferIsReturnedBeforeHandlers(t *testing.T) {
+	spare := make(chan int, 1)
+	var srv *Server
+	srv = NewServer(Config{PingInterval: time.Minute, PingTimeout: time.Minute}, func(c *Conn) {
+		c.OnMessage(func([]byte, bool) { spare <- len(srv.bufs) })
+	}, zaptest.NewLogger(t))
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Shutdown(ctx))
+		hs.Close()
+	})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ws.Close() })
+	_, _, err = ws.ReadMessage() // open
+	require.NoError(t, err)
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4hello")))
+	select {
+	case n := <-spare:
+		require.Equal(t, 1, n, "spare read buffers while the handler runs")
+	case <-time.After(5 * time.Second):
+		t.Fatal("message not handled")
 	}
 }
