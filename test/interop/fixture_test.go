@@ -95,6 +95,9 @@ func requireGoodToken(s *transport.Socket) error {
 }
 
 func (f *fixture) onConnection(s *transport.Socket) {
+	// The transport lets go of the CONNECT auth once this returns: whoami
+	// reports the copy kept here.
+	s.SetData(s.Auth())
 	group := authGroup(s.Auth())
 	f.mu.Lock()
 	f.groups[group]++
@@ -152,7 +155,7 @@ func (f *fixture) echo(s *transport.Socket, m *transport.Message, ack transport.
 // what the middleware saw.
 func (f *fixture) whoami(s *transport.Socket, _ *transport.Message, ack transport.Ack) {
 	if f.needAck(s, "whoami", ack) {
-		f.check(s, "whoami ack", ack(map[string]any{"id": s.ID(), "auth": s.Auth()}))
+		f.check(s, "whoami ack", ack(map[string]any{"id": s.ID(), "auth": s.Data()}))
 	}
 }
 
