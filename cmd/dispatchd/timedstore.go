@@ -45,6 +45,11 @@ func (t timedStore) ListOrders(ctx context.Context, tenant string, f orders.Filt
 	return t.s.ListOrders(ctx, tenant, f)
 }
 
+func (t timedStore) CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error) {
+	defer t.since("carried_orders", time.Now())
+	return t.s.CarriedOrders(ctx, tenant, driverID)
+}
+
 func (t timedStore) Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error) {
 	defer t.since("transition", time.Now())
 	return t.s.Transition(ctx, tenant, id, a, actor, now)

@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,6 +18,9 @@ type Store interface {
 	CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (orders.Order, *orders.Event, error)
 	GetOrder(ctx context.Context, tenant, id string) (orders.Order, error)
 	ListOrders(ctx context.Context, tenant string, f orders.Filter) ([]orders.Order, error)
+	// CarriedOrders lists the ids of the orders a driver has picked up
+	// and not yet delivered.
+	CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error)
 	Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error)
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
 }
@@ -182,17 +184,7 @@ func (s *Service) Watch(ctx context.Context, c auth.Claims, orderID string) (ord
 // Carried returns the ids of the orders a driver has picked up and not yet
 // delivered: the ones its position is shown on.
 func (s *Service) Carried(ctx context.Context, c auth.Claims) ([]string, error) {
-	var ids []string
-	for _, st := range []orders.Status{orders.PickedUp, orders.InTransit} {
-		os, err := s.store.ListOrders(ctx, c.Tenant, orders.Filter{DriverID: c.Subject, Status: st, Limit: 1000})
-		if err != nil {
-			return nil, fmt.Errorf("list carried orders: %w", err)
-		}
-		for _, o := range os {
-			ids = append(ids, o.ID)
-		}
-	}
-	return ids, nil
+	return s.store.CarriedOrders(ctx, c.Tenant, c.Subject)
 }
 
 // Location shows a driver's position on the orders it carries.
