@@ -1,6 +1,8 @@
 package tenants
 
 import (
+	"context"
+
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -17,14 +19,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 		// the orders this user watches.
 		t.rejoinWatched(s, sess)
 	})
-	t.on(ns, "order:watch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		id, err := orderID(m)
-		if err != nil {
-			fail(ack, t.log, err)
-			return
-		}
-		ctx, cancel := t.ctx()
-		defer cancel()
+	t.on(ns, "order:watch", t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
 		// Authorise, then subscribe, then take the snapshot: a change
 		// between the last two arrives both ways (eventId tells), and
 		// none is missed; nobody unauthorised is ever subscribed.
@@ -47,22 +42,15 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			return
 		}
 		ok(ack, map[string]any{"order": o, "events": evs})
-	})
-	t.on(ns, "order:unwatch", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		id, err := orderID(m)
-		if err != nil {
-			fail(ack, t.log, err)
-			return
-		}
-		ctx, cancel := t.ctx()
-		defer cancel()
+	}))
+	t.on(ns, "order:unwatch", t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
 		if err := t.queues.Unsubscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
 		s.Leave(hub.OrderRoom(sess.claims.Tenant, id))
 		ok(ack, nil)
-	})
+	}))
 }
 
 // canWatch reports whether the customer may watch one more order: it

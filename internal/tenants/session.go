@@ -1,6 +1,7 @@
 package tenants
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -91,6 +92,25 @@ func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
 
 // eventFunc handles one client event of an authenticated socket.
 type eventFunc func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack)
+
+// orderEventFunc handles an event about one order, with the request's
+// context.
+type orderEventFunc func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack)
+
+// forOrder reads the order id of an event's payload, failing the ack
+// when it is missing or malformed, and runs h under a request timeout.
+func (t *Tenants) forOrder(h orderEventFunc) eventFunc {
+	return func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		id, err := orderID(m)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		h(ctx, s, sess, id, ack)
+	}
+}
 
 // on registers h for event on every socket of the namespace (once, not
 // per socket: an idle socket then holds no handlers), behind the

@@ -1,6 +1,8 @@
 package tenants
 
 import (
+	"context"
+
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
@@ -50,14 +52,7 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 
 // action handles the events that move one order along its lifecycle.
 func (t *Tenants) action(a orders.Action) eventFunc {
-	return func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		id, err := orderID(m)
-		if err != nil {
-			fail(ack, t.log, err)
-			return
-		}
-		ctx, cancel := t.ctx()
-		defer cancel()
+	return t.forOrder(func(ctx context.Context, _ *transport.Socket, sess *session, id string, ack transport.Ack) {
 		o, err := t.svc.Act(ctx, sess.claims, id, a)
 		if err != nil {
 			fail(ack, t.log, err)
@@ -67,5 +62,5 @@ func (t *Tenants) action(a orders.Action) eventFunc {
 			t.refreshCarried(sess)
 		}
 		ok(ack, map[string]any{"order": o})
-	}
+	})
 }
