@@ -77,10 +77,10 @@ type Cluster struct {
 	obs    Observer
 
 	// The relay's mark of its last round, still running while the next
-	// round publishes; only the relay goroutine touches these.
+	// round publishes (one at a time); only the relay goroutine touches
+	// these.
 	marking  map[int64]bool // seqs published, not yet marked sent
 	markDone chan error     // nil when no mark is running
-	markSeqs []int64
 }
 
 // NewCluster returns a cluster router over h; start it with Run.
@@ -214,7 +214,7 @@ func (c *Cluster) startMark(ctx context.Context, seqs []int64) {
 		c.marking[q] = true
 	}
 	done := make(chan error, 1)
-	c.markDone, c.markSeqs = done, seqs
+	c.markDone = done
 	go func() { done <- c.outbox.MarkSent(context.WithoutCancel(ctx), seqs, time.Now()) }()
 }
 
@@ -229,10 +229,8 @@ func (c *Cluster) awaitMark() error {
 		// the broker drops the duplicates.
 		c.log.Error("mark outbox sent", zap.Error(err))
 	}
-	for _, q := range c.markSeqs {
-		delete(c.marking, q)
-	}
-	c.markDone, c.markSeqs = nil, nil
+	clear(c.marking)
+	c.markDone = nil
 	return err
 }
 
@@ -300,25 +298,20 @@ func (c *Cluster) publishWaves(ctx context.Context, jobs []*relayJob) (failed bo
 	for wave := 0; ; wave++ {
 		var msgs []LogMessage
 		var owners []owner
-		later := false
 		for _, j := range jobs {
 			if !j.ok {
 				continue
 			}
 			for i, w := range j.waves {
-				switch {
-				case w == wave:
+				if w == wave {
 					msgs = append(msgs, j.msgs[i])
 					owners = append(owners, owner{j, i})
-				case w > wave:
-					later = true
 				}
 			}
 		}
 		if len(msgs) == 0 {
-			if later {
-				continue
-			}
+			// A change's waves are numbered without gaps: none in this
+			// one means none later.
 			return failed
 		}
 		start := time.Now()
