@@ -132,6 +132,10 @@ func TestWebSocketFrames(t *testing.T) {
 		{name: "binary message", send: [][]byte{clientFrame(true, opBinary, []byte{0, 1, 2})}, wantOp: opBinary, wantData: "\x00\x01\x02"},
 		{name: "close is echoed", send: [][]byte{clientFrame(true, opClose, closePayload(1001, "bye"))},
 			wantOp: opClose, wantData: string(closePayload(1001, "")), wantReason: ReasonTransportClose},
+		// 1005 means "no code" and must never be sent (RFC 6455 §7.4.1):
+		// an empty close is answered with an empty close.
+		{name: "close without a code is echoed empty", send: [][]byte{clientFrame(true, opClose, nil)},
+			wantOp: opClose, wantData: "", wantReason: ReasonTransportClose},
 		{name: "unmasked frame", send: [][]byte{rawFrame(true, opText, []byte("4x"), false)},
 			wantOp: opClose, wantData: string(closePayload(1002, "unmasked client frame")), wantReason: ReasonTransportError},
 		{name: "RSV bit", send: [][]byte{append([]byte{0xc1}, textFrame("4x")[1:]...)},

@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Writes bypass gorilla too: every frame a socket sends goes through
@@ -117,6 +119,21 @@ func (w *wsWriter) writeControl(op byte, payload []byte, deadline time.Time) err
 // closePayload is a close frame's payload: the status code, big-endian,
 // and an optional reason.
 func closePayload(code int, reason string) []byte {
+	if reservedCloseCode(code) {
+		// 1005, 1006 and 1015 only report what happened locally; on the
+		// wire they are forbidden (RFC 6455 §7.4.1), so the frame goes
+		// without a status, which the peer reads as 1005.
+		return nil
+	}
 	b := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(reason)), uint16(code))
 	return append(b, reason...)
+}
+
+// reservedCloseCode reports the codes an endpoint must never send.
+func reservedCloseCode(code int) bool {
+	switch code {
+	case websocket.CloseNoStatusReceived, websocket.CloseAbnormalClosure, websocket.CloseTLSHandshake:
+		return true
+	}
+	return false
 }
