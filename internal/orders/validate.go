@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -18,7 +19,8 @@ const (
 	MaxIdemKeyLen = 128
 )
 
-// NewOrder is what a vendor submits.
+// NewOrder is what a vendor submits. Decode a client's JSON into
+// NewOrderInput(), not into a zero NewOrder: see there.
 type NewOrder struct {
 	Store          string `json:"store"`
 	CustomerID     string `json:"customerId"`
@@ -29,9 +31,39 @@ type NewOrder struct {
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
 
-// Validate reports the first problem of n as an invalid_argument error.
+// NoCoordinate marks a coordinate the client did not send: NaN, which no
+// JSON number decodes to. encoding/json leaves a field untouched when its
+// key is missing or null, so a value whose coordinates start as
+// NoCoordinate keeps it exactly when the client sent none, and validation
+// then refuses it by name; starting from zero would store 0,0.
+func NoCoordinate() float64 { return math.NaN() }
+
+// NewOrderInput is the value to decode a client's order into: its
+// coordinates are NoCoordinate until the JSON sets them.
+func NewOrderInput() NewOrder {
+	nan := NoCoordinate()
+	return NewOrder{Pickup: Place{Lat: nan, Lng: nan}, Dropoff: Place{Lat: nan, Lng: nan}}
+}
+
+// UnmarshalJSON gives an item without a qty (or with a null one) the
+// contract's default of 1; an explicit 0 stays 0 and is refused.
+// Unknown fields are ignored, as in the rest of a socket payload.
+func (it *Item) UnmarshalJSON(b []byte) error {
+	type plain Item // without this method
+	p := plain{Qty: 1}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*it = Item(p)
+	return nil
+}
+
+// Validate reports the first problem of n as an invalid_argument error
+// that names the field. Every text field refuses NUL and invalid UTF-8,
+// so that what is accepted does not depend on the database (PostgreSQL
+// refuses NUL in text, SQLite stores it).
 func (n *NewOrder) Validate() error {
-	if err := checkText("store", n.Store); err != nil {
+	if err := CheckText("store", n.Store, MaxTextLen); err != nil {
 		return err
 	}
 	if !ValidName(n.CustomerID) {
@@ -50,41 +82,61 @@ func (n *NewOrder) Validate() error {
 		return Errorf(CodeInvalidArgument, "at most %d items", MaxItems)
 	}
 	for _, it := range n.Items {
-		if err := checkText("items[].name", it.Name); err != nil {
+		if err := CheckText("items[].name", it.Name, MaxTextLen); err != nil {
 			return err
 		}
 		if it.Qty < 1 || it.Qty > MaxItemQty {
-			return Errorf(CodeInvalidArgument, "items[].qty must be 1-%d", MaxItemQty)
+			return Errorf(CodeInvalidArgument, "items[].qty must be 1-%d (default 1)", MaxItemQty)
 		}
 	}
-	if len(n.IdempotencyKey) > MaxIdemKeyLen || !utf8.ValidString(n.IdempotencyKey) {
-		return Errorf(CodeInvalidArgument, "idempotencyKey must be at most %d bytes of UTF-8", MaxIdemKeyLen)
+	if len(n.IdempotencyKey) > MaxIdemKeyLen || !utf8.ValidString(n.IdempotencyKey) || strings.IndexByte(n.IdempotencyKey, 0) >= 0 {
+		return Errorf(CodeInvalidArgument, "idempotencyKey must be at most %d bytes of UTF-8 without NUL", MaxIdemKeyLen)
 	}
 	return nil
 }
 
 func (p Place) validate(field string) error {
-	if err := checkText(field+".address", p.Address); err != nil {
+	if p.Address == "" && math.IsNaN(p.Lat) && math.IsNaN(p.Lng) {
+		return Errorf(CodeInvalidArgument, "%s is required: {address, lat, lng}", field)
+	}
+	if err := CheckText(field+".address", p.Address, MaxTextLen); err != nil {
 		return err
 	}
-	if err := CheckCoordinates(p.Lat, p.Lng); err != nil {
-		return Errorf(CodeInvalidArgument, "%s: %s", field, err.(*Error).Message)
+	return CheckPoint(field+".", p.Lat, p.Lng)
+}
+
+// CheckCoordinates validates a latitude/longitude pair sent as top-level
+// lat and lng (location:update).
+func CheckCoordinates(lat, lng float64) error { return CheckPoint("", lat, lng) }
+
+// CheckPoint validates a latitude/longitude pair whose fields are named
+// prefix+"lat" and prefix+"lng". Both are required (NoCoordinate means
+// the client sent none) and finite, lat in [-90, 90], lng in [-180, 180].
+func CheckPoint(prefix string, lat, lng float64) error {
+	if err := checkDegrees(prefix+"lat", lat, 90); err != nil {
+		return err
+	}
+	return checkDegrees(prefix+"lng", lng, 180)
+}
+
+func checkDegrees(field string, v, limit float64) error {
+	if math.IsNaN(v) {
+		return Errorf(CodeInvalidArgument, "%s is required: a number in [-%g, %g]", field, limit, limit)
+	}
+	if v < -limit || v > limit { // also ±Inf
+		return Errorf(CodeInvalidArgument, "%s must be in [-%g, %g], got %g", field, limit, limit, v)
 	}
 	return nil
 }
 
-// CheckCoordinates validates a latitude/longitude pair.
-func CheckCoordinates(lat, lng float64) error {
-	if math.IsNaN(lat) || math.IsNaN(lng) || lat < -90 || lat > 90 || lng < -180 || lng > 180 {
-		return Errorf(CodeInvalidArgument, "lat must be in [-90, 90] and lng in [-180, 180]")
+// CheckText validates a required free-text field (store, address, item
+// name, reason): not blank, at most max bytes, valid UTF-8, no NUL.
+func CheckText(field, s string, max int) error {
+	if t := strings.TrimSpace(s); t == "" || len(s) > max || !utf8.ValidString(s) {
+		return Errorf(CodeInvalidArgument, "%s must be 1-%d bytes of text", field, max)
 	}
-	return nil
-}
-
-func checkText(field, s string) error {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > MaxTextLen || !utf8.ValidString(s) {
-		return Errorf(CodeInvalidArgument, "%s must be 1-%d bytes of text", field, MaxTextLen)
+	if strings.IndexByte(s, 0) >= 0 {
+		return Errorf(CodeInvalidArgument, "%s must not contain NUL bytes", field)
 	}
 	return nil
 }
