@@ -30,7 +30,7 @@ type eventsList struct {
 // createOrder is POST /orders: 201 with the new order, or 200 with the
 // order an earlier request with the same idempotency key created.
 func (a *api) createOrder(c echo.Context) error {
-	var n orders.NewOrder
+	n := orders.NewOrderInput() // missing coordinates stay unset, not 0
 	if err := decodeBody(c.Request().Body, &n); err != nil {
 		return err
 	}

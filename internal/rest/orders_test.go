@@ -61,6 +61,14 @@ func TestCreateOrder(t *testing.T) {
 		{"invalid store", vendor, withField("store", " "), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
 		{"invalid customer", vendor, withField("customerId", "a.b"), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
 		{"bad coordinates", vendor, withField("pickup", map[string]any{"address": "x", "lat": 91, "lng": 0}), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"pickup lat missing", vendor, withField("pickup", map[string]any{"address": "x", "lng": 0}), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"dropoff lng null", vendor, withField("dropoff", map[string]any{"address": "x", "lat": 1, "lng": nil}), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"dropoff null", vendor, withField("dropoff", nil), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"lat as a string", vendor, withField("pickup", map[string]any{"address": "x", "lat": "1", "lng": 0}), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"NUL in store", vendor, withField("store", "a\x00b"), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"NUL in address", vendor, withField("pickup", map[string]any{"address": "1\x00", "lat": 1, "lng": 0}), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"NUL in item name", vendor, withField("items", []map[string]any{{"name": "\x00"}}), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
+		{"NUL in idempotency key", vendor, withField("idempotencyKey", "k\x00"), nil, http.StatusBadRequest, orders.CodeInvalidArgument},
 		{"long idempotency header", vendor, newOrder("c1"), map[string]string{HeaderIdempotencyKey: strings.Repeat("k", 129)}, http.StatusBadRequest, orders.CodeInvalidArgument},
 		{"keys differ", vendor, withField("idempotencyKey", "a"), map[string]string{HeaderIdempotencyKey: "b"}, http.StatusBadRequest, orders.CodeInvalidArgument},
 		{"too large", vendor, tooBig, nil, http.StatusRequestEntityTooLarge, orders.CodeInvalidArgument},
@@ -75,6 +83,16 @@ func TestCreateOrder(t *testing.T) {
 	list, err := f.svc.List(context.Background(), claims("t1", orders.RoleVendor, "v1"), "")
 	require.NoError(t, err)
 	assert.Len(t, list, 1, "refused requests create nothing")
+}
+
+// TestCreateOrderItemQtyDefault: an item without qty is one of it (v2).
+func TestCreateOrderItemQtyDefault(t *testing.T) {
+	f := newFixture(t)
+	n := newOrder("c1")
+	n["items"] = []map[string]any{{"name": "margherita"}, {"name": "tiramisù", "qty": 3}}
+	res := f.do(t, request{method: http.MethodPost, path: "/api/v1/orders", token: f.token(t, "t1", orders.RoleVendor, "v1"), body: n})
+	require.Equal(t, http.StatusCreated, res.status, string(res.body))
+	assert.Equal(t, []orders.Item{{Name: "margherita", Qty: 1}, {Name: "tiramisù", Qty: 3}}, res.order(t).Items)
 }
 
 func TestCreateOrderIdempotent(t *testing.T) {

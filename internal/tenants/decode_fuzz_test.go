@@ -26,7 +26,7 @@ func FuzzPayloadValidation(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, arg []byte) {
 		m := &transport.Message{Args: []json.RawMessage{arg}}
-		var n orders.NewOrder
+		n := orders.NewOrderInput()
 		if err := decode(m, &n); err == nil {
 			err = n.Validate()
 			assertClientError(t, err)
@@ -35,7 +35,7 @@ func FuzzPayloadValidation(f *testing.F) {
 		}
 		_, err := orderID(m)
 		assertClientError(t, err)
-		var loc hub.Location
+		loc := hub.Location{Lat: orders.NoCoordinate(), Lng: orders.NoCoordinate()}
 		if decode(m, &loc) == nil {
 			assertClientError(t, orders.CheckCoordinates(loc.Lat, loc.Lng))
 		}

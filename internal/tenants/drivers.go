@@ -54,7 +54,9 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 	t.on(ns, "order:in_transit", t.action(orders.ActionInTransit))
 	t.on(ns, "order:delivered", t.action(orders.ActionDeliver))
 	t.on(ns, "location:update", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		var loc hub.Location
+		// Missing or null coordinates stay unset and are refused by
+		// name, not shown at 0,0.
+		loc := hub.Location{Lat: orders.NoCoordinate(), Lng: orders.NoCoordinate()}
 		if err := decode(m, &loc); err != nil {
 			fail(ack, t.log, err)
 			return

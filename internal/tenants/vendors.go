@@ -13,7 +13,7 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 		t.attach(s, sessionOf(s))
 	})
 	t.on(ns, "order:create", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		var n orders.NewOrder
+		n := orders.NewOrderInput() // missing coordinates stay unset, not 0
 		if err := decode(m, &n); err != nil {
 			fail(ack, t.log, err)
 			return
