@@ -54,6 +54,9 @@ type querier interface {
 // nil event.
 // now is stored truncated to microseconds, in UTC.
 func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (o orders.Order, created *orders.Event, err error) {
+	if err := refuseNUL(tenant, vendorID, n); err != nil {
+		return orders.Order{}, nil, err
+	}
 	now = stamp(now)
 	o = orders.Order{
 		ID:         orders.NewID(),

@@ -41,6 +41,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"recipient isolation", testRecipientIsolation},
 		{"purge subscriptions", testPurgeSubscriptions},
 		{"recipient out of range", testRecipientOutOfRange},
+		{"NUL refused", testNULRefused},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
@@ -399,4 +400,35 @@ func testCarriedOrders(t *testing.T, s *Store) {
 	got, err = s.CarriedOrders(ctx, "t1", "nobody")
 	require.NoError(t, err)
 	assert.Empty(t, got)
+}
+
+// testNULRefused: text holding NUL is refused the same way on both
+// backends (PostgreSQL refuses it in text columns, SQLite would store it),
+// even from a caller that skipped validation.
+func testNULRefused(t *testing.T, s *Store) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		mutate func(*orders.NewOrder)
+	}{
+		{"store", func(n *orders.NewOrder) { n.Store = "Pizza\x00" }},
+		{"customer", func(n *orders.NewOrder) { n.CustomerID = "c\x00" }},
+		{"zone", func(n *orders.NewOrder) { n.Zone = "\x00" }},
+		{"pickup address", func(n *orders.NewOrder) { n.Pickup.Address = "1\x00Main" }},
+		{"dropoff address", func(n *orders.NewOrder) { n.Dropoff.Address = "\x00" }},
+		{"item name", func(n *orders.NewOrder) { n.Items[1].Name = "tira\x00misù" }},
+		{"idempotency key", func(n *orders.NewOrder) { n.IdempotencyKey = "k\x00" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newOrder("c1", "north")
+			tt.mutate(&n)
+			_, _, err := s.CreateOrder(ctx, "t1", "v1", n, testTime())
+			code, _ := orders.CodeOf(err)
+			assert.Equal(t, orders.CodeInvalidArgument, code, "%v", err)
+		})
+	}
+	list, err := s.ListOrders(ctx, "t1", orders.Filter{})
+	require.NoError(t, err)
+	assert.Empty(t, list)
 }
