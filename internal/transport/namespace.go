@@ -26,7 +26,14 @@ type Namespace struct {
 	// handlers are shared by every socket (see On); copied on write so
 	// that dispatching an event takes no lock.
 	handlers atomic.Pointer[map[string]Handler]
+	// unknown hears events no handler takes (see OnUnknown); nil
+	// ignores them.
+	unknown atomic.Pointer[UnknownHandler]
 }
+
+// UnknownHandler hears an event that has no handler on its socket or
+// namespace. ack is nil when the client asked for none.
+type UnknownHandler func(s *Socket, event string, ack Ack)
 
 func newNamespace(srv *Server, name string) *Namespace {
 	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
@@ -68,6 +75,15 @@ func (n *Namespace) On(event string, h Handler) {
 	}
 	m[event] = h
 	n.handlers.Store(&m)
+}
+
+// OnUnknown sets the fallback for events that have no handler, replacing
+// any previous one. Without it such events are ignored, as the reference
+// server does, and a client that asked for an ack waits forever; the
+// fallback may answer it. The event name is the client's: untrusted and
+// unbounded in number.
+func (n *Namespace) OnUnknown(h UnknownHandler) {
+	n.unknown.Store(&h)
 }
 
 func (n *Namespace) handler(event string) Handler {

@@ -240,12 +240,15 @@ func (s *Socket) onEvent(p parser.Packet, atts [][]byte) error {
 	if h == nil {
 		h = s.ns.handler(name)
 	}
-	if h == nil {
-		return nil // like the reference server: unknown events are ignored
-	}
 	var ack Ack
 	if p.HasID {
 		ack = s.ackFunc(p.ID)
+	}
+	if h == nil {
+		if u := s.ns.unknown.Load(); u != nil {
+			(*u)(s, name, ack)
+		}
+		return nil // without a fallback, like the reference server: ignored
 	}
 	h(s, &Message{Args: args[1:], Attachments: atts}, ack)
 	return nil
