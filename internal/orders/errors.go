@@ -18,6 +18,9 @@ const (
 	CodeRateLimited     Code = "rate_limited"
 	CodeUnauthorized    Code = "unauthorized"
 	CodeInternal        Code = "internal"
+	// CodeUnknownEvent answers an event the namespace has no handler for
+	// (v2).
+	CodeUnknownEvent Code = "unknown_event"
 )
 
 // Error is a failure a client may see: a code and a human message.

@@ -74,11 +74,16 @@ func New(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *
 	return &Tenants{cfg: cfg.withDefaults(), svc: svc, queues: queues, verifier: verifier, log: log}
 }
 
-// Mount registers the three namespaces on srv.
+// Mount registers the three namespaces on srv, and on them and the main
+// namespace the answer to unknown events.
 func (t *Tenants) Mount(srv *transport.Server) {
 	t.mountVendors(srv.Of(hub.NSVendors))
 	t.mountDrivers(srv.Of(hub.NSDrivers))
 	t.mountCustomers(srv.Of(hub.NSCustomers))
+	for _, ns := range []string{"/", hub.NSVendors, hub.NSDrivers, hub.NSCustomers} {
+		n := srv.Of(ns)
+		n.OnUnknown(t.unknownEvent(n.Name()))
+	}
 }
 
 // ctx bounds one event's work. Handlers run on the socket's reading
