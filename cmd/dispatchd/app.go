@@ -81,6 +81,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		Observer:            a.metrics,
 		MaxSocketsPerTenant: cfg.Tenants.MaxSocketsPerTenant,
 		MaxWatches:          cfg.Tenants.MaxWatches,
+		MaxZones:            cfg.Tenants.MaxZones,
 	}, a.svc, a.deliverer, a.verifier, log.Named("tenants")).Mount(a.sio)
 	a.metrics.WatchTransport(a.sio, map[string]metrics.Sockets{
 		hub.NSVendors: a.sio.Of(hub.NSVendors), hub.NSDrivers: a.sio.Of(hub.NSDrivers), hub.NSCustomers: a.sio.Of(hub.NSCustomers),

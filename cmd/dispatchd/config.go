@@ -95,6 +95,8 @@ type TenantsConfig struct {
 	MaxSocketsPerTenant int `yaml:"max_sockets_per_tenant"`
 	// MaxWatches bounds a customer's open order:watch subscriptions.
 	MaxWatches int `yaml:"max_watches"`
+	// MaxZones bounds a driver's open pickups:subscribe zones.
+	MaxZones int `yaml:"max_zones"`
 }
 
 // DeliveryConfig tunes the durable per-recipient queues.
@@ -168,7 +170,7 @@ func DefaultConfig() Config {
 			FlushInterval: 50 * time.Millisecond,
 		},
 		NATS:    NATSConfig{Replicas: 1, Stream: "DISPATCH", Prefix: "dispatch"},
-		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40, MaxWatches: 200},
+		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40, MaxWatches: 200, MaxZones: 32},
 		Log:     LogConfig{Level: "info", Format: "json"},
 	}
 }

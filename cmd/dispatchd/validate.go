@@ -92,6 +92,9 @@ func (c Config) Validate() error {
 	if c.Tenants.MaxWatches <= 0 {
 		bad("tenants.max_watches must be positive, got %d", c.Tenants.MaxWatches)
 	}
+	if c.Tenants.MaxZones <= 0 {
+		bad("tenants.max_zones must be positive, got %d", c.Tenants.MaxZones)
+	}
 	if c.Tenants.EventsPerSecond <= 0 {
 		bad("tenants.events_per_second must be positive, got %g", c.Tenants.EventsPerSecond)
 	}

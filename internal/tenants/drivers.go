@@ -1,6 +1,8 @@
 package tenants
 
 import (
+	"context"
+
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/hub"
@@ -30,6 +32,11 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 			fail(ack, t.log, err)
 			return
 		}
+		if !t.canSubscribeZone(sess, req.Zone) {
+			fail(ack, t.log, orders.Errorf(orders.CodeConflict,
+				"subscribed to too many zones (at most %d); pickups:unsubscribe one first", t.cfg.MaxZones))
+			return
+		}
 		// Subscribe before listing: an order posted in between is
 		// then both listed and announced, never neither. The
 		// subscription is durable: it outlives this socket.
@@ -48,6 +55,26 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 			list = []orders.Order{}
 		}
 		ok(ack, map[string]any{"pickups": list})
+	})
+	t.on(ns, "pickups:unsubscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		var req struct {
+			Zone string `json:"zone"`
+		}
+		if err := decodeOptional(m, &req); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		if err := orders.CheckZone(req.Zone); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		if err := t.unsubscribeZones(ctx, sess, req.Zone); err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ok(ack, nil)
 	})
 	t.on(ns, "pickup:claim", t.action(orders.ActionClaim))
 	t.on(ns, "order:picked_up", t.action(orders.ActionPickUp))
@@ -81,4 +108,43 @@ func (t *Tenants) refreshCarried(sess *session) {
 		return
 	}
 	sess.setCarried(ids)
+}
+
+// canSubscribeZone reports whether the driver may subscribe to zone: it
+// is subscribed already, or has fewer than MaxZones open zone
+// subscriptions.
+func (t *Tenants) canSubscribeZone(sess *session, zone string) bool {
+	open := 0
+	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
+		if sub.Kind != hub.SubZone || sub.Until != 0 {
+			continue
+		}
+		if sub.Key == zone {
+			return true
+		}
+		open++
+	}
+	return open < t.cfg.MaxZones
+}
+
+// unsubscribeZones ends the driver's subscription to zone, or with zone
+// "" every one of its zone subscriptions ("every zone" included): with no
+// zone, pickups:unsubscribe stops all pickups, which is what a driver
+// leaving expects, while subscribe without a zone only adds "every
+// zone". Ending one that is not open changes nothing. The end is stored
+// like the subscription, so it holds after a reconnect and on every node.
+func (t *Tenants) unsubscribeZones(ctx context.Context, sess *session, zone string) error {
+	id := recipientOf(sess)
+	if zone != "" {
+		return t.queues.Unsubscribe(ctx, id, hub.SubZone, zone)
+	}
+	for _, sub := range t.queues.Subscriptions(id) {
+		if sub.Kind != hub.SubZone || sub.Until != 0 {
+			continue
+		}
+		if err := t.queues.Unsubscribe(ctx, id, hub.SubZone, sub.Key); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -26,6 +26,11 @@ type Config struct {
 	// MaxWatches bounds a customer's open order:watch subscriptions
 	// (default 200); past it order:watch answers conflict.
 	MaxWatches int
+	// MaxZones bounds a driver's open pickups:subscribe zones, "every
+	// zone" counting as one (default 32): each is stored and checked for
+	// every pickup of the tenant. Past it pickups:subscribe answers
+	// conflict.
+	MaxZones int
 }
 
 // Observer hears what clients ask, for metrics. It must be cheap.
@@ -51,6 +56,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxWatches <= 0 {
 		c.MaxWatches = 200
+	}
+	if c.MaxZones <= 0 {
+		c.MaxZones = 32
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 10 * time.Second
