@@ -31,6 +31,8 @@ type app struct {
 	svc       *tenants.Service
 	verifier  *auth.Verifier
 	log       *zap.Logger
+	// restConfig gives REST the sockets' per-user limits.
+	restConfig rest.Config
 
 	stopCluster context.CancelFunc
 	clusterDone chan struct{}
@@ -75,6 +77,11 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		return nil, err
 	}
 	a.svc = tenants.NewService(db, cluster, log.Named("tenants"))
+	a.restConfig = rest.Config{
+		EventsPerSecond: cfg.Tenants.EventsPerSecond,
+		EventBurst:      cfg.Tenants.EventBurst,
+		Observer:        a.metrics,
+	}
 	tenants.New(tenants.Config{
 		EventsPerSecond:     cfg.Tenants.EventsPerSecond,
 		EventBurst:          cfg.Tenants.EventBurst,
@@ -108,7 +115,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 
 // mountREST serves the REST API under /api/v1 and the readiness probe.
 func (a *app) mountREST(e *echo.Echo) {
-	rest.Register(e.Group("/api/v1"), a.svc, a.verifier, a.log.Named("rest"))
+	rest.Register(e.Group("/api/v1"), a.restConfig, a.svc, a.verifier, a.log.Named("rest"))
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx := c.Request().Context()

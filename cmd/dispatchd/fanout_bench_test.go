@@ -45,12 +45,15 @@ func BenchmarkPickupFanoutNodes(b *testing.B) {
 		}
 		suffix := fmt.Sprintf("%d", time.Now().UnixNano())
 		env := map[string]string{
-			"DISPATCH_JWT_SECRET":   benchSecret,
-			"DISPATCH_LOG_LEVEL":    "warn",
-			"DISPATCH_NATS_URL":     natsURL,
-			"DISPATCH_NATS_STREAM":  "BENCH_" + suffix,
-			"DISPATCH_NATS_PREFIX":  "bench" + suffix,
-			"DISPATCH_DATABASE_URL": freshSchema(b, dbURL),
+			"DISPATCH_JWT_SECRET": benchSecret,
+			"DISPATCH_LOG_LEVEL":  "warn",
+			// Eight posters of one vendor, unpaced: past the per-user limit.
+			"DISPATCH_EVENTS_PER_SECOND": "100000",
+			"DISPATCH_EVENT_BURST":       "100000",
+			"DISPATCH_NATS_URL":          natsURL,
+			"DISPATCH_NATS_STREAM":       "BENCH_" + suffix,
+			"DISPATCH_NATS_PREFIX":       "bench" + suffix,
+			"DISPATCH_DATABASE_URL":      freshSchema(b, dbURL),
 		}
 		a := start(b, env, "serve", "--addr", "127.0.0.1:0")
 		c := start(b, env, "serve", "--addr", "127.0.0.1:0")

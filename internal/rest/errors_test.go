@@ -96,7 +96,7 @@ func TestInternalErrors(t *testing.T) {
 	o := f.create(t, "t1", "v1", "c1")
 	core, logs := observer.New(zap.DebugLevel)
 	f.e = echo.New()
-	Register(f.e.Group("/api/v1"), f.svc, mustVerifier(t, f), zap.New(core))
+	Register(f.e.Group("/api/v1"), Config{}, f.svc, mustVerifier(t, f), zap.New(core))
 	require.NoError(t, f.store.Close())
 
 	token := f.token(t, "t1", orders.RoleVendor, "v1")
@@ -141,7 +141,7 @@ func TestAbandonedRequest(t *testing.T) {
 	f := newFixture(t)
 	core, logs := observer.New(zap.DebugLevel)
 	e := echo.New()
-	Register(e.Group("/api/v1"), f.svc, mustVerifier(t, f), zap.New(core))
+	Register(e.Group("/api/v1"), Config{}, f.svc, mustVerifier(t, f), zap.New(core))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

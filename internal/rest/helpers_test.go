@@ -70,6 +70,11 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureConfig(t, Config{})
+}
+
+func newFixtureConfig(t testing.TB, rc Config) *fixture {
+	t.Helper()
 	log := zaptest.NewLogger(t)
 	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()}, log)
 	require.NoError(t, err)
@@ -82,7 +87,7 @@ func newFixture(t testing.TB) *fixture {
 	svc := tenants.NewService(st, router, log)
 
 	e := echo.New()
-	Register(e.Group("/api/v1"), svc, verifier, log)
+	Register(e.Group("/api/v1"), rc, svc, verifier, log)
 	return &fixture{e: e, store: st, svc: svc, router: router, auth: cfg, spec: loadSpec(t)}
 }
 

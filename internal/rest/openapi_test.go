@@ -144,7 +144,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte("x")})
 	require.NoError(t, err)
 	e := echo.New()
-	Register(e.Group(specPrefix), nil, verifier, zap.NewNop())
+	Register(e.Group(specPrefix), Config{}, nil, verifier, zap.NewNop())
 
 	registered := map[string]bool{}
 	for _, r := range e.Routes() {

@@ -29,20 +29,24 @@ type api struct {
 	svc      *tenants.Service
 	verifier *auth.Verifier
 	log      *zap.Logger
+	limits   *userLimits
+	obs      Observer
 }
 
 // Register mounts the REST API on g, which the caller has bound to
 // /api/v1. Every route needs a bearer JWT; every failure, unknown routes
 // under g included, is the contract's JSON error object.
-func Register(g *echo.Group, svc *tenants.Service, verifier *auth.Verifier, log *zap.Logger) {
-	a := &api{svc: svc, verifier: verifier, log: log}
+func Register(g *echo.Group, cfg Config, svc *tenants.Service, verifier *auth.Verifier, log *zap.Logger) {
+	cfg = cfg.withDefaults()
+	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer}
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
 	// before anything reads the body.
 	// Every answer carries a request id (the client's X-Request-ID if it
-	// sent a sane one), and failures are logged with it.
+	// sent a sane one), and failures are logged with it. Each user's
+	// budget (limit) is taken once it is known, before any work.
 	g.Use(dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
-		a.renderErrors, a.authenticate)
+		a.renderErrors, a.observe, a.authenticate, a.limit)
 	// Only order creation reads a body; the other routes ignore theirs.
 	limit := middleware.BodyLimit(strconv.Itoa(MaxBodyBytes))
 	g.POST("/orders", a.createOrder, limit)

@@ -76,10 +76,10 @@ func TestRestartNATS(t *testing.T) {
 	natsAddr, natsDir := testproc.FreeAddr(t), t.TempDir()
 	ns := startNATS(t, natsAddr, natsDir)
 	secret, tenant := testproc.RandomHex(t, 32), "natsrestart-"+testproc.RandomHex(t, 3)
-	node := testproc.StartWith(t, bin, testproc.Options{Env: []string{
+	node := testproc.StartWith(t, bin, testproc.Options{Env: append([]string{
 		"DISPATCH_JWT_SECRET=" + secret, "DISPATCH_DATA_DIR=" + t.TempDir(), "DISPATCH_LOG_LEVEL=warn",
 		"DISPATCH_DATABASE_URL=" + testproc.FreshSchema(t, dbURL, "faults"), "DISPATCH_NATS_URL=nats://" + natsAddr,
-	}})
+	}, unlimitedVendor()...)})
 
 	drivers := make([]*driver, driverCount)
 	stops := make([]func(), driverCount)

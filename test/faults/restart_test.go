@@ -39,7 +39,8 @@ func TestRestartEmbeddedNode(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			secret, tenant := testproc.RandomHex(t, 32), "restart-"+testproc.RandomHex(t, 3)
-			node := testproc.Start(t, bin, "DISPATCH_JWT_SECRET="+secret, "DISPATCH_DATA_DIR="+t.TempDir(), "DISPATCH_LOG_LEVEL=warn")
+			node := testproc.Start(t, bin, append([]string{"DISPATCH_JWT_SECRET=" + secret, "DISPATCH_DATA_DIR=" + t.TempDir(), "DISPATCH_LOG_LEVEL=warn"},
+				unlimitedVendor()...)...)
 
 			drivers := make([]*driver, driverCount)
 			stops := make([]func(), driverCount)

@@ -31,7 +31,8 @@ func TestSilentClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
 	defer cancel()
 	secret, tenant := testproc.RandomHex(t, 32), "silent-"+testproc.RandomHex(t, 3)
-	node := testproc.Start(t, bin, "DISPATCH_JWT_SECRET="+secret, "DISPATCH_DATA_DIR="+t.TempDir(), "DISPATCH_LOG_LEVEL=warn")
+	node := testproc.Start(t, bin, append([]string{"DISPATCH_JWT_SECRET=" + secret, "DISPATCH_DATA_DIR=" + t.TempDir(), "DISPATCH_LOG_LEVEL=warn"},
+		unlimitedVendor()...)...)
 
 	normal := newDriver("normal", testproc.Sign(t, secret, tenant, orders.RoleDriver, "d-normal"), node.URL)
 	silent := newDriver("silent", testproc.Sign(t, secret, tenant, orders.RoleDriver, "d-silent"), node.URL)

@@ -62,3 +62,10 @@ func (v *vendor) create(ctx context.Context, n int) (id string, status int, err 
 	}
 	return o.ID, res.StatusCode, nil
 }
+
+// unlimitedVendor is the environment that lifts the per-user event and
+// request limits, for tests that post orders from one vendor as fast as
+// they can: REST shares the sockets' per-user limit (20/s, bursts of 40).
+func unlimitedVendor() []string {
+	return []string{"DISPATCH_EVENTS_PER_SECOND=100000", "DISPATCH_EVENT_BURST=100000"}
+}
