@@ -170,4 +170,3 @@ func (a *api) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		return err
 	}
 }
-
