@@ -140,14 +140,16 @@ func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 		c.close(ReasonTransportError, false)
 		return
 	}
-	pkts, err := DecodePayload(body)
-	if err != nil {
-		c.close(ReasonParseError, false)
-	} else {
-		for _, p := range pkts {
-			if !c.handlePacket(p) {
-				break
-			}
+	// Records are decoded one at a time and handled in order, as the
+	// reference server does: the packets before a bad record count, and
+	// nothing after the packet that ends the session is even decoded.
+	for p, err := range Payload(body) {
+		if err != nil {
+			c.close(ReasonParseError, false)
+			break
+		}
+		if !c.handlePacket(p) {
+			break
 		}
 	}
 	// Like the reference server, a POST is acknowledged even when its
