@@ -115,6 +115,12 @@ func writePoll(w http.ResponseWriter, frames []*Frame) {
 // pollPost receives a long-polling body of one or more packets.
 func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
+	if c.closed {
+		// Closed since ServeHTTP looked: nothing more is taken from it.
+		c.mu.Unlock()
+		c.srv.refuseClosed(w, r)
+		return
+	}
 	if c.posting {
 		c.mu.Unlock()
 		writeError(w, http.StatusBadRequest, errBadRequest)
