@@ -107,6 +107,13 @@ func (c *Conn) Closed() bool {
 	return c.closed
 }
 
+// CloseReason returns why the session ended, "" while it is open.
+func (c *Conn) CloseReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
+
 // Transport returns "polling" or "websocket".
 func (c *Conn) Transport() string {
 	c.mu.Lock()
