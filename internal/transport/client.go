@@ -28,6 +28,7 @@ type client struct {
 	// server has few), and a map cost about 250 B per idle connection.
 	sockets      []*Socket
 	connectTimer *time.Timer // until the first namespace is joined
+	closed       bool        // onClose ran: no socket may join any more
 }
 
 func (s *Server) onConn(conn *engineio.Conn) {
@@ -45,11 +46,14 @@ func (s *Server) onConn(conn *engineio.Conn) {
 }
 
 func (c *client) onMessage(data []byte, binary bool) {
+	if c.conn.Closed() {
+		return // the Engine.IO layer stops too; this keeps the log to one line
+	}
 	p, atts, done, err := c.dec.Add(data, binary)
 	if err == nil && done {
 		err = c.handle(p, atts)
 	}
-	if err != nil {
+	if err != nil && !c.conn.Closed() {
 		c.srv.log.Warn("closing session on protocol violation", zap.String("reason", engineio.ReasonParseError), zap.Error(err))
 		c.conn.Close(engineio.ReasonParseError)
 	}
@@ -115,8 +119,15 @@ func (c *client) sendConnectError(nsp string, err error) {
 	_ = c.conn.SendFrames(engineio.NewTextMessage(wire, false))
 }
 
-func (c *client) addSocket(s *Socket) {
+// addSocket joins s to the client; false if the session has ended, as
+// it may while the middleware runs: onClose has then released the
+// sockets, or is about to (it looks at them under c.mu), and would miss s.
+func (c *client) addSocket(s *Socket) bool {
 	c.mu.Lock()
+	if c.closed || c.conn.Closed() {
+		c.mu.Unlock()
+		return false
+	}
 	if i := c.indexLocked(s.ns.name); i >= 0 {
 		c.sockets[i] = s
 	} else {
@@ -128,6 +139,7 @@ func (c *client) addSocket(s *Socket) {
 	if t != nil {
 		t.Stop()
 	}
+	return true
 }
 
 func (c *client) removeSocket(s *Socket) {
@@ -158,6 +170,7 @@ func (c *client) socketList() []*Socket {
 // onClose ends every namespace socket with the session's reason.
 func (c *client) onClose(reason string) {
 	c.mu.Lock()
+	c.closed = true
 	t := c.connectTimer
 	c.connectTimer = nil
 	c.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+
+	"go.uber.org/zap"
 )
 
 // Middleware runs at CONNECT, in the order added. A non-nil error refuses
@@ -148,12 +150,24 @@ func (n *Namespace) connect(s *Socket) error {
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
-	s.client.addSocket(s)
+	if !s.client.addSocket(s) {
+		// The session ended during the middleware: nobody to tell, but
+		// what the middleware took (OnDisconnect) is given back.
+		n.srv.log.Debug("connect on a closed session dropped", zap.String("ns", n.name))
+		s.close(s.client.conn.CloseReason())
+		return nil
+	}
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	a, onConn := n.adapter, n.onConnection
 	n.mu.Unlock()
 	a.AddAll(s, nil)
+	if !s.Connected() {
+		// Closed since addSocket, perhaps before the lines above put it
+		// in the namespace and its room: take it out again.
+		n.remove(s)
+		return nil
+	}
 	s.sendConnectAck()
 	if onConn != nil {
 		onConn(s)

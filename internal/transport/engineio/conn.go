@@ -91,11 +91,28 @@ func (c *Conn) Request() *http.Request {
 
 // OnMessage sets the message handler. Set it inside the server's onConn
 // callback. It is called in order, never concurrently; data belongs to the
-// handler.
+// handler. It is never called once the session is closed, not even for the
+// rest of a body or a read that held the packet that closed it.
 func (c *Conn) OnMessage(h func(data []byte, binary bool)) { c.onMessage = h }
 
-// OnClose sets the handler called once when the session ends.
+// OnClose sets the handler called once when the session ends, after the
+// message handler running at that moment, if any, has returned: no
+// message is handled after OnClose starts.
 func (c *Conn) OnClose(h func(reason string)) { c.onClose = h }
+
+// Closed reports whether the session has ended.
+func (c *Conn) Closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// CloseReason returns why the session ended, "" while it is open.
+func (c *Conn) CloseReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
 
 // Transport returns "polling" or "websocket".
 func (c *Conn) Transport() string {
@@ -239,6 +256,10 @@ func serverInitiated(reason string) bool {
 }
 
 func (c *Conn) fireClose(reason string) {
+	// A message being handled finishes first; deliver sees the session
+	// closed from then on (see OnClose).
+	c.msgMu.Lock()
+	defer c.msgMu.Unlock()
 	defer c.recoverPanic("close handler")
 	if c.onClose != nil {
 		c.onClose(reason)
@@ -275,8 +296,12 @@ func (c *Conn) onPong() {
 	}
 }
 
-// handlePacket processes one inbound packet; false means stop reading.
+// handlePacket processes one inbound packet; false means stop reading:
+// the session is over, and what follows the packet is dropped unread.
 func (c *Conn) handlePacket(p Packet) bool {
+	if c.Closed() {
+		return false
+	}
 	switch p.Type {
 	case Pong:
 		c.onPong()
@@ -285,7 +310,7 @@ func (c *Conn) handlePacket(p Packet) bool {
 		c.close(ReasonTransportError, false)
 		return false
 	case Message:
-		c.deliver(p.Data, p.Binary)
+		return c.deliver(p.Data, p.Binary)
 	case Close:
 		c.mu.Lock()
 		c.closeSent = true
@@ -296,9 +321,20 @@ func (c *Conn) handlePacket(p Packet) bool {
 	return true
 }
 
-func (c *Conn) deliver(data []byte, binary bool) {
+// deliver hands a message to the handler unless the session is closed,
+// checked under msgMu, which OnClose waits for; false means the session is
+// over (the handler may have ended it).
+func (c *Conn) deliver(data []byte, binary bool) bool {
 	c.msgMu.Lock()
 	defer c.msgMu.Unlock()
+	if c.Closed() {
+		return false
+	}
+	c.callOnMessage(data, binary)
+	return !c.Closed()
+}
+
+func (c *Conn) callOnMessage(data []byte, binary bool) {
 	defer c.recoverPanic("message handler")
 	if c.onMessage != nil {
 		c.onMessage(data, binary)
@@ -306,11 +342,12 @@ func (c *Conn) deliver(data []byte, binary bool) {
 }
 
 // recoverPanic keeps a handler bug from taking the process down: it logs
-// the stack and closes only this session.
+// the stack and closes only this session, at once, so that nothing behind
+// the packet is handled. close takes no lock a handler's caller holds.
 func (c *Conn) recoverPanic(where string) {
 	if r := recover(); r != nil {
 		c.srv.log.Error("panic in "+where, zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
-		go c.close(ReasonTransportError, false)
+		c.close(ReasonTransportError, false)
 	}
 }
 

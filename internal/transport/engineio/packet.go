@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"iter"
 )
 
 // PacketType is the one-digit Engine.IO packet type, kept as its ASCII byte.
@@ -50,25 +51,44 @@ func decodeText(b []byte) (Packet, error) {
 	return Packet{Type: t, Data: b[1:]}, nil
 }
 
-// DecodePayload splits a long-polling body into packets. Binary messages
-// arrive as 'b' followed by standard base64.
-func DecodePayload(body []byte) ([]Packet, error) {
-	if len(body) == 0 {
-		return nil, ErrEmptyPacket
-	}
-	n := bytes.Count(body, []byte{recordSeparator}) + 1
-	pkts := make([]Packet, 0, n)
-	for rec := range bytes.SplitSeq(body, []byte{recordSeparator}) {
-		if len(rec) > 0 && rec[0] == 'b' {
-			data := make([]byte, base64.StdEncoding.DecodedLen(len(rec)-1))
-			m, err := base64.StdEncoding.Decode(data, rec[1:])
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrBadBase64, err)
+// Payload decodes a long-polling body lazily, one record at a time, so
+// that decoding costs nothing per record beyond the packet handed out (a
+// binary record's decoded bytes). It stops at the first bad record (an
+// empty one is bad: an empty body, a leading, doubled or trailing
+// separator), yielding its error. Binary messages arrive as 'b' followed
+// by standard base64; text packets alias body.
+func Payload(body []byte) iter.Seq2[Packet, error] {
+	return func(yield func(Packet, error) bool) {
+		for {
+			rec, rest, more := bytes.Cut(body, []byte{recordSeparator})
+			p, err := decodeRecord(rec)
+			if !yield(p, err) || err != nil || !more {
+				return
 			}
-			pkts = append(pkts, Packet{Type: Message, Data: data[:m], Binary: true})
-			continue
+			body = rest
 		}
-		p, err := decodeText(rec)
+	}
+}
+
+func decodeRecord(rec []byte) (Packet, error) {
+	if len(rec) == 0 || rec[0] != 'b' {
+		return decodeText(rec)
+	}
+	data := make([]byte, base64.StdEncoding.DecodedLen(len(rec)-1))
+	m, err := base64.StdEncoding.Decode(data, rec[1:])
+	if err != nil {
+		return Packet{}, fmt.Errorf("%w: %w", ErrBadBase64, err)
+	}
+	return Packet{Type: Message, Data: data[:m], Binary: true}, nil
+}
+
+// DecodePayload decodes a whole long-polling body into packets, or
+// returns the first bad record's error and no packets. It holds every
+// packet at once, about 40 bytes each however short the record: the server
+// reads bodies with Payload instead.
+func DecodePayload(body []byte) ([]Packet, error) {
+	var pkts []Packet
+	for p, err := range Payload(body) {
 		if err != nil {
 			return nil, err
 		}

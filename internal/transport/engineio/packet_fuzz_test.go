@@ -50,6 +50,7 @@ func FuzzDecodePayload(f *testing.F) {
 			t.Fatalf("DecodePayload modified its input")
 		}
 		checkHalves(t, body, pkts, err)
+		checkLazy(t, body, pkts, err)
 		if err != nil {
 			if pkts != nil {
 				t.Fatalf("error %v with %d packets", err, len(pkts))
@@ -106,6 +107,45 @@ func checkHalves(t *testing.T, body []byte, whole []engineio.Packet, wholeErr er
 			_, _ = engineio.DecodePayload(body[:i])
 			_, _ = engineio.DecodePayload(body[i:])
 		}
+	}
+}
+
+// checkLazy checks that Payload yields what DecodePayload returns: the
+// same packets, or a prefix of the body's good records and then the same
+// error, once, and nothing after it.
+func checkLazy(t *testing.T, body []byte, whole []engineio.Packet, wholeErr error) {
+	t.Helper()
+	var got []engineio.Packet
+	var lazyErr error
+	for p, err := range engineio.Payload(body) {
+		if lazyErr != nil {
+			t.Fatalf("yielded %+v, %v after the error %v", p, err, lazyErr)
+		}
+		if err != nil {
+			lazyErr = err
+			continue
+		}
+		checkPacket(t, p)
+		got = append(got, p)
+	}
+	if (lazyErr == nil) != (wholeErr == nil) || (lazyErr != nil && lazyErr.Error() != wholeErr.Error()) {
+		t.Fatalf("Payload error %v, DecodePayload error %v", lazyErr, wholeErr)
+	}
+	if wholeErr == nil {
+		requireSamePackets(t, whole, got)
+		return
+	}
+	// The good records before the bad one decode on their own.
+	if len(got) > 0 {
+		end := 0
+		for range got {
+			end += bytes.IndexByte(body[end:], 0x1e) + 1
+		}
+		prefix, err := engineio.DecodePayload(body[:end-1])
+		if err != nil {
+			t.Fatalf("good prefix %q: %v", body[:end-1], err)
+		}
+		requireSamePackets(t, prefix, got)
 	}
 }
 

@@ -115,6 +115,12 @@ func writePoll(w http.ResponseWriter, frames []*Frame) {
 // pollPost receives a long-polling body of one or more packets.
 func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
+	if c.closed {
+		// Closed since ServeHTTP looked: nothing more is taken from it.
+		c.mu.Unlock()
+		c.srv.refuseClosed(w, r)
+		return
+	}
 	if c.posting {
 		c.mu.Unlock()
 		writeError(w, http.StatusBadRequest, errBadRequest)
@@ -140,14 +146,16 @@ func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 		c.close(ReasonTransportError, false)
 		return
 	}
-	pkts, err := DecodePayload(body)
-	if err != nil {
-		c.close(ReasonParseError, false)
-	} else {
-		for _, p := range pkts {
-			if !c.handlePacket(p) {
-				break
-			}
+	// Records are decoded one at a time and handled in order, as the
+	// reference server does: the packets before a bad record count, and
+	// nothing after the packet that ends the session is even decoded.
+	for p, err := range Payload(body) {
+		if err != nil {
+			c.close(ReasonParseError, false)
+			break
+		}
+		if !c.handlePacket(p) {
+			break
 		}
 	}
 	// Like the reference server, a POST is acknowledged even when its

@@ -130,15 +130,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errUnknownSID)
 		return
 	}
+	c.mu.Lock()
+	upgraded, closed := c.kind != kindPolling, c.closed
+	c.mu.Unlock()
+	// A closed session is kept only for the GET that learns of the close
+	// (see closeLocked); it takes no more input, as the reference server
+	// drops packets once a socket is no longer open.
+	if closed && (isWS || r.Method != http.MethodGet) {
+		s.refuseClosed(w, r)
+		return
+	}
 	if isWS {
 		// A second WebSocket for the session is upgraded and then closed,
 		// as the reference server does.
 		c.upgradeProbe(w, r)
 		return
 	}
-	c.mu.Lock()
-	upgraded := c.kind != kindPolling
-	c.mu.Unlock()
 	if upgraded {
 		writeError(w, http.StatusBadRequest, errBadRequest)
 		return
@@ -151,6 +158,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, errBadRequest)
 	}
+}
+
+// refuseClosed answers a request on a closed session as one on an unknown
+// sid: to the client the session is gone. Logged at debug only, as a
+// client may retry a dead sid in a loop.
+func (s *Server) refuseClosed(w http.ResponseWriter, r *http.Request) {
+	s.log.Debug("request on a closed session refused", zap.String("method", r.Method),
+		zap.String("transport", r.URL.Query().Get("transport")))
+	writeError(w, http.StatusBadRequest, errUnknownSID)
 }
 
 func (s *Server) servePollingHandshake(w http.ResponseWriter, r *http.Request) {

@@ -73,6 +73,11 @@ func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
 	// probe is registered below: such a GET must already count as one
 	// made mid-upgrade.
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.srv.refuseClosed(w, r)
+		return
+	}
 	c.probesOpening++
 	c.mu.Unlock()
 	sock, err := c.srv.upgrade(w, r, c)
