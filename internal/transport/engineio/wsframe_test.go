@@ -63,8 +63,12 @@ func parseStream(t testing.TB, max int, chunks ...[]byte) ([]wsEvent, int, strin
 		closed = op == opClose
 		return !closed
 	}
+	fed := 0
 	for _, c := range chunks {
 		err := p.feed(c, emit)
+		fed += len(c)
+		// Memory follows the bytes received, whatever headers announce.
+		require.LessOrEqual(t, parserRetained(&p), 2*fed+64, "parser buffers after %d bytes", fed)
 		if err != nil {
 			var fe *frameError
 			require.ErrorAs(t, err, &fe)
