@@ -40,71 +40,167 @@ func badFrame(msg string) *frameError {
 var errMessageTooBig = &frameError{code: websocket.CloseMessageTooBig, msg: "message too big"}
 
 // wsParser turns the byte stream a WebSocket client sends into messages
-// and control frames. It is fed whatever a read returned, in any pieces,
-// and keeps between feeds only what an incomplete frame or fragmented
-// message needs: an idle socket's parser holds no buffer.
+// and control frames. It is fed whatever a read returned, in any pieces.
+// Payload bytes are unmasked into the message as they arrive, so what the
+// parser holds grows with the bytes received, never with the length a
+// header announces (a 16-byte send once cost a 1 MB buffer). An idle
+// socket's parser holds no buffer.
 //
-// No extension is negotiated, so RSV bits must be 0. Text is passed on
-// without UTF-8 validation, as gorilla/websocket did.
+// No extension is negotiated, so RSV bits must be 0. Text messages are
+// checked for UTF-8 as they arrive (§8.1) and refused at the first byte
+// that cannot be, with 1007.
 type wsParser struct {
-	max     int    // message size limit in bytes; 0 means none
-	partial []byte // an incomplete frame's bytes, nil at a frame boundary
-	msg     []byte // unmasked payload of the fragmented message so far
-	msgOp   byte   // opText or opBinary while a fragmented message is open, else 0
+	max int // message size limit in bytes; 0 means none
+
+	hdr  [maxClientHeader]byte // the start of a header that is not complete yet
+	nhdr int                   // bytes in hdr
+
+	cur     wsHeader // the frame whose payload is being read, while inFrame
+	inFrame bool
+	left    int // payload bytes of cur still to come
+
+	ctrl  []byte     // unmasked payload of the control frame so far
+	msg   []byte     // unmasked payload of the data message so far
+	msgOp byte       // opText or opBinary while a data message is being read, else 0
+	text  utf8Stream // the text message's UTF-8 state
 }
+
+// maxClientHeader is the longest client frame header: 2 bytes, a 64-bit
+// length and the mask key.
+const maxClientHeader = 14
 
 // atBoundary reports whether no frame is partly read. A fragmented message
 // may still be open: its next fragment is a new frame.
-func (p *wsParser) atBoundary() bool { return len(p.partial) == 0 }
+func (p *wsParser) atBoundary() bool { return p.nhdr == 0 && !p.inFrame }
 
-// feed parses b, after the bytes an earlier feed left incomplete, and calls
+// feed parses b, after the bytes earlier feeds left incomplete, and calls
 // emit for each data message and each control frame, in stream order. The
 // data passed to emit is a fresh copy that emit may keep. When emit returns
 // false, feed stops and drops the rest: the socket is done. A *frameError
 // means the stream is broken; the parser must not be fed again.
 func (p *wsParser) feed(b []byte, emit func(op byte, data []byte) bool) error {
-	buf := b
-	if len(p.partial) > 0 {
-		p.partial = append(p.partial, b...)
-		buf = p.partial
-	}
-	for len(buf) > 0 {
-		h, ok, err := p.header(buf)
-		if err != nil {
-			p.partial = nil
-			return err
+	for {
+		if !p.inFrame {
+			if len(b) == 0 {
+				return nil
+			}
+			n, err := p.readHeader(b)
+			if err != nil {
+				p.drop()
+				return err
+			}
+			b = b[n:]
+			if !p.inFrame {
+				return nil // the header's rest is still to come
+			}
 		}
-		total := h.size + h.length
-		if !ok || len(buf) < total {
-			p.keep(buf, total)
+		if n := min(len(b), p.left); n > 0 {
+			if err := p.payload(b[:n]); err != nil {
+				p.drop()
+				return err
+			}
+			b = b[n:]
+			p.left -= n
+		}
+		if p.left > 0 {
 			return nil
 		}
-		payload := buf[h.size:total]
-		buf = buf[total:]
-		more, err := p.frame(h, payload, emit)
-		if err != nil || !more || h.op == opClose {
+		p.inFrame = false
+		more, err := p.endFrame(emit)
+		if err != nil || !more || p.cur.op == opClose {
 			// Nothing is read after a close frame (§5.5.1).
-			p.partial = nil
+			p.drop()
 			return err
 		}
 	}
-	p.partial = nil
+}
+
+// drop forgets everything: the stream is over.
+func (p *wsParser) drop() {
+	p.nhdr, p.inFrame, p.left = 0, false, 0
+	p.ctrl, p.msg, p.msgOp = nil, nil, 0
+}
+
+// readHeader takes header bytes from the start of b and reports how many
+// it used. Once the header is complete the frame starts (inFrame).
+func (p *wsParser) readHeader(b []byte) (int, error) {
+	src, took := b, 0
+	if p.nhdr > 0 {
+		took = copy(p.hdr[p.nhdr:], b)
+		src = p.hdr[:p.nhdr+took]
+	}
+	h, ok, err := p.header(src)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		// Shorter than a header, so it all fits in hdr.
+		if p.nhdr == 0 {
+			took = copy(p.hdr[:], b)
+		}
+		p.nhdr += took
+		return len(b), nil
+	}
+	used := h.size - p.nhdr
+	p.nhdr = 0
+	p.cur, p.left, p.inFrame = h, h.length, true
+	if h.op == opText || h.op == opBinary {
+		p.msgOp = h.op
+		p.text = utf8Stream{}
+	}
+	return used, nil
+}
+
+// errInvalidUTF8 fails a text message (or close reason) that is not UTF-8.
+var errInvalidUTF8 = &frameError{code: websocket.CloseInvalidFramePayloadData, msg: "invalid UTF-8"}
+
+// payload takes the next bytes of the current frame's payload, still
+// masked.
+func (p *wsParser) payload(b []byte) error {
+	off := p.cur.length - p.left // where b starts in the frame, for the mask
+	switch p.cur.op {
+	case opText, opBinary, opContinuation:
+		n := len(p.msg)
+		p.msg = unmaskAt(p.msg, b, p.cur.mask, off)
+		if p.msgOp == opText && !p.text.feed(p.msg[n:]) {
+			return errInvalidUTF8
+		}
+	default:
+		p.ctrl = unmaskAt(p.ctrl, b, p.cur.mask, off)
+	}
 	return nil
 }
 
-// keep saves rest, an incomplete frame, for the next feed. total is the
-// frame's full length once its header is complete (else 0), so a large
-// frame's buffer is allocated once at its final size.
-func (p *wsParser) keep(rest []byte, total int) {
-	need := max(total, len(rest), 16)
-	if len(p.partial) > 0 && cap(p.partial) >= need {
-		if &rest[0] != &p.partial[0] {
-			// rest lies inside partial, after the frames just parsed.
-			p.partial = p.partial[:copy(p.partial, rest)]
+// endFrame handles a frame whose payload is complete. It reports whether
+// to go on.
+func (p *wsParser) endFrame(emit func(byte, []byte) bool) (bool, error) {
+	switch op := p.cur.op; op {
+	case opText, opBinary, opContinuation:
+		if !p.cur.fin {
+			return true, nil
 		}
-		return
+		if p.msgOp == opText && !p.text.complete() {
+			return false, errInvalidUTF8
+		}
+		op, msg := p.msgOp, p.msg
+		p.msgOp, p.msg = 0, nil
+		if msg == nil {
+			msg = []byte{}
+		}
+		return emit(op, msg), nil
+	default:
+		data := p.ctrl
+		p.ctrl = nil
+		if data == nil {
+			data = []byte{}
+		}
+		if op == opClose {
+			if _, err := checkClosePayload(data); err != nil {
+				return false, err
+			}
+		}
+		return emit(op, data), nil
 	}
-	p.partial = append(make([]byte, 0, need), rest...)
 }
 
 type wsHeader struct {
@@ -190,47 +286,14 @@ func (p *wsParser) header(b []byte) (h wsHeader, ok bool, err error) {
 	return h, true, nil
 }
 
-// frame handles one complete frame; payload is still masked and belongs
-// to the caller's buffer. It reports whether to go on.
-func (p *wsParser) frame(h wsHeader, payload []byte, emit func(byte, []byte) bool) (bool, error) {
-	switch h.op {
-	case opText, opBinary:
-		if h.fin {
-			return emit(h.op, unmask(make([]byte, 0, len(payload)), payload, h.mask)), nil
-		}
-		p.msgOp = h.op
-		p.msg = unmask(p.msg, payload, h.mask)
-		return true, nil
-	case opContinuation:
-		p.msg = unmask(p.msg, payload, h.mask)
-		if !h.fin {
-			return true, nil
-		}
-		op, msg := p.msgOp, p.msg
-		p.msgOp, p.msg = 0, nil
-		if msg == nil {
-			msg = []byte{}
-		}
-		return emit(op, msg), nil
-	case opClose:
-		data := unmask(make([]byte, 0, len(payload)), payload, h.mask)
-		if _, err := checkClosePayload(data); err != nil {
-			return false, err
-		}
-		return emit(h.op, data), nil
-	default: // ping or pong
-		return emit(h.op, unmask(make([]byte, 0, len(payload)), payload, h.mask)), nil
-	}
-}
-
-// unmask appends payload XORed with the mask key (§5.3) to dst. Every
-// frame's masking starts at key[0].
-func unmask(dst, payload []byte, key [4]byte) []byte {
+// unmaskAt appends payload XORed with the mask key (§5.3) to dst; off is
+// payload's offset in its frame (every frame's masking starts at key[0]).
+func unmaskAt(dst, payload []byte, key [4]byte, off int) []byte {
 	n := len(dst)
 	dst = append(dst, payload...)
 	out := dst[n:]
 	for i := range out {
-		out[i] ^= key[i&3]
+		out[i] ^= key[(off+i)&3]
 	}
 	return dst
 }
@@ -250,7 +313,8 @@ func checkClosePayload(data []byte) (int, error) {
 		return 0, badFrame("bad close code " + strconv.Itoa(code))
 	}
 	if !utf8.Valid(data[2:]) {
-		return 0, badFrame("invalid UTF-8 in close frame")
+		// A reason is text: not UTF-8 is 1007, as for a text message.
+		return 0, errInvalidUTF8
 	}
 	return code, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
 )
 
 // wsSocket is one WebSocket of a session. gorilla/websocket does the HTTP
@@ -41,6 +42,13 @@ type wsSocket struct {
 
 	busy atomic.Bool // a reader runs or is about to
 	poll pollState   // guarded by the poller
+
+	// closeWith is the close frame's payload the socket ends with, set by
+	// the reader before it ends the session: the echo of the client's
+	// close, or the protocol error. It goes out after the replies already
+	// queued (RFC 6455 §5.5.1 lets a close wait for the current message),
+	// so a client sees the answers to everything read before it.
+	closeWith atomic.Pointer[[]byte]
 }
 
 // controlWait bounds a pong or close frame written by the reader, as
@@ -218,10 +226,13 @@ func (s *wsSocket) handleAll(msgs []wsMsg, err error) bool {
 	if err != nil {
 		var fe *frameError
 		if errors.As(err, &fe) {
+			s.c.srv.log.Info("websocket closed on a protocol error", zap.String("sid", s.c.ID()),
+				zap.Int("code", fe.code), zap.String("error", fe.msg))
 			msg := closePayload(fe.code, fe.msg)
-			_ = s.w.writeControl(opClose, msg[:min(len(msg), maxControlPayload)], time.Now().Add(controlWait))
+			msg = msg[:min(len(msg), maxControlPayload)]
+			s.closeWith.Store(&msg)
 		}
-		s.end(ReasonTransportError)
+		s.endAfterReplies(ReasonTransportError)
 		return false
 	}
 	return !s.stopped
@@ -245,8 +256,9 @@ func (s *wsSocket) handleFrame(op byte, data []byte) bool {
 		return true
 	case opClose:
 		code, _ := checkClosePayload(data) // validated by the parser
-		_ = s.w.writeControl(opClose, closePayload(code, ""), time.Now().Add(controlWait))
-		s.end(ReasonTransportClose)
+		echo := closePayload(code, "")
+		s.closeWith.Store(&echo)
+		s.endAfterReplies(ReasonTransportClose)
 		return false
 	}
 	binary := op == opBinary
@@ -283,6 +295,20 @@ func (s *wsSocket) end(reason string) {
 	s.c.close(reason, false)
 }
 
+// endAfterReplies finishes the socket like end, but a session's queued
+// replies go out before its close frame (closeWith). A probe has none.
+func (s *wsSocket) endAfterReplies(reason string) {
+	s.stopped = true
+	if s.probing {
+		if p := s.closeWith.Load(); p != nil {
+			_ = s.w.writeControl(opClose, *p, time.Now().Add(controlWait))
+		}
+		s.abandonProbe()
+		return
+	}
+	s.c.close(reason, true)
+}
+
 // unwatch takes the socket out of the poller. It must come before the
 // connection is closed, so its fd number cannot be confused with a later
 // connection's.
@@ -298,12 +324,15 @@ func (s *wsSocket) closeNow() {
 	_ = s.nc.Close()
 }
 
-// close sends a close frame best-effort (a dead or departed peer gets
-// none) and closes the socket.
+// close sends a close frame best-effort and closes the socket: the one
+// the reader chose (closeWith), else 1000 unless the peer is dead or gone.
 func (s *wsSocket) close(reason string) {
 	s.unwatch()
-	if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
-		_ = s.w.writeControl(opClose, closePayload(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
+	deadline := time.Now().Add(100 * time.Millisecond)
+	if p := s.closeWith.Load(); p != nil {
+		_ = s.w.writeControl(opClose, *p, deadline)
+	} else if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
+		_ = s.w.writeControl(opClose, closePayload(websocket.CloseNormalClosure, ""), deadline)
 	}
 	_ = s.nc.Close()
 }

@@ -293,3 +293,48 @@ func TestReadBufferIsReturnedBeforeHandlers(t *testing.T) {
 		t.Fatal("message not handled")
 	}
 }
+
+// Replies to the messages read before a close frame, or before a frame
+// that breaks the protocol, go out before the server's close frame
+// (Autobahn 3.2, 4.1.3, 5.15 and 7.1.1: the echo, then the close).
+func TestWebSocketRepliesPrecedeTheCloseFrame(t *testing.T) {
+	tests := []struct {
+		name       string
+		send       []byte
+		wantClose  string
+		wantReason string
+	}{
+		{name: "close", send: clientFrame(true, opClose, closePayload(1000, "")),
+			wantClose: string(closePayload(1000, "")), wantReason: ReasonTransportClose},
+		{name: "empty close", send: clientFrame(true, opClose, nil), wantClose: "", wantReason: ReasonTransportClose},
+		{name: "RSV bit", send: append([]byte{0xa1}, textFrame("4x")[1:]...),
+			wantClose: string(closePayload(1002, "RSV bit set")), wantReason: ReasonTransportError},
+		{name: "invalid UTF-8", send: textFrame("4\xff"),
+			wantClose: string(closePayload(1007, "invalid UTF-8")), wantReason: ReasonTransportError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Several rounds: the order must not depend on scheduling.
+			for range 20 {
+				_, base, closed := echoServer(t, Config{PingInterval: 5 * time.Second, PingTimeout: 5 * time.Second})
+				c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
+				c.read() // open
+				c.write(textFrame("4a"), textFrame("4b"), tt.send)
+				for _, want := range []string{"4a", "4b"} {
+					op, m := c.read()
+					require.Equal(t, opText, op, "reply %q before the close frame", want)
+					require.Equal(t, want, m)
+				}
+				op, m := c.read()
+				require.Equal(t, opClose, op)
+				require.Equal(t, tt.wantClose, m)
+				select {
+				case r := <-closed:
+					require.Equal(t, tt.wantReason, r)
+				case <-time.After(2 * time.Second):
+					t.Fatal("session not closed")
+				}
+			}
+		})
+	}
+}
