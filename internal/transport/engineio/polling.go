@@ -11,6 +11,9 @@ import (
 // when something arrives, the session closes or an upgrade starts.
 func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
+	if c.refuseGoneLocked(w) {
+		return
+	}
 	if c.pollWake != nil {
 		// A second concurrent GET is a protocol error: refuse it and end
 		// the session, which releases the first GET with "1".
@@ -115,6 +118,9 @@ func writePoll(w http.ResponseWriter, frames []*Frame) {
 // pollPost receives a long-polling body of one or more packets.
 func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
+	if c.refuseGoneLocked(w) {
+		return
+	}
 	if c.posting {
 		c.mu.Unlock()
 		writeError(w, http.StatusBadRequest, errBadRequest)

@@ -45,12 +45,15 @@ func newWheel(tick, span time.Duration) *wheel {
 }
 
 // schedule (re)arms c to fire after d; it replaces c's previous deadline.
-// c fires on the last tick at or before now+d (so up to one tick early),
-// and never later than one revolution ahead.
+// c fires on the last tick at or before now+d (so up to one tick early).
 func (w *wheel) schedule(c *Conn, d time.Duration) {
-	due := int64((time.Since(w.start) + d) / w.tick)
+	w.scheduleTick(c, int64((time.Since(w.start)+d)/w.tick))
+}
+
+// scheduleTick (re)arms c to fire on tick due, or on the next tick processed
+// if due has passed, and never later than one revolution ahead.
+func (w *wheel) scheduleTick(c *Conn, due int64) {
 	w.mu.Lock()
-	// A deadline already past fires on the next tick processed.
 	due = min(max(due, w.next), w.next+int64(len(w.slots))-1)
 	if c.wheelSlot >= 0 {
 		delete(w.slots[c.wheelSlot], c)
@@ -59,6 +62,16 @@ func (w *wheel) schedule(c *Conn, d time.Duration) {
 	w.slots[slot][c] = struct{}{}
 	c.wheelSlot = slot
 	w.mu.Unlock()
+}
+
+// now is the number of the last tick that has fallen due.
+func (w *wheel) now() int64 {
+	return int64(time.Since(w.start) / w.tick)
+}
+
+// ticks is how many whole ticks d spans.
+func (w *wheel) ticks(d time.Duration) int64 {
+	return int64(d / w.tick)
 }
 
 func (w *wheel) remove(c *Conn) {
@@ -74,14 +87,18 @@ func (w *wheel) run() {
 	defer w.wg.Done()
 	t := time.NewTicker(w.tick)
 	defer t.Stop()
-	var due []*Conn
+	type firing struct {
+		c    *Conn
+		tick int64
+	}
+	var due []firing
 	for {
 		select {
 		case <-w.done:
 			return
 		case <-t.C:
 		}
-		now := int64(time.Since(w.start) / w.tick)
+		now := w.now()
 		w.mu.Lock()
 		// Every slot once at most: after a stall longer than a revolution
 		// all of them are due, and each holds one tick's deadlines.
@@ -89,7 +106,7 @@ func (w *wheel) run() {
 		for n := from; n <= now; n++ {
 			slot := w.slots[n%int64(len(w.slots))]
 			for c := range slot {
-				due = append(due, c)
+				due = append(due, firing{c, n})
 				c.wheelSlot = -1
 			}
 			clear(slot)
@@ -97,9 +114,9 @@ func (w *wheel) run() {
 		w.next = max(w.next, now+1)
 		w.mu.Unlock()
 		// Fire outside the lock: a firing conn reschedules itself.
-		for i, c := range due {
-			c.onTimer()
-			due[i] = nil
+		for i, f := range due {
+			f.c.onTimer(f.tick)
+			due[i] = firing{}
 		}
 		due = due[:0]
 	}
