@@ -298,11 +298,12 @@ func (s *wsSocket) closeNow() {
 	_ = s.nc.Close()
 }
 
-// close sends a close frame best-effort (a dead or departed peer gets
-// none) and closes the socket.
+// close sends a close frame best-effort (a departed peer gets none) and
+// closes the socket. A peer that missed its pong may be alive but broken:
+// it gets one, or it would see 1006, as if the server had crashed.
 func (s *wsSocket) close(reason string) {
 	s.unwatch()
-	if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
+	if reason != ReasonTransportClose && reason != ReasonTransportError {
 		_ = s.w.writeControl(opClose, closePayload(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
 	}
 	_ = s.nc.Close()
