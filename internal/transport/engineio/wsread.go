@@ -41,11 +41,21 @@ type wsSocket struct {
 
 	busy atomic.Bool // a reader runs or is about to
 	poll pollState   // guarded by the poller
+	// linger: a frame was refused mid-stream, so close drains the rest
+	// before closing (see lingerClose).
+	linger atomic.Bool
 }
 
 // controlWait bounds a pong or close frame written by the reader, as
 // gorilla's own handlers did.
 const controlWait = time.Second
+
+// A refused frame's socket is drained for at most lingerTime and
+// lingerMaxBytes (read into a discard buffer, so memory stays fixed).
+const (
+	lingerTime     = time.Second
+	lingerMaxBytes = 8 << 20
+)
 
 // readBufferSize is the pooled buffer one read fills. It is borrowed only
 // for the read, so idle sockets hold none.
@@ -220,6 +230,7 @@ func (s *wsSocket) handleAll(msgs []wsMsg, err error) bool {
 		if errors.As(err, &fe) {
 			msg := closePayload(fe.code, fe.msg)
 			_ = s.w.writeControl(opClose, msg[:min(len(msg), maxControlPayload)], time.Now().Add(controlWait))
+			s.linger.Store(true)
 		}
 		s.end(ReasonTransportError)
 		return false
@@ -306,5 +317,24 @@ func (s *wsSocket) close(reason string) {
 	if reason != ReasonTransportClose && reason != ReasonTransportError {
 		_ = s.w.writeControl(opClose, closePayload(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
 	}
+	if s.linger.Load() {
+		s.lingerClose()
+		return
+	}
+	_ = s.nc.Close()
+}
+
+// lingerClose half-closes the socket and discards what the peer still
+// sends (the rest of the refused frame, its close frame) until it closes,
+// for a bounded time and amount, then closes. Closing with unread bytes
+// makes the kernel send a reset, and a client whose write then fails may
+// drop the close frame it was sent: Node's ws does, and sees 1006. It runs
+// on close's goroutine (Conn.finish), counted in the server's wait group.
+func (s *wsSocket) lingerClose() {
+	if cw, ok := s.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = s.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, s.nc, lingerMaxBytes)
 	_ = s.nc.Close()
 }
