@@ -50,7 +50,8 @@ func TestInterop(t *testing.T) {
 	// These run against the real binary, from TestDispatchStory.
 	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile || f == redeliveryFile || f == consoleFile })
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
-	runNode(t, node, args, "SERVER_URL="+mainURL, "HEARTBEAT_SERVER_URL="+heartbeatURL)
+	env := append([]string{"SERVER_URL=" + mainURL, "HEARTBEAT_SERVER_URL=" + heartbeatURL}, strictServers(t)...)
+	runNode(t, node, args, env...)
 }
 
 // requireNode returns the node binary, skipping or failing as described in

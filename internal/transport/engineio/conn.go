@@ -68,8 +68,10 @@ type Conn struct {
 	pollWake     chan struct{} // non-nil while a GET is held
 	posting      bool
 	awaitingPong bool
+	pongDue      int64 // wheel tick by which the pong must be in, while awaitingPong
 	closed       bool
 	closeSent    bool // the client was told, or needs no telling
+	dropped      bool // closed and gone from the registry: requests get "Session ID unknown"
 	reason       string
 }
 
@@ -217,6 +219,7 @@ func (c *Conn) closeLocked(reason string, flush bool) {
 	keep := c.kind == kindPolling && (c.pollWake != nil || clientClosed || serverInitiated(reason))
 	if !keep {
 		c.closeSent = true
+		c.dropped = true
 	}
 	c.wakePollLocked()
 	c.mu.Unlock()
@@ -266,8 +269,10 @@ func (c *Conn) fireClose(reason string) {
 	}
 }
 
-// onTimer is called by the heartbeat wheel.
-func (c *Conn) onTimer() {
+// onTimer is called by the heartbeat wheel for the tick the session was due
+// on.
+func (c *Conn) onTimer(tick int64) {
+	w := c.srv.wheel
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -279,10 +284,40 @@ func (c *Conn) onTimer() {
 		c.close(ReasonPingTimeout, false)
 		return
 	}
+	// The pong is due pingTimeout after the tick the ping was due on, so
+	// the wheel goroutine's usual lateness does not lengthen it; after a
+	// stall of more than a tick the client gets its full pingTimeout from
+	// now instead.
+	sent := max(tick, w.now()-1)
 	c.awaitingPong = true
+	c.pongDue = sent + w.ticks(c.srv.cfg.PingTimeout)
 	c.mu.Unlock()
-	c.srv.wheel.schedule(c, c.srv.cfg.PingTimeout)
+	w.scheduleTick(c, c.pongDue)
 	_ = c.SendFrames(pingFrame)
+}
+
+// pongOverdueLocked reports whether the session missed its pong deadline,
+// whether or not the wheel has fired it yet: a request arriving after the
+// deadline must find the session gone, as the client would expect.
+func (c *Conn) pongOverdueLocked() bool {
+	return c.awaitingPong && c.srv.wheel.now() >= c.pongDue
+}
+
+// refuseGoneLocked answers a polling request for a session that is gone
+// (dropped, or past its pong deadline) as for an unknown session, and
+// unlocks c.mu. It returns false, with c.mu still held, when the session
+// lives.
+func (c *Conn) refuseGoneLocked(w http.ResponseWriter) bool {
+	switch {
+	case c.dropped:
+		c.mu.Unlock()
+	case !c.closed && c.pongOverdueLocked():
+		c.closeLocked(ReasonPingTimeout, false)
+	default:
+		return false
+	}
+	writeError(w, http.StatusBadRequest, errUnknownSID)
+	return true
 }
 
 func (c *Conn) onPong() {

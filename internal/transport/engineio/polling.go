@@ -11,6 +11,9 @@ import (
 // when something arrives, the session closes or an upgrade starts.
 func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
+	if c.refuseGoneLocked(w) {
+		return
+	}
 	if c.pollWake != nil {
 		// A second concurrent GET is a protocol error: refuse it and end
 		// the session, which releases the first GET with "1".
@@ -119,6 +122,9 @@ func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 		// Closed since ServeHTTP looked: nothing more is taken from it.
 		c.mu.Unlock()
 		c.srv.refuseClosed(w, r)
+		return
+	}
+	if c.refuseGoneLocked(w) {
 		return
 	}
 	if c.posting {

@@ -10,14 +10,19 @@ import (
 // deadline (next ping, or pong due). Deadlines are never further ahead than
 // one revolution, so one slot per tick suffices.
 //
+// Ticks are counted on the clock from start, not by the ticker's deliveries:
+// a time.Ticker drops the ticks of a late receiver, and a wheel that stepped
+// once per delivery would push every pending deadline back by any stall of
+// its goroutine. After a stall, run fires every slot that fell due.
+//
 // The wheel's goroutine is owned by the Server: started in newWheel, stopped
 // and waited for by stop.
 type wheel struct {
 	tick  time.Duration
 	mu    sync.Mutex
 	slots []map[*Conn]struct{}
-	pos   int // slot processed by the next tick
-	start time.Time
+	next  int64     // number of the next tick to process; its slot is next % len(slots)
+	start time.Time // tick n falls due at start + n*tick
 	done  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -28,6 +33,7 @@ func newWheel(tick, span time.Duration) *wheel {
 		tick:  tick,
 		slots: make([]map[*Conn]struct{}, n),
 		start: time.Now(),
+		next:  1,
 		done:  make(chan struct{}),
 	}
 	for i := range w.slots {
@@ -39,23 +45,33 @@ func newWheel(tick, span time.Duration) *wheel {
 }
 
 // schedule (re)arms c to fire after d; it replaces c's previous deadline.
+// c fires on the last tick at or before now+d (so up to one tick early).
 func (w *wheel) schedule(c *Conn, d time.Duration) {
-	ticks := int((d + w.tick - 1) / w.tick)
-	if ticks < 1 {
-		ticks = 1
-	}
-	if ticks >= len(w.slots) {
-		ticks = len(w.slots) - 1
-	}
+	w.scheduleTick(c, int64((time.Since(w.start)+d)/w.tick))
+}
+
+// scheduleTick (re)arms c to fire on tick due, or on the next tick processed
+// if due has passed, and never later than one revolution ahead.
+func (w *wheel) scheduleTick(c *Conn, due int64) {
 	w.mu.Lock()
+	due = min(max(due, w.next), w.next+int64(len(w.slots))-1)
 	if c.wheelSlot >= 0 {
 		delete(w.slots[c.wheelSlot], c)
 	}
-	// pos is the next slot to fire, which is one tick away.
-	slot := (w.pos + ticks - 1) % len(w.slots)
+	slot := int(due % int64(len(w.slots)))
 	w.slots[slot][c] = struct{}{}
 	c.wheelSlot = slot
 	w.mu.Unlock()
+}
+
+// now is the number of the last tick that has fallen due.
+func (w *wheel) now() int64 {
+	return int64(time.Since(w.start) / w.tick)
+}
+
+// ticks is how many whole ticks d spans.
+func (w *wheel) ticks(d time.Duration) int64 {
+	return int64(d / w.tick)
 }
 
 func (w *wheel) remove(c *Conn) {
@@ -71,26 +87,36 @@ func (w *wheel) run() {
 	defer w.wg.Done()
 	t := time.NewTicker(w.tick)
 	defer t.Stop()
-	var due []*Conn
+	type firing struct {
+		c    *Conn
+		tick int64
+	}
+	var due []firing
 	for {
 		select {
 		case <-w.done:
 			return
 		case <-t.C:
 		}
+		now := w.now()
 		w.mu.Lock()
-		slot := w.slots[w.pos]
-		for c := range slot {
-			due = append(due, c)
-			c.wheelSlot = -1
+		// Every slot once at most: after a stall longer than a revolution
+		// all of them are due, and each holds one tick's deadlines.
+		from := max(w.next, now-int64(len(w.slots))+1)
+		for n := from; n <= now; n++ {
+			slot := w.slots[n%int64(len(w.slots))]
+			for c := range slot {
+				due = append(due, firing{c, n})
+				c.wheelSlot = -1
+			}
+			clear(slot)
 		}
-		clear(slot)
-		w.pos = (w.pos + 1) % len(w.slots)
+		w.next = max(w.next, now+1)
 		w.mu.Unlock()
 		// Fire outside the lock: a firing conn reschedules itself.
-		for i, c := range due {
-			c.onTimer()
-			due[i] = nil
+		for i, f := range due {
+			f.c.onTimer(f.tick)
+			due[i] = firing{}
 		}
 		due = due[:0]
 	}

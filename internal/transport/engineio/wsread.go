@@ -49,11 +49,21 @@ type wsSocket struct {
 	// queued (RFC 6455 §5.5.1 lets a close wait for the current message),
 	// so a client sees the answers to everything read before it.
 	closeWith atomic.Pointer[[]byte]
+	// linger: a frame was refused mid-stream, so close drains the rest
+	// before closing (see lingerClose).
+	linger atomic.Bool
 }
 
 // controlWait bounds a pong or close frame written by the reader, as
 // gorilla's own handlers did.
 const controlWait = time.Second
+
+// A refused frame's socket is drained for at most lingerTime and
+// lingerMaxBytes (read into a discard buffer, so memory stays fixed).
+const (
+	lingerTime     = time.Second
+	lingerMaxBytes = 8 << 20
+)
 
 // readBufferSize is the pooled buffer one read fills. It is borrowed only
 // for the read, so idle sockets hold none.
@@ -231,6 +241,7 @@ func (s *wsSocket) handleAll(msgs []wsMsg, err error) bool {
 			msg := closePayload(fe.code, fe.msg)
 			msg = msg[:min(len(msg), maxControlPayload)]
 			s.closeWith.Store(&msg)
+			s.linger.Store(true)
 		}
 		s.endAfterReplies(ReasonTransportError)
 		return false
@@ -325,14 +336,35 @@ func (s *wsSocket) closeNow() {
 }
 
 // close sends a close frame best-effort and closes the socket: the one
-// the reader chose (closeWith), else 1000 unless the peer is dead or gone.
+// the reader chose (closeWith), else 1000 unless the peer is gone. A peer
+// that missed its pong may be alive but broken: it gets one, or it would
+// see 1006, as if the server had crashed.
 func (s *wsSocket) close(reason string) {
 	s.unwatch()
 	deadline := time.Now().Add(100 * time.Millisecond)
 	if p := s.closeWith.Load(); p != nil {
 		_ = s.w.writeControl(opClose, *p, deadline)
-	} else if reason != ReasonPingTimeout && reason != ReasonTransportClose && reason != ReasonTransportError {
+	} else if reason != ReasonTransportClose && reason != ReasonTransportError {
 		_ = s.w.writeControl(opClose, closePayload(websocket.CloseNormalClosure, ""), deadline)
 	}
+	if s.linger.Load() {
+		s.lingerClose()
+		return
+	}
+	_ = s.nc.Close()
+}
+
+// lingerClose half-closes the socket and discards what the peer still
+// sends (the rest of the refused frame, its close frame) until it closes,
+// for a bounded time and amount, then closes. Closing with unread bytes
+// makes the kernel send a reset, and a client whose write then fails may
+// drop the close frame it was sent: Node's ws does, and sees 1006. It runs
+// on close's goroutine (Conn.finish), counted in the server's wait group.
+func (s *wsSocket) lingerClose() {
+	if cw, ok := s.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = s.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, s.nc, lingerMaxBytes)
 	_ = s.nc.Close()
 }
