@@ -42,6 +42,14 @@ type DebugConfig struct {
 type HTTPConfig struct {
 	Addr              string        `yaml:"addr"`
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, headers and body, so a
+	// trickled body cannot hold a connection (slowloris). It does not
+	// bound the answer: long-polling GETs are held past it, and
+	// WebSockets are hijacked and live on heartbeats.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes a keep-alive connection waiting this long for
+	// its next request.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// ShutdownTimeout bounds the whole drain after SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// BodyLimit caps REST request bodies in bytes; Socket.IO polling bodies
@@ -147,6 +155,8 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   15 * time.Second,
 			BodyLimit:         1 << 20,
 		},

@@ -30,6 +30,12 @@ func (c Config) Validate() error {
 		bad("http.addr %q: %w", c.HTTP.Addr, err)
 	}
 	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	if c.HTTP.ReadTimeout > 0 && c.HTTP.ReadTimeout < c.HTTP.ReadHeaderTimeout {
+		// The read timeout runs from the first byte of the headers.
+		bad("http.read_timeout (%s) must be at least http.read_header_timeout (%s)", c.HTTP.ReadTimeout, c.HTTP.ReadHeaderTimeout)
+	}
 	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
 	if c.HTTP.BodyLimit <= 0 {
 		bad("http.body_limit must be positive, got %d", c.HTTP.BodyLimit)
