@@ -40,6 +40,7 @@ func (r runner) serve(ctx context.Context, args []string) error {
 	}
 	defer func() { _ = log.Sync() }() // stdout may not support fsync
 	cfg.warnAuth(log)
+	cfg.warnOrigins(log)
 
 	// Bind before starting anything that would need stopping on failure.
 	ln, err := r.listen(ctx, cfg.HTTP.Addr)

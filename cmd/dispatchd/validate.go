@@ -131,14 +131,17 @@ func (c Config) Validate() error {
 }
 
 // validateOrigin accepts what browsers send in the Origin header:
-// scheme://host[:port] with nothing after it.
+// scheme://host[:port] with nothing after it, or "*" for any origin.
 func validateOrigin(o string) error {
+	if o == anyOrigin {
+		return nil
+	}
 	u, err := url.Parse(o)
 	switch {
 	case err != nil:
 		return err
 	case u.Scheme == "" || u.Host == "":
-		return errors.New("want scheme://host[:port] (leave the list empty to allow any origin)")
+		return errors.New(`want scheme://host[:port], or "*" for any origin`)
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return errors.New("an origin has no path, query, fragment or user info")
 	}
