@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asDispatchd) == "1" {
+		// Re-executed by a test as the dispatchd binary itself.
+		os.Args = append([]string{"dispatchd"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 

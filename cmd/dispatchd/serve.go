@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/console"
+	"github.com/dispatchd/dispatchd/internal/datadir"
 	"github.com/dispatchd/dispatchd/internal/transport"
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"
 )
@@ -42,6 +43,17 @@ func (r runner) serve(ctx context.Context, args []string) error {
 	cfg.warnAuth(log)
 	cfg.warnOrigins(log)
 
+	// The data dir first: a second process on it must stop before it
+	// binds or opens anything.
+	lock, err := cfg.lockDataDir()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lock.Unlock(); err != nil {
+			log.Warn("unlock data dir", zap.Error(err))
+		}
+	}()
 	// Bind before starting anything that would need stopping on failure.
 	ln, err := r.listen(ctx, cfg.HTTP.Addr)
 	if err != nil {
@@ -106,6 +118,15 @@ func newEcho(cfg HTTPConfig, sio http.Handler, cuts *readTimeouts, log *zap.Logg
 	e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/console/") })
 	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler())))
 	return e
+}
+
+// lockDataDir locks the data dir when the embedded NATS or SQLite use it;
+// nil (which unlocks as a no-op) when both are external.
+func (c Config) lockDataDir() (*datadir.Lock, error) {
+	if c.NATS.URL != "" && c.Store.DatabaseURL != "" {
+		return nil, nil
+	}
+	return datadir.Acquire(c.DataDir)
 }
 
 // edgeStats feeds dispatchd's refusal counters to the metrics.
