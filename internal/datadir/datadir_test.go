@@ -62,3 +62,16 @@ func TestAcquireUnwritableDir(t *testing.T) {
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrInUse)
 }
+
+// TestStaleLockFile: a LOCK file left by a killed process (its pid still
+// inside) holds nothing; the kernel dropped the flock with the process.
+func TestStaleLockFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, LockFile), []byte("999999\n"), 0o640))
+	l, err := Acquire(dir)
+	require.NoError(t, err)
+	defer l.Unlock()
+	pid, err := os.ReadFile(filepath.Join(dir, LockFile))
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(os.Getpid())+"\n", string(pid))
+}
