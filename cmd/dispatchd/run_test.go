@@ -249,7 +249,11 @@ func TestRunCommands(t *testing.T) {
 			out := &lockedBuffer{}
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
-			err := run(ctx, append([]string{"dispatchd"}, tt.args...), envMap(tt.env), out)
+			// serve locks (and creates) the data dir before it binds:
+			// keep it out of the source tree.
+			env := map[string]string{"DISPATCH_DATA_DIR": t.TempDir()}
+			maps.Copy(env, tt.env)
+			err := run(ctx, append([]string{"dispatchd"}, tt.args...), envMap(env), out)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return
