@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -42,6 +43,14 @@ type DebugConfig struct {
 type HTTPConfig struct {
 	Addr              string        `yaml:"addr"`
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, headers and body, so a
+	// trickled body cannot hold a connection (slowloris). It does not
+	// bound the answer: long-polling GETs are held past it, and
+	// WebSockets are hijacked and live on heartbeats.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes a keep-alive connection waiting this long for
+	// its next request.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// ShutdownTimeout bounds the whole drain after SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// BodyLimit caps REST request bodies in bytes; Socket.IO polling bodies
@@ -64,7 +73,10 @@ type TransportConfig struct {
 	// MaxConnectionsPerIP bounds one client address's sessions; 0 for
 	// unlimited (behind a proxy every client has the proxy's address).
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
-	// AllowedOrigins is empty to allow any origin.
+	// AllowedOrigins are the browser origins served besides the server's
+	// own (scheme://host[:port]); "*" allows any origin, with a warning.
+	// Empty: only pages from the server's own host. Requests without an
+	// Origin header (non-browser clients) are always served.
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// MaxPendingAcks bounds a socket's unanswered ack requests; at least
 	// delivery.window.
@@ -149,6 +161,8 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   15 * time.Second,
 			BodyLimit:         1 << 20,
 		},
@@ -184,6 +198,16 @@ func (c *Config) warnAuth(log *zap.Logger) {
 		log.Warn("jwt secret unset (DISPATCH_JWT_SECRET): using the public development secret, anyone can forge tokens; never do this in production")
 	case len(c.Auth.JWTSecret) < minJWTSecretLen:
 		log.Warn("jwt secret is shorter than 32 bytes: tokens are easier to forge", zap.Int("min_len", minJWTSecretLen))
+	}
+}
+
+// anyOrigin in transport.allowed_origins lets pages on any site connect.
+const anyOrigin = "*"
+
+// warnOrigins makes an allow-any origin policy visible at start-up.
+func (c Config) warnOrigins(log *zap.Logger) {
+	if slices.Contains(c.Transport.AllowedOrigins, anyOrigin) {
+		log.Warn(`transport.allowed_origins has "*": pages on any site may connect in their users' browsers (without cookies unless listed); list your front-end origins instead`)
 	}
 }
 

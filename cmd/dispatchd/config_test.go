@@ -229,7 +229,8 @@ func TestValidate(t *testing.T) {
 				c.HTTP.Addr = "[::1]:0"
 				c.NATS.URL = "nats://a:4222, tls://b:4222"
 				c.Store.DatabaseURL = "postgresql://u:p@h/db?sslmode=disable"
-				c.Transport.AllowedOrigins = []string{"http://localhost:5173"}
+				c.Transport.AllowedOrigins = []string{"http://localhost:5173", "*"}
+				c.HTTP.ReadTimeout = c.HTTP.ReadHeaderTimeout
 				c.Log.Format = "console"
 			},
 		},
@@ -249,7 +250,9 @@ func TestValidate(t *testing.T) {
 				c.Transport.MaxPayload = 0
 				c.Transport.SendQueue = 0
 				c.Transport.MaxConnections = -1
-				c.Transport.AllowedOrigins = []string{"*", "https://a.example/path"}
+				c.HTTP.ReadTimeout = 0
+				c.HTTP.IdleTimeout = -time.Second
+				c.Transport.AllowedOrigins = []string{"*.example", "https://a.example/path"}
 				c.NATS.URL = "http://x"
 				c.Store.DatabaseURL = "mysql://u:hunter2@h/db"
 				c.Log.Level = "chatty"
@@ -260,9 +263,18 @@ func TestValidate(t *testing.T) {
 				"transport.ping_interval", "transport.ping_timeout", "transport.connect_timeout",
 				"transport.upgrade_timeout", "transport.write_timeout", "transport.max_payload",
 				"transport.send_queue", "transport.max_connections",
-				`transport.allowed_origins "*"`, `transport.allowed_origins "https://a.example/path"`,
+				"http.read_timeout", "http.idle_timeout",
+				`transport.allowed_origins "*.example"`, `transport.allowed_origins "https://a.example/path"`,
 				"nats.url", "store.database_url", "log.level", "log.format",
 			},
+		},
+		{
+			name: "read timeout shorter than the header timeout",
+			mutate: func(c *Config) {
+				c.HTTP.ReadHeaderTimeout = 10 * time.Second
+				c.HTTP.ReadTimeout = 5 * time.Second
+			},
+			contains: []string{"http.read_timeout (5s) must be at least http.read_header_timeout (10s)"},
 		},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,9 @@ type setting struct {
 func settings() []setting {
 	return []setting{
 		{"DISPATCH_ADDR", "addr", "listen address", setString(func(c *Config) *string { return &c.HTTP.Addr })},
+		{"DISPATCH_READ_HEADER_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadHeaderTimeout })},
+		{"DISPATCH_READ_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadTimeout })},
+		{"DISPATCH_IDLE_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"DISPATCH_JWT_SECRET", "", "", setString(func(c *Config) *string { return &c.Auth.JWTSecret })},
 		{"DISPATCH_JWT_ISSUER", "", "", setString(func(c *Config) *string { return &c.Auth.Issuer })},
 		{"DISPATCH_JWT_AUDIENCE", "", "", setString(func(c *Config) *string { return &c.Auth.Audience })},

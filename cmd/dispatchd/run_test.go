@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asDispatchd) == "1" {
+		// Re-executed by a test as the dispatchd binary itself.
+		os.Args = append([]string{"dispatchd"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -242,7 +249,11 @@ func TestRunCommands(t *testing.T) {
 			out := &lockedBuffer{}
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
-			err := run(ctx, append([]string{"dispatchd"}, tt.args...), envMap(tt.env), out)
+			// serve locks (and creates) the data dir before it binds:
+			// keep it out of the source tree.
+			env := map[string]string{"DISPATCH_DATA_DIR": t.TempDir()}
+			maps.Copy(env, tt.env)
+			err := run(ctx, append([]string{"dispatchd"}, tt.args...), envMap(env), out)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/console"
+	"github.com/dispatchd/dispatchd/internal/datadir"
 	"github.com/dispatchd/dispatchd/internal/transport"
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"
 )
@@ -40,7 +41,19 @@ func (r runner) serve(ctx context.Context, args []string) error {
 	}
 	defer func() { _ = log.Sync() }() // stdout may not support fsync
 	cfg.warnAuth(log)
+	cfg.warnOrigins(log)
 
+	// The data dir first: a second process on it must stop before it
+	// binds or opens anything.
+	lock, err := cfg.lockDataDir()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lock.Unlock(); err != nil {
+			log.Warn("unlock data dir", zap.Error(err))
+		}
+	}()
 	// Bind before starting anything that would need stopping on failure.
 	ln, err := r.listen(ctx, cfg.HTTP.Addr)
 	if err != nil {
@@ -60,19 +73,29 @@ func (r runner) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer app.close(log)
-	e := newEcho(cfg.HTTP, app.sio, log)
+	cuts := &readTimeouts{}
+	app.metrics.WatchEdge(edgeStats{app.sio, cuts})
+	e := newEcho(cfg.HTTP, app.sio, cuts, log)
 	app.mountREST(e)
 	return r.serveHTTP(ctx, log, e.Server, ln, cfg.HTTP.ShutdownTimeout, app.sio.Shutdown)
 }
 
 // newEcho builds the HTTP front: health, Socket.IO, and later the REST API.
 // Its embedded http.Server is the one served.
-func newEcho(cfg HTTPConfig, sio http.Handler, log *zap.Logger) *echo.Echo {
+func newEcho(cfg HTTPConfig, sio http.Handler, cuts *readTimeouts, log *zap.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.Server.Handler = e
 	e.Server.ReadHeaderTimeout = cfg.ReadHeaderTimeout
+	e.Server.ReadTimeout = cfg.ReadTimeout
+	e.Server.IdleTimeout = cfg.IdleTimeout
+	// ReadTimeout ends when the request is read: net/http clears the
+	// deadline for its background read once the body is done, so a
+	// long-polling GET may be held past it (TestLongPollOutlivesReadTimeout),
+	// and gorilla clears it on the WebSockets it hijacks. No WriteTimeout:
+	// it would cut long polls, held up to ping_interval; the transport
+	// bounds its own writes.
 	e.Server.ErrorLog = zap.NewStdLog(log.Named("http"))
 
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -81,6 +104,7 @@ func newEcho(cfg HTTPConfig, sio http.Handler, log *zap.Logger) *echo.Echo {
 			return err
 		},
 	}))
+	e.Use(cuts.middleware(log.Named("http")))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		// Polling bodies are bounded by the transport's max payload instead.
 		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, socketIOPath) },
@@ -95,6 +119,24 @@ func newEcho(cfg HTTPConfig, sio http.Handler, log *zap.Logger) *echo.Echo {
 	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler())))
 	return e
 }
+
+// lockDataDir locks the data dir when the embedded NATS or SQLite use it;
+// nil (which unlocks as a no-op) when both are external.
+func (c Config) lockDataDir() (*datadir.Lock, error) {
+	if c.NATS.URL != "" && c.Store.DatabaseURL != "" {
+		return nil, nil
+	}
+	return datadir.Acquire(c.DataDir)
+}
+
+// edgeStats feeds dispatchd's refusal counters to the metrics.
+type edgeStats struct {
+	sio  *transport.Server
+	cuts *readTimeouts
+}
+
+func (e edgeStats) OriginRefused() int64 { return e.sio.OriginRefused() }
+func (e edgeStats) ReadTimeouts() int64  { return e.cuts.ReadTimeouts() }
 
 // mountMain sets up the main namespace, which per the contract only answers
 // the health ping.

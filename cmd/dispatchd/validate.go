@@ -30,6 +30,12 @@ func (c Config) Validate() error {
 		bad("http.addr %q: %w", c.HTTP.Addr, err)
 	}
 	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	if c.HTTP.ReadTimeout > 0 && c.HTTP.ReadTimeout < c.HTTP.ReadHeaderTimeout {
+		// The read timeout runs from the first byte of the headers.
+		bad("http.read_timeout (%s) must be at least http.read_header_timeout (%s)", c.HTTP.ReadTimeout, c.HTTP.ReadHeaderTimeout)
+	}
 	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
 	if c.HTTP.BodyLimit <= 0 {
 		bad("http.body_limit must be positive, got %d", c.HTTP.BodyLimit)
@@ -128,14 +134,17 @@ func (c Config) Validate() error {
 }
 
 // validateOrigin accepts what browsers send in the Origin header:
-// scheme://host[:port] with nothing after it.
+// scheme://host[:port] with nothing after it, or "*" for any origin.
 func validateOrigin(o string) error {
+	if o == anyOrigin {
+		return nil
+	}
 	u, err := url.Parse(o)
 	switch {
 	case err != nil:
 		return err
 	case u.Scheme == "" || u.Host == "":
-		return errors.New("want scheme://host[:port] (leave the list empty to allow any origin)")
+		return errors.New(`want scheme://host[:port], or "*" for any origin`)
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return errors.New("an origin has no path, query, fragment or user info")
 	}

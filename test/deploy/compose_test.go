@@ -252,6 +252,9 @@ func checkNginx(t *testing.T, path string, nodes []string, port uint32) {
 	require.NotNil(t, sio)
 	h := headers(srv, sio)
 	assert.Equal(t, "$http_upgrade", h["upgrade"], "proxy_set_header Upgrade $http_upgrade")
+	// With transport.allowed_origins empty a browser is served when its
+	// Origin is the Host the node sees, port included ($host drops it).
+	assert.Equal(t, "$http_host", h["host"], "proxy_set_header Host $http_host")
 	conn := h["connection"]
 	if strings.HasPrefix(conn, "$") {
 		// A map from $http_upgrade; "upgrade" for upgrade requests.

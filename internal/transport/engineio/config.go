@@ -15,7 +15,13 @@ type Config struct {
 	// unlimited); more get 429. Behind a proxy every client has the
 	// proxy's address: leave it 0 there, or set it on the proxy.
 	MaxConnectionsPerIP int
-	AllowedOrigins      []string // empty: any Origin; else exact matches ("*" allows all)
+	// AllowedOrigins are the browser origins (scheme://host[:port]) that
+	// may use the server; requests without an Origin header (non-browser
+	// clients) always may. Empty allows only the server's own origin (the
+	// Origin's host equals the request's Host); "*" allows any, though
+	// such origins get no Access-Control-Allow-Credentials unless listed
+	// too. Others get 403.
+	AllowedOrigins []string
 	// ShutdownSpread spreads the closing of sessions at shutdown over this
 	// long (0: all at once), so that clients reconnecting to other nodes
 	// do not all arrive in the same instant. Batches are at least

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -34,6 +33,9 @@ type Server struct {
 	addrs     addrCounts // sessions per client address
 	closing   atomic.Bool
 
+	// originRefused counts requests refused for their Origin.
+	originRefused atomic.Int64
+
 	// wg counts the goroutines sessions run (readers, writers, close
 	// handlers): http.Server's Shutdown knows nothing of hijacked sockets.
 	wg group
@@ -56,7 +58,9 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 		// Pooled write buffers keep idle sockets cheap.
 		ReadBufferSize:  1,
 		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     func(r *http.Request) bool { return s.originAllowed(r.Header.Get("Origin")) },
+		// ServeHTTP refused other origins already, with a 403; this
+		// keeps gorilla's own check in step with it.
+		CheckOrigin: func(r *http.Request) bool { _, ok := s.originAllowed(r, r.Header.Get("Origin")); return ok },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			writeError(w, http.StatusBadRequest, errBadRequest)
 		},
@@ -94,13 +98,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	origin := r.Header.Get("Origin")
-	if !s.originAllowed(origin) {
-		writeError(w, http.StatusForbidden, errForbidden)
+	grant, ok := s.originAllowed(r, origin)
+	if !ok {
+		s.refuseOrigin(w, r, origin)
 		return
 	}
 	isWS := websocket.IsWebSocketUpgrade(r)
 	if transport == "polling" {
-		s.setCORS(w, r, origin)
+		s.setCORS(w, r, origin, grant)
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -336,31 +341,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.wheel.stop()
 	return err
-}
-
-func (s *Server) originAllowed(origin string) bool {
-	if origin == "" || len(s.cfg.AllowedOrigins) == 0 {
-		return true
-	}
-	return slices.Contains(s.cfg.AllowedOrigins, "*") || slices.Contains(s.cfg.AllowedOrigins, origin)
-}
-
-// setCORS lets browsers on an allowed origin use long-polling with cookies.
-func (s *Server) setCORS(w http.ResponseWriter, r *http.Request, origin string) {
-	if origin == "" {
-		return
-	}
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Allow-Credentials", "true")
-	h.Add("Vary", "Origin")
-	if r.Method == http.MethodOptions {
-		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-			h.Set("Access-Control-Allow-Headers", req)
-		}
-		h.Set("Access-Control-Max-Age", "86400")
-	}
 }
 
 // newSID returns 20 characters of URL-safe randomness (120 bits).
