@@ -21,18 +21,12 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		t.refreshCarried(sess)
 	})
 	t.on(ns, "pickups:subscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		var req struct {
-			Zone string `json:"zone"`
-		}
-		if err := decodeOptional(m, &req); err != nil {
+		zone, err := zoneRequest(m)
+		if err != nil {
 			fail(ack, t.log, err)
 			return
 		}
-		if err := orders.CheckZone(req.Zone); err != nil {
-			fail(ack, t.log, err)
-			return
-		}
-		if !t.canSubscribeZone(sess, req.Zone) {
+		if !t.canSubscribeZone(sess, zone) {
 			fail(ack, t.log, orders.Errorf(orders.CodeConflict,
 				"subscribed to too many zones (at most %d); pickups:unsubscribe one first", t.cfg.MaxZones))
 			return
@@ -42,11 +36,11 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		// subscription is durable: it outlives this socket.
 		ctx, cancel := t.ctx()
 		defer cancel()
-		if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubZone, req.Zone); err != nil {
+		if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubZone, zone); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
-		list, err := t.svc.Pickups(ctx, sess.claims, req.Zone)
+		list, err := t.svc.Pickups(ctx, sess.claims, zone)
 		if err != nil {
 			fail(ack, t.log, err)
 			return
@@ -57,20 +51,14 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		ok(ack, map[string]any{"pickups": list})
 	})
 	t.on(ns, "pickups:unsubscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		var req struct {
-			Zone string `json:"zone"`
-		}
-		if err := decodeOptional(m, &req); err != nil {
-			fail(ack, t.log, err)
-			return
-		}
-		if err := orders.CheckZone(req.Zone); err != nil {
+		zone, err := zoneRequest(m)
+		if err != nil {
 			fail(ack, t.log, err)
 			return
 		}
 		ctx, cancel := t.ctx()
 		defer cancel()
-		if err := t.unsubscribeZones(ctx, sess, req.Zone); err != nil {
+		if err := t.unsubscribeZones(ctx, sess, zone); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
@@ -147,4 +135,16 @@ func (t *Tenants) unsubscribeZones(ctx context.Context, sess *session, zone stri
 		}
 	}
 	return nil
+}
+
+// zoneRequest reads the optional { zone } of pickups:subscribe and
+// pickups:unsubscribe.
+func zoneRequest(m *transport.Message) (string, error) {
+	var req struct {
+		Zone string `json:"zone"`
+	}
+	if err := decodeOptional(m, &req); err != nil {
+		return "", err
+	}
+	return req.Zone, orders.CheckZone(req.Zone)
 }
