@@ -50,7 +50,7 @@ type Conn struct {
 	onClose   func(reason string)
 	msgMu     sync.Mutex // serialises onMessage across a POST and the WebSocket reader
 
-	// wheelSlot is guarded by srv.wheel.mu.
+	// wheelSlot is the heartbeat wheel's, guarded by its lock.
 	wheelSlot int
 
 	mu        sync.Mutex
@@ -158,7 +158,7 @@ func (c *Conn) kickLocked() {
 	if c.kind == kindWebSocket {
 		if !c.writing && c.ws != nil {
 			c.writing = true
-			c.srv.wg.add()
+			c.srv.wg.Add()
 			go c.writeLoop(c.ws)
 		}
 		return
@@ -204,7 +204,7 @@ func (c *Conn) closeLocked(reason string, flush bool) {
 		c.draining = true
 		if !c.writing {
 			c.writing = true
-			c.srv.wg.add()
+			c.srv.wg.Add()
 			go c.writeLoop(ws)
 		}
 		ws = nil
@@ -226,19 +226,19 @@ func (c *Conn) closeLocked(reason string, flush bool) {
 
 	c.srv.giveAddr(c)
 	if keep {
-		c.srv.wheel.schedule(c, c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout)
+		c.srv.wheel.Schedule(c, c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout)
 	} else {
-		c.srv.wheel.remove(c)
+		c.srv.wheel.Remove(c)
 		c.srv.forget(c)
 	}
-	c.srv.wg.add()
+	c.srv.wg.Add()
 	go c.finish(reason, ws, probe)
 }
 
 // finish releases the transports and runs OnClose off the caller's
 // goroutine: close may be called from a broadcast, which must never wait.
 func (c *Conn) finish(reason string, ws, probe *wsSocket) {
-	defer c.srv.wg.done()
+	defer c.srv.wg.Done()
 	if probe != nil {
 		probe.closeNow()
 	}
@@ -288,11 +288,11 @@ func (c *Conn) onTimer(tick int64) {
 	// the wheel goroutine's usual lateness does not lengthen it; after a
 	// stall of more than a tick the client gets its full pingTimeout from
 	// now instead.
-	sent := max(tick, w.now()-1)
+	sent := max(tick, w.Now()-1)
 	c.awaitingPong = true
-	c.pongDue = sent + w.ticks(c.srv.cfg.PingTimeout)
+	c.pongDue = sent + w.Ticks(c.srv.cfg.PingTimeout)
 	c.mu.Unlock()
-	w.scheduleTick(c, c.pongDue)
+	w.ScheduleTick(c, c.pongDue)
 	_ = c.SendFrames(pingFrame)
 }
 
@@ -300,7 +300,7 @@ func (c *Conn) onTimer(tick int64) {
 // whether or not the wheel has fired it yet: a request arriving after the
 // deadline must find the session gone, as the client would expect.
 func (c *Conn) pongOverdueLocked() bool {
-	return c.awaitingPong && c.srv.wheel.now() >= c.pongDue
+	return c.awaitingPong && c.srv.wheel.Now() >= c.pongDue
 }
 
 // refuseGoneLocked answers a polling request for a session that is gone
@@ -327,7 +327,7 @@ func (c *Conn) onPong() {
 	closed := c.closed
 	c.mu.Unlock()
 	if was && !closed {
-		c.srv.wheel.schedule(c, c.srv.cfg.PingInterval)
+		c.srv.wheel.Schedule(c, c.srv.cfg.PingInterval)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/transport/engineio/internal/netpoll"
 )
 
 // Server is an Engine.IO v4 endpoint; mount it under any path prefix.
@@ -20,10 +22,10 @@ type Server struct {
 	onConn   func(*Conn)
 	log      *zap.Logger
 	upgrader websocket.Upgrader
-	wheel    *wheel
-	poll     *poller // nil: every WebSocket keeps a reader goroutine
-	readers  *readers
-	bufs     chan *[]byte // spare read buffers
+	wheel    *netpoll.Wheel[*Conn]
+	poll     *netpoll.Poller[*wsSocket] // nil: every WebSocket keeps a reader goroutine
+	readers  *netpoll.Readers
+	bufs     *netpoll.Buffers // spare read buffers
 
 	mu       sync.RWMutex
 	sessions map[string]*Conn
@@ -38,7 +40,7 @@ type Server struct {
 
 	// wg counts the goroutines sessions run (readers, writers, close
 	// handlers): http.Server's Shutdown knows nothing of hijacked sockets.
-	wg group
+	wg netpoll.Group
 }
 
 // NewServer returns a server calling onConn for every new session, before
@@ -50,8 +52,9 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 		onConn:   onConn,
 		log:      log,
 		sessions: make(map[string]*Conn),
-		wheel:    newWheel(cfg.wheelTick(), max(cfg.PingInterval, cfg.PingTimeout)+cfg.PingTimeout),
 	}
+	s.wheel = netpoll.NewWheel(cfg.wheelTick(), max(cfg.PingInterval, cfg.PingTimeout)+cfg.PingTimeout,
+		func(c *Conn) *int { return &c.wheelSlot }, (*Conn).onTimer)
 	s.upgrader = websocket.Upgrader{
 		// Reads bypass gorilla (wsSocket), so its read buffer is never
 		// used: ask for the smallest (it rounds 1 up to 125 bytes).
@@ -65,9 +68,9 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 			writeError(w, http.StatusBadRequest, errBadRequest)
 		},
 	}
-	s.readers = newReaders()
-	s.bufs = make(chan *[]byte, readBufsKept)
-	p, err := newPoller(log)
+	s.readers = netpoll.NewReaders()
+	s.bufs = netpoll.NewBuffers(readBufferSize, readBufsKept)
+	p, err := netpoll.New(log, func(sock *wsSocket) *netpoll.Watch { return &sock.watch }, (*wsSocket).dispatch)
 	if err != nil {
 		log.Warn("no epoll: every websocket keeps a reader goroutine", zap.Error(err))
 	}
@@ -285,7 +288,7 @@ func (s *Server) open(c *Conn, upgrades []string) bool {
 	if s.onConn != nil {
 		s.onConn(c)
 	}
-	s.wheel.schedule(c, s.cfg.PingInterval)
+	s.wheel.Schedule(c, s.cfg.PingInterval)
 	return true
 }
 
@@ -333,13 +336,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// The poller stops first: readers it would start after the wait
 	// are not counted; sockets it still watched are closed or closing.
 	if s.poll != nil {
-		s.poll.stop()
+		s.poll.Stop()
 	}
-	err := s.wg.wait(ctx)
-	if rerr := s.readers.stop(ctx); err == nil {
+	err := s.wg.Wait(ctx)
+	if rerr := s.readers.Stop(ctx); err == nil {
 		err = rerr
 	}
-	s.wheel.stop()
+	s.wheel.Stop()
 	return err
 }
 

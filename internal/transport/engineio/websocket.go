@@ -9,7 +9,7 @@ import (
 // writeLoop drains the queue to sock and exits when it is empty, so idle
 // sessions hold no writer goroutine.
 func (c *Conn) writeLoop(sock *wsSocket) {
-	defer c.srv.wg.done()
+	defer c.srv.wg.Done()
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || (c.closed && !c.draining) {

@@ -28,9 +28,9 @@ func TestWheelCatchesUpAfterStall(t *testing.T) {
 	srv, base, _ := echoServer(t, Config{PingInterval: interval, PingTimeout: interval})
 	sid := handshake(t, base)
 
-	srv.wheel.mu.Lock()
+	release := srv.wheel.Stall()
 	time.Sleep(stall)
-	srv.wheel.mu.Unlock()
+	release()
 	resumed := time.Now()
 
 	status, body := do(t, http.MethodGet, base+"?EIO=4&transport=polling&sid="+sid, "")
@@ -54,7 +54,7 @@ func TestPollAfterPongDeadlineIsRefused(t *testing.T) {
 	_, body := do(t, http.MethodGet, u, "")
 	require.Equal(t, "2", body) // never answered
 
-	srv.wheel.mu.Lock()
+	release := srv.wheel.Stall()
 	time.Sleep(2 * interval) // well past the pong deadline
 	type answer struct {
 		status int
@@ -66,7 +66,7 @@ func TestPollAfterPongDeadlineIsRefused(t *testing.T) {
 		got <- answer{status, body}
 	}()
 	time.Sleep(interval / 2) // the poll is in (held, before the fix)
-	srv.wheel.mu.Unlock()
+	release()
 
 	a := <-got
 	assert.Equal(t, http.StatusBadRequest, a.status, "poll after the pong deadline answered %q", a.body)

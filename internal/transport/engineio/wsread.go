@@ -8,11 +8,12 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/transport/engineio/internal/netpoll"
 )
 
 // wsSocket is one WebSocket of a session. gorilla/websocket does the HTTP
@@ -30,9 +31,11 @@ type wsSocket struct {
 	// nc is the upgraded connection. gorilla's Conn is dropped after the
 	// upgrade: nothing reads or writes through it, and it and its
 	// buffered reader were about 700 B per idle socket.
-	nc  net.Conn
-	w   wsWriter
-	raw syscall.RawConn // set when the poller may watch the connection
+	nc net.Conn
+	w  wsWriter
+	// watch is the poller's record of the socket; it has the connection
+	// when the poller may watch it.
+	watch netpoll.Watch
 
 	early   []byte   // reader: bytes the client sent with its HTTP request
 	frames  wsParser // reader
@@ -41,7 +44,6 @@ type wsSocket struct {
 	stopped bool     // reader: the socket is finished with
 
 	busy atomic.Bool // a reader runs or is about to
-	poll pollState   // guarded by the poller
 
 	// closeWith is the close frame's payload the socket ends with, set by
 	// the reader before it ends the session: the echo of the client's
@@ -69,30 +71,9 @@ const (
 // for the read, so idle sockets hold none.
 const readBufferSize = 8 << 10
 
-// readBufsKept is how many spare read buffers a server keeps (Server.bufs).
-// Not a sync.Pool: a reader holds its buffer while the handlers of what it
-// read run (database calls included), so a burst of connects has
-// thousands out at once, and a pool keeps them all until two collections,
-// which an idle server does not run for minutes (36 MB held after 9,000
-// connects).
+// readBufsKept is how many spare read buffers a server keeps (Server.bufs;
+// netpoll.Buffers says why a fixed number).
 const readBufsKept = 128
-
-func (s *Server) getReadBuf() *[]byte {
-	select {
-	case b := <-s.bufs:
-		return b
-	default:
-		b := make([]byte, readBufferSize)
-		return &b
-	}
-}
-
-func (s *Server) putReadBuf(b *[]byte) {
-	select {
-	case s.bufs <- b:
-	default: // enough spares: this one is garbage
-	}
-}
 
 // upgrade performs the WebSocket handshake. Bytes the client sent right
 // behind its request are already in net/http's buffer at hijack time:
@@ -109,7 +90,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, c *Conn) (*wsSo
 	sock.frames.max = s.cfg.MaxPayload
 	if tc, ok := nc.(*net.TCPConn); ok && s.poll != nil {
 		if raw, err := tc.SyscallConn(); err == nil {
-			sock.raw = raw
+			sock.watch.SetConn(raw)
 		}
 	}
 	return sock, nil
@@ -139,15 +120,15 @@ func (h *earlyHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // hands the socket to the poller or keeps reading.
 func (s *wsSocket) start() {
 	s.busy.Store(true)
-	s.c.srv.wg.add()
+	s.c.srv.wg.Add()
 	go s.run(false)
 }
 
 // dispatch starts a reader for a socket the poller found readable.
 func (s *wsSocket) dispatch() {
 	if s.busy.CompareAndSwap(false, true) {
-		s.c.srv.wg.add()
-		s.c.srv.readers.run(s.runReadable)
+		s.c.srv.wg.Add()
+		s.c.srv.readers.Run(s.runReadable)
 	}
 }
 
@@ -157,7 +138,7 @@ func (s *wsSocket) runReadable() { s.run(true) }
 // everything read is parsed and no frame is partial. readable means a read
 // will not block: the poller saw bytes, or the last read filled the buffer.
 func (s *wsSocket) run(readable bool) {
-	defer s.c.srv.wg.done()
+	defer s.c.srv.wg.Done()
 	defer s.c.recoverPanic("websocket reader")
 	if early := s.early; early != nil {
 		s.early = nil
@@ -166,11 +147,11 @@ func (s *wsSocket) run(readable bool) {
 		}
 	}
 	for {
-		if !readable && s.raw != nil && !s.probing && s.frames.atBoundary() {
+		if !readable && s.watch.Pollable() && !s.probing && s.frames.atBoundary() {
 			// busy is cleared before arming: the event that arming may
 			// fire at once must find the socket free.
 			s.busy.Store(false)
-			if s.c.srv.poll.arm(s) {
+			if s.c.srv.poll.Arm(s) {
 				return
 			}
 			if !s.busy.CompareAndSwap(false, true) {
@@ -178,7 +159,7 @@ func (s *wsSocket) run(readable bool) {
 			}
 			// Not armed (socket closing, poller stopped): read here.
 		}
-		bp := s.c.srv.getReadBuf()
+		bp := s.c.srv.bufs.Get()
 		n, err := s.nc.Read(*bp)
 		var (
 			msgs []wsMsg
@@ -191,7 +172,7 @@ func (s *wsSocket) run(readable bool) {
 		// The buffer goes back before the handlers run: a CONNECT's
 		// handlers wait on the database, and in a burst of connects
 		// thousands of readers each held 8 KiB through them.
-		s.c.srv.putReadBuf(bp)
+		s.c.srv.bufs.Put(bp)
 		if n > 0 && !s.handleAll(msgs, perr) {
 			return
 		}
@@ -324,8 +305,8 @@ func (s *wsSocket) endAfterReplies(reason string) {
 // connection is closed, so its fd number cannot be confused with a later
 // connection's.
 func (s *wsSocket) unwatch() {
-	if s.raw != nil {
-		s.c.srv.poll.unwatch(s)
+	if s.watch.Pollable() {
+		s.c.srv.poll.Unwatch(s)
 	}
 }
 

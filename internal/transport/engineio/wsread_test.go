@@ -271,7 +271,7 @@ func TestReadBufferIsReturnedBeforeHandlers(t *testing.T) {
 	spare := make(chan int, 1)
 	var srv *Server
 	srv = NewServer(Config{PingInterval: time.Minute, PingTimeout: time.Minute}, func(c *Conn) {
-		c.OnMessage(func([]byte, bool) { spare <- len(srv.bufs) })
+		c.OnMessage(func([]byte, bool) { spare <- srv.bufs.Spare() })
 	}, zaptest.NewLogger(t))
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {

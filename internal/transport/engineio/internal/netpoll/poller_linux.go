@@ -1,47 +1,55 @@
 //go:build linux
 
-package engineio
+package netpoll
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 )
 
-// pollState is the poller's record of one socket, guarded by poller.mu.
+// Watch is one socket's registration with a Poller; the socket embeds it.
 // gen tells this registration of an fd number from a later connection's.
-type pollState struct {
+// All but raw are guarded by the poller.
+type Watch struct {
+	raw       syscall.RawConn
 	fd        int32
 	gen       uint32
 	added     bool // registered with epoll (its reader alone sets it)
 	unwatched bool // closing: never register again
 }
 
-// poller watches idle WebSockets with one epoll instance, so a socket with
+// Poller watches idle sockets with one epoll instance, so a socket with
 // nothing to read holds no goroutine. Sockets are registered one-shot
-// (EPOLLONESHOT): a readiness event starts one reader (wsSocket.run), which
-// re-arms the socket once everything read is parsed and no frame is
-// partial. Re-arming has level semantics, so bytes that arrived meanwhile
-// fire again at once.
+// (EPOLLONESHOT): a readiness event calls ready (which starts one reader),
+// and the reader re-arms the socket once everything read is parsed and no
+// frame is partial. Re-arming has level semantics, so bytes that arrived
+// meanwhile fire again at once.
 //
-// Goroutines: run, started by newPoller and stopped (and waited for) by
-// stop. The readers it starts belong to the server's group.
-type poller struct {
-	epfd   int
-	wakefd int // eventfd that stop writes to end run
-	log    *zap.Logger
+// S is the socket type (a pointer); watchOf gives its Watch. A generic
+// poller keeps its map at one word per socket, as when it knew the type.
+//
+// Goroutines: run, started by New and stopped (and waited for) by Stop.
+// ready runs on it and must not block.
+type Poller[S comparable] struct {
+	epfd    int
+	wakefd  int // eventfd that Stop writes to end run
+	log     *zap.Logger
+	watchOf func(S) *Watch
+	ready   func(S)
 
-	// life is held for reading around every use of epfd; stop takes it
+	// life is held for reading around every use of epfd; Stop takes it
 	// for writing, so epfd is never used once closed (or reused).
 	life    sync.RWMutex
 	stopped bool
 
 	mu    sync.Mutex
-	socks map[int32]*wsSocket // by fd: only sockets registered with epoll
+	socks map[int32]S // by fd: only sockets registered with epoll
 	gen   uint32
 
 	done chan struct{}
@@ -49,7 +57,9 @@ type poller struct {
 
 var errUnwatched = errors.New("socket closing")
 
-func newPoller(log *zap.Logger) (*poller, error) {
+// New starts a poller; ready is called, on the poller's goroutine, for
+// each armed socket that became readable.
+func New[S comparable](log *zap.Logger, watchOf func(S) *Watch, ready func(S)) (*Poller[S], error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)
@@ -65,41 +75,47 @@ func newPoller(log *zap.Logger) (*poller, error) {
 		_ = unix.Close(epfd)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	p := &poller{
-		epfd:   epfd,
-		wakefd: wakefd,
-		log:    log,
-		socks:  make(map[int32]*wsSocket),
-		done:   make(chan struct{}),
+	p := &Poller[S]{
+		epfd:    epfd,
+		wakefd:  wakefd,
+		log:     log,
+		watchOf: watchOf,
+		ready:   ready,
+		socks:   make(map[int32]S),
+		done:    make(chan struct{}),
 	}
 	go p.run()
 	return p, nil
 }
 
-// arm asks for one readiness event of s, registering it on first use. It
-// fails when s is closing or the poller stopped; the caller then reads
-// on its own goroutine.
-func (p *poller) arm(s *wsSocket) bool {
+// Arm asks for one readiness event of s, registering it on first use. It
+// fails when s is closing, has no RawConn or the poller stopped; the caller
+// then reads on its own goroutine.
+func (p *Poller[S]) Arm(s S) bool {
 	p.life.RLock()
 	defer p.life.RUnlock()
 	if p.stopped {
 		return false
 	}
+	w := p.watchOf(s)
+	if w.raw == nil {
+		return false
+	}
 	var opErr error
 	// Control holds the connection open: fd cannot be closed, and its
 	// number cannot pass to another connection, while we use it.
-	err := s.raw.Control(func(fd uintptr) {
+	err := w.raw.Control(func(fd uintptr) {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(fd)}
-		if s.poll.added {
-			// Racing unwatch is harmless: MOD after its DEL fails
+		if w.added {
+			// Racing Unwatch is harmless: MOD after its DEL fails
 			// (ENOENT), DEL after the MOD removes it.
-			ev.Pad = int32(s.poll.gen)
+			ev.Pad = int32(w.gen)
 			opErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
 			return
 		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if s.poll.unwatched {
+		if w.unwatched {
 			opErr = errUnwatched
 			return
 		}
@@ -108,38 +124,46 @@ func (p *poller) arm(s *wsSocket) bool {
 		if opErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); opErr != nil {
 			return
 		}
-		s.poll = pollState{fd: int32(fd), gen: p.gen, added: true}
+		w.fd, w.gen, w.added = int32(fd), p.gen, true
 		p.socks[int32(fd)] = s
 	})
 	return err == nil && opErr == nil
 }
 
-// unwatch removes s for good. The socket's owner calls it before closing
-// the connection.
-func (p *poller) unwatch(s *wsSocket) {
+// Unwatch removes s for good. The socket's owner calls it before closing
+// the connection, so its fd number cannot be confused with a later
+// connection's.
+func (p *Poller[S]) Unwatch(s S) {
 	p.life.RLock()
 	defer p.life.RUnlock()
 	if p.stopped {
 		return // epoll is gone, and its registrations with it
 	}
+	w := p.watchOf(s)
+	if w.raw == nil {
+		return
+	}
 	p.mu.Lock()
-	s.poll.unwatched = true
-	added := s.poll.added
-	if added && p.socks[s.poll.fd] == s {
-		delete(p.socks, s.poll.fd)
+	w.unwatched = true
+	added := w.added
+	if added && p.socks[w.fd] == s {
+		delete(p.socks, w.fd)
 	}
 	p.mu.Unlock()
 	if added {
-		_ = s.raw.Control(func(fd uintptr) {
+		_ = w.raw.Control(func(fd uintptr) {
 			_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
 		})
 	}
 }
 
-func (p *poller) run() {
+func (p *Poller[S]) run() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 128)
-	var ready []*wsSocket
+	var (
+		ready []S
+		zero  S
+	)
 	for {
 		n, err := unix.EpollWait(p.epfd, events, -1)
 		if err != nil {
@@ -159,21 +183,21 @@ func (p *poller) run() {
 			}
 			// An event may be stale: its socket closed and the fd number
 			// went to a newer one, whose gen differs.
-			if s := p.socks[ev.Fd]; s != nil && s.poll.gen == uint32(ev.Pad) {
+			if s, ok := p.socks[ev.Fd]; ok && p.watchOf(s).gen == uint32(ev.Pad) {
 				ready = append(ready, s)
 			}
 		}
 		p.mu.Unlock()
 		for i, s := range ready {
-			s.dispatch()
-			ready[i] = nil
+			p.ready(s)
+			ready[i] = zero
 		}
 		ready = ready[:0]
 	}
 }
 
-// stop ends run and closes the epoll instance; it is idempotent.
-func (p *poller) stop() {
+// Stop ends run and closes the epoll instance; it is idempotent.
+func (p *Poller[S]) Stop() {
 	p.life.Lock()
 	if p.stopped {
 		p.life.Unlock()

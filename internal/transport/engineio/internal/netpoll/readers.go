@@ -1,4 +1,4 @@
-package engineio
+package netpoll
 
 import (
 	"context"
@@ -6,16 +6,16 @@ import (
 	"time"
 )
 
-// readers runs the poller's read jobs on goroutines that outlive one job:
+// Readers runs the poller's read jobs on goroutines that outlive one job:
 // a job (a socket's reads and the handlers they call, down to the
 // database) grows its goroutine's stack, and a fresh goroutine per job
 // paid for that growth every time (a tenth of the CPU under load). An
 // idle reader waits readerLinger for the next job and then exits, so an
 // idle server still holds no reader goroutines.
 //
-// Goroutines: each reader, started by run and stopped by stop (which
+// Goroutines: each reader, started by Run and stopped by Stop (which
 // waits for them).
-type readers struct {
+type Readers struct {
 	jobs chan func() // unbuffered: a send succeeds only when a reader waits
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -26,12 +26,13 @@ type readers struct {
 // readerLinger is how long an idle reader waits for another job.
 const readerLinger = 2 * time.Second
 
-func newReaders() *readers {
-	return &readers{jobs: make(chan func()), quit: make(chan struct{})}
+// NewReaders returns a pool with no reader yet.
+func NewReaders() *Readers {
+	return &Readers{jobs: make(chan func()), quit: make(chan struct{})}
 }
 
-// run hands job to an idle reader, or starts one. It never blocks.
-func (r *readers) run(job func()) {
+// Run hands job to an idle reader, or starts one. It never blocks.
+func (r *Readers) Run(job func()) {
 	select {
 	case r.jobs <- job:
 		return
@@ -41,7 +42,7 @@ func (r *readers) run(job func()) {
 	go r.loop(job)
 }
 
-func (r *readers) loop(job func()) {
+func (r *Readers) loop(job func()) {
 	defer r.wg.Done()
 	t := time.NewTimer(readerLinger)
 	defer t.Stop()
@@ -58,9 +59,9 @@ func (r *readers) loop(job func()) {
 	}
 }
 
-// stop ends the idle readers and waits for all, jobs running finish
+// Stop ends the idle readers and waits for all, jobs running finish
 // first, or until ctx ends. It is idempotent.
-func (r *readers) stop(ctx context.Context) error {
+func (r *Readers) Stop(ctx context.Context) error {
 	r.stopOnce.Do(func() { close(r.quit) })
 	done := make(chan struct{})
 	go func() {

@@ -1,26 +1,28 @@
-package engineio
+package netpoll
 
 import (
 	"context"
 	"sync"
 )
 
-// group counts running goroutines so Shutdown can wait for them. Unlike
-// sync.WaitGroup, add may race with wait: sessions keep starting writers
+// Group counts running goroutines so a shutdown can wait for them. Unlike
+// sync.WaitGroup, Add may race with Wait: sessions keep starting writers
 // and close handlers while the server shuts down.
-type group struct {
+type Group struct {
 	mu   sync.Mutex
 	n    int
 	idle chan struct{} // closed when n drops to 0 while someone waits
 }
 
-func (g *group) add() {
+// Add counts one more goroutine.
+func (g *Group) Add() {
 	g.mu.Lock()
 	g.n++
 	g.mu.Unlock()
 }
 
-func (g *group) done() {
+// Done uncounts one.
+func (g *Group) Done() {
 	g.mu.Lock()
 	g.n--
 	if g.n == 0 && g.idle != nil {
@@ -30,8 +32,8 @@ func (g *group) done() {
 	g.mu.Unlock()
 }
 
-// wait blocks until no goroutine is counted, or ctx ends.
-func (g *group) wait(ctx context.Context) error {
+// Wait blocks until no goroutine is counted, or ctx ends.
+func (g *Group) Wait(ctx context.Context) error {
 	for {
 		g.mu.Lock()
 		if g.n == 0 {
