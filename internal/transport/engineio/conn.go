@@ -53,26 +53,35 @@ type Conn struct {
 	// wheelSlot is the heartbeat wheel's, guarded by its lock.
 	wheelSlot int
 
-	mu        sync.Mutex
-	kind      transportKind
-	ws        *wsSocket // the current WebSocket, once upgraded
-	probe     *wsSocket // a WebSocket being upgraded to
-	upgrading bool      // probe answered; waiting for "5"
-	// probesOpening counts probe WebSockets in their HTTP handshake.
+	// mu guards what follows. The session's life is phase and kind
+	// (state.go: changed only by transitionLocked); the rest is state
+	// that varies independently of it.
+	mu    sync.Mutex
+	phase phase
+	kind  transportKind // polling until an upgrade completes
+	// writer is the WebSocket writer goroutine's state (writeLoop).
+	writer writerState
+	ws     *wsSocket // the current WebSocket, once upgraded
+	probe  *wsSocket // a WebSocket being upgraded to
+	// probesOpening counts probe WebSockets in their HTTP handshake: a
+	// GET arriving then is held as one made mid-upgrade.
 	probesOpening int
-	// addrHeld: the session counts against its address's limit.
-	addrHeld     atomic.Bool
-	queue        []*Frame
-	writing      bool          // a writer goroutine is draining queue
-	draining     bool          // closed, but the writer flushes the queue first
-	pollWake     chan struct{} // non-nil while a GET is held
-	posting      bool
+	// addrHeld: the session counts against its address's limit; atomic,
+	// as the slot is given back outside mu.
+	addrHeld atomic.Bool
+	queue    []*Frame
+	// pollWake is non-nil while a polling GET is held; a send on it
+	// releases the GET.
+	pollWake chan struct{}
+	// posting: a polling POST is being read; a second concurrent one is a
+	// protocol error.
+	posting bool
+	// awaitingPong: a ping went out and its pong is due by pongDue (a
+	// wheel tick). Independent of phase: the heartbeat runs on both
+	// transports and through an upgrade.
 	awaitingPong bool
-	pongDue      int64 // wheel tick by which the pong must be in, while awaitingPong
-	closed       bool
-	closeSent    bool // the client was told, or needs no telling
-	dropped      bool // closed and gone from the registry: requests get "Session ID unknown"
-	reason       string
+	pongDue      int64
+	reason       string // why the session ended, set as it leaves open or upgrading
 }
 
 // ID returns the Engine.IO session id. It is a bearer secret for polling:
@@ -106,7 +115,7 @@ func (c *Conn) OnClose(h func(reason string)) { c.onClose = h }
 func (c *Conn) Closed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.closed
+	return c.phase.closed()
 }
 
 // CloseReason returns why the session ended, "" while it is open.
@@ -136,7 +145,7 @@ func (c *Conn) Send(data []byte, binary bool) error {
 // its binary attachments). It never blocks.
 func (c *Conn) SendFrames(frames ...*Frame) error {
 	c.mu.Lock()
-	if c.closed {
+	if c.phase.closed() {
 		c.mu.Unlock()
 		return ErrConnClosed
 	}
@@ -156,8 +165,8 @@ func (c *Conn) SendFrames(frames ...*Frame) error {
 // kickLocked starts draining the queue on the current transport.
 func (c *Conn) kickLocked() {
 	if c.kind == kindWebSocket {
-		if !c.writing && c.ws != nil {
-			c.writing = true
+		if c.writer == writerIdle && c.ws != nil {
+			c.writer = writerRunning
 			c.srv.wg.Add()
 			go c.writeLoop(c.ws)
 		}
@@ -185,28 +194,27 @@ func (c *Conn) CloseAfterFlush(reason string) { c.close(reason, true) }
 
 func (c *Conn) close(reason string, flush bool) {
 	c.mu.Lock()
-	c.closeLocked(reason, flush)
+	c.closeAndUnlock(reason, flush, false)
 }
 
-// closeLocked is close with c.mu held, for callers that must change state
-// and close in one step; it unlocks c.mu.
-func (c *Conn) closeLocked(reason string, flush bool) {
-	if c.closed {
+// closeAndUnlock is close entered with c.mu held, for callers that must
+// change state and close in one step; it unlocks c.mu. byClient: the
+// client asked for the end (its close packet), so it needs no telling.
+func (c *Conn) closeAndUnlock(reason string, flush, byClient bool) {
+	if c.phase.closed() {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
 	c.reason = reason
 	ws, probe := c.ws, c.probe
 	// On WebSocket a flushing close hands the socket to the writer, which
 	// closes it once the queue is empty.
-	if flush && ws != nil && (len(c.queue) > 0 || c.writing) {
-		c.draining = true
-		if !c.writing {
-			c.writing = true
+	if flush && ws != nil && (len(c.queue) > 0 || c.writer != writerIdle) {
+		if c.writer == writerIdle {
 			c.srv.wg.Add()
 			go c.writeLoop(ws)
 		}
+		c.writer = writerDraining
 		ws = nil
 	}
 	// A polling client learns of the end from a GET: "1" when the server
@@ -215,11 +223,14 @@ func (c *Conn) closeLocked(reason string, flush bool) {
 	// GET, bounded by one heartbeat. Sessions that failed (parse or
 	// transport error, ping timeout) are dropped at once: their next GET
 	// gets 400, as from the reference server.
-	clientClosed := c.closeSent
-	keep := c.kind == kindPolling && (c.pollWake != nil || clientClosed || serverInitiated(reason))
-	if !keep {
-		c.closeSent = true
-		c.dropped = true
+	keep := c.kind == kindPolling && (c.pollWake != nil || byClient || serverInitiated(reason))
+	switch {
+	case !keep:
+		c.transitionLocked(evEndDrop)
+	case byClient:
+		c.transitionLocked(evEndTold)
+	default:
+		c.transitionLocked(evEnd)
 	}
 	c.wakePollLocked()
 	c.mu.Unlock()
@@ -274,7 +285,7 @@ func (c *Conn) fireClose(reason string) {
 func (c *Conn) onTimer(tick int64) {
 	w := c.srv.wheel
 	c.mu.Lock()
-	if c.closed {
+	if c.phase.closed() {
 		c.mu.Unlock()
 		c.srv.forget(c) // tombstone expired
 		return
@@ -303,16 +314,16 @@ func (c *Conn) pongOverdueLocked() bool {
 	return c.awaitingPong && c.srv.wheel.Now() >= c.pongDue
 }
 
-// refuseGoneLocked answers a polling request for a session that is gone
-// (dropped, or past its pong deadline) as for an unknown session, and
-// unlocks c.mu. It returns false, with c.mu still held, when the session
-// lives.
-func (c *Conn) refuseGoneLocked(w http.ResponseWriter) bool {
+// refuseIfGoneAndUnlock is entered with c.mu held. It answers a polling
+// request for a session that is gone (dropped, or past its pong deadline)
+// as for an unknown session, unlocks c.mu and returns true. It returns
+// false, with c.mu still held, when the session lives.
+func (c *Conn) refuseIfGoneAndUnlock(w http.ResponseWriter) bool {
 	switch {
-	case c.dropped:
+	case c.phase == phaseDropped:
 		c.mu.Unlock()
-	case !c.closed && c.pongOverdueLocked():
-		c.closeLocked(ReasonPingTimeout, false)
+	case !c.phase.closed() && c.pongOverdueLocked():
+		c.closeAndUnlock(ReasonPingTimeout, false, false)
 	default:
 		return false
 	}
@@ -324,7 +335,7 @@ func (c *Conn) onPong() {
 	c.mu.Lock()
 	was := c.awaitingPong
 	c.awaitingPong = false
-	closed := c.closed
+	closed := c.phase.closed()
 	c.mu.Unlock()
 	if was && !closed {
 		c.srv.wheel.Schedule(c, c.srv.cfg.PingInterval)
@@ -348,9 +359,7 @@ func (c *Conn) handlePacket(p Packet) bool {
 		return c.deliver(p.Data, p.Binary)
 	case Close:
 		c.mu.Lock()
-		c.closeSent = true
-		c.mu.Unlock()
-		c.close(ReasonTransportClose, false)
+		c.closeAndUnlock(ReasonTransportClose, false, true)
 		return false
 	}
 	return true

@@ -11,7 +11,7 @@ import (
 // when something arrives, the session closes or an upgrade starts.
 func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	if c.refuseGoneLocked(w) {
+	if c.refuseIfGoneAndUnlock(w) {
 		return
 	}
 	if c.pollWake != nil {
@@ -34,7 +34,7 @@ func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 		defer t.Stop()
 		deadline = t.C
 	}
-	for !c.pollReadyLocked() && (duringUpgrade || !c.upgrading) {
+	for !c.pollReadyLocked() && (duringUpgrade || c.phase != phaseUpgrading) {
 		wake := make(chan struct{}, 1)
 		c.pollWake = wake
 		c.mu.Unlock()
@@ -48,7 +48,7 @@ func (c *Conn) pollGet(w http.ResponseWriter, r *http.Request) {
 			// in the same step, so no new GET slips in between.
 			c.mu.Lock()
 			c.pollWake = nil
-			c.closeLocked(ReasonTransportClose, false)
+			c.closeAndUnlock(ReasonTransportClose, false, false)
 			return
 		}
 		c.mu.Lock()
@@ -72,7 +72,7 @@ const upgradePollHold = 100 * time.Millisecond
 
 // pollReadyLocked reports whether a GET can be answered now.
 func (c *Conn) pollReadyLocked() bool {
-	return len(c.queue) > 0 || c.closed || c.kind != kindPolling
+	return len(c.queue) > 0 || c.phase.closed() || c.kind != kindPolling
 }
 
 // pollFramesLocked picks the GET's answer once it is ready.
@@ -85,12 +85,11 @@ func (c *Conn) pollFramesLocked() []*Frame {
 		// Socket.IO packets on asynchronously, so a "1" in the same body
 		// would overtake the DISCONNECTs queued before it.
 		return c.takeQueueLocked()
-	case c.closed:
+	case c.phase.closed():
 		defer c.srv.forget(c)
-		if c.closeSent {
-			return []*Frame{noopFrame} // the client closed: just release it
+		if !c.transitionLocked(evTold) {
+			return []*Frame{noopFrame} // the client closed, or was told: just release it
 		}
-		c.closeSent = true
 		return []*Frame{closeFrame}
 	default: // upgrading, or the upgrade hold expired
 		return []*Frame{noopFrame}
@@ -118,13 +117,13 @@ func writePoll(w http.ResponseWriter, frames []*Frame) {
 // pollPost receives a long-polling body of one or more packets.
 func (c *Conn) pollPost(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	if c.closed {
+	if c.phase.closed() {
 		// Closed since ServeHTTP looked: nothing more is taken from it.
 		c.mu.Unlock()
 		c.srv.refuseClosed(w, r)
 		return
 	}
-	if c.refuseGoneLocked(w) {
+	if c.refuseIfGoneAndUnlock(w) {
 		return
 	}
 	if c.posting {

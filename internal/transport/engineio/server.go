@@ -139,10 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.Lock()
-	upgraded, closed := c.kind != kindPolling, c.closed
+	upgraded, closed := c.kind != kindPolling, c.phase.closed()
 	c.mu.Unlock()
 	// A closed session is kept only for the GET that learns of the close
-	// (see closeLocked); it takes no more input, as the reference server
+	// (see closeAndUnlock); it takes no more input, as the reference server
 	// drops packets once a socket is no longer open.
 	if closed && (isWS || r.Method != http.MethodGet) {
 		s.refuseClosed(w, r)

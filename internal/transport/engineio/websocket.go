@@ -12,10 +12,9 @@ func (c *Conn) writeLoop(sock *wsSocket) {
 	defer c.srv.wg.Done()
 	for {
 		c.mu.Lock()
-		if len(c.queue) == 0 || (c.closed && !c.draining) {
-			c.writing = false
-			drained := c.draining
-			c.draining = false
+		if len(c.queue) == 0 || (c.phase.closed() && c.writer != writerDraining) {
+			drained := c.writer == writerDraining
+			c.writer = writerIdle
 			reason := c.reason
 			c.mu.Unlock()
 			if drained {
@@ -29,9 +28,8 @@ func (c *Conn) writeLoop(sock *wsSocket) {
 		// The whole backlog goes out in as few syscalls as it can.
 		if err := sock.w.writeFrames(batch, time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
 			c.mu.Lock()
-			c.writing = false
-			drained := c.draining
-			c.draining = false
+			drained := c.writer == writerDraining
+			c.writer = writerIdle
 			c.mu.Unlock()
 			if drained {
 				sock.closeNow()
@@ -73,7 +71,7 @@ func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
 	// probe is registered below: such a GET must already count as one
 	// made mid-upgrade.
 	c.mu.Lock()
-	if c.closed {
+	if c.phase.closed() {
 		c.mu.Unlock()
 		c.srv.refuseClosed(w, r)
 		return
@@ -89,7 +87,7 @@ func (c *Conn) upgradeProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	sock.probing = true
 	c.mu.Lock()
-	if c.closed || c.kind != kindPolling || c.probe != nil {
+	if c.phase.closed() || c.kind != kindPolling || c.probe != nil {
 		// One WebSocket per session: keep the first, drop this one.
 		c.mu.Unlock()
 		sock.closeNow()
@@ -115,7 +113,7 @@ func (s *wsSocket) probeMessage(data []byte, binary bool) bool {
 		}
 		s.probed = true
 		c.mu.Lock()
-		c.upgrading = true
+		c.transitionLocked(evProbeAnswered)
 		c.wakePollLocked() // the held GET answers "6" so the client can pause polling
 		c.mu.Unlock()
 		return true
@@ -154,7 +152,7 @@ func (s *wsSocket) abandonProbe() {
 	c.mu.Lock()
 	if c.probe == s {
 		c.probe = nil
-		c.upgrading = false
+		c.transitionLocked(evProbeDropped)
 	}
 	c.mu.Unlock()
 	s.closeNow()
@@ -164,13 +162,12 @@ func (c *Conn) switchToWebSocket(sock *wsSocket) bool {
 	_ = sock.nc.SetReadDeadline(time.Time{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.probe != sock {
+	if c.phase.closed() || c.probe != sock {
 		return false
 	}
-	c.kind = kindWebSocket
+	c.transitionLocked(evUpgraded)
 	c.ws = sock
 	c.probe = nil
-	c.upgrading = false
 	c.wakePollLocked() // a still-held GET ends with "6"
 	if len(c.queue) > 0 {
 		c.kickLocked() // packets queued during the switch go out here, in order
