@@ -5,4 +5,9 @@
 // It knows nothing of orders, tenants or drivers: tenant ids and room names
 // are opaque strings. It imports nothing from internal/ except its own
 // subpackages.
+//
+// Locks: no handler, middleware or callback runs under a lock of this
+// package, and sending never blocks, so the product may send holding its
+// own locks. The order of every lock, across packages, is in
+// docs/LOCKING.md.
 package transport
