@@ -38,6 +38,10 @@ type Server struct {
 	// originRefused counts requests refused for their Origin.
 	originRefused atomic.Int64
 
+	// opening counts sessions registered whose onConn has not returned:
+	// Shutdown closes them only once their handlers are set.
+	opening netpoll.Group
+
 	// wg counts the goroutines sessions run (readers, writers, close
 	// handlers): http.Server's Shutdown knows nothing of hijacked sockets.
 	wg netpoll.Group
@@ -260,7 +264,9 @@ func (s *Server) open(c *Conn, upgrades []string) bool {
 		return false
 	}
 	s.sessions[c.id] = c
+	s.opening.Add()
 	s.mu.Unlock()
+	defer s.opening.Done()
 
 	hs := make([]byte, 0, 128)
 	hs = append(hs, `{"sid":"`...)
@@ -317,6 +323,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	s.mu.RUnlock()
+	// No session registers from here on (open checks closing under mu);
+	// one that did just before may still be in onConn. Past ctx, the
+	// close goes ahead regardless.
+	_ = s.opening.Wait(ctx)
 	steps := 1
 	if s.cfg.ShutdownSpread > 0 {
 		steps = max(1, min(20, len(conns)/shutdownBatch))

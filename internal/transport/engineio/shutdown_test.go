@@ -76,3 +76,48 @@ func TestMaxConnectionsPerIP(t *testing.T) {
 	status, _ = do(t, http.MethodGet, base+"?EIO=4&transport=polling", "")
 	assert.Equal(t, http.StatusTooManyRequests, status, "and the limit holds again")
 }
+
+// TestShutdownWaitsForOnConn: a session is in the registry before onConn
+// has set its handlers, and a Shutdown that closed it then ran OnClose's
+// read against onConn's write (a data race the race detector caught in
+// TestOriginPolicy's cleanup) and found no handler: the session's owner
+// never heard of the close. Shutdown now closes a session only once its
+// onConn has returned.
+func TestShutdownWaitsForOnConn(t *testing.T) {
+	inOnConn, release := make(chan struct{}), make(chan struct{})
+	closed := make(chan string, 1)
+	srv := NewServer(Config{}, func(c *Conn) {
+		close(inOnConn)
+		<-release
+		c.OnClose(func(r string) { closed <- r })
+	}, zaptest.NewLogger(t))
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	handshook := make(chan int, 1)
+	go func() {
+		res, err := http.Get(hs.URL + "/engine.io/?EIO=4&transport=polling")
+		if err != nil {
+			handshook <- 0
+			return
+		}
+		res.Body.Close()
+		handshook <- res.StatusCode
+	}()
+	<-inOnConn
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- srv.Shutdown(ctx)
+	}()
+	time.Sleep(50 * time.Millisecond) // Shutdown is past its registry snapshot
+	close(release)
+	require.NoError(t, <-stopped)
+	assert.Equal(t, http.StatusOK, <-handshook, "the session was opened before Shutdown began")
+	select {
+	case r := <-closed:
+		assert.Equal(t, ReasonShutdown, r)
+	case <-time.After(2 * time.Second):
+		t.Fatal("OnClose never ran for the session Shutdown closed")
+	}
+}
