@@ -10,21 +10,21 @@
 // # Why no goroutine per idle socket
 //
 // A blocked reader goroutine per WebSocket was most of an idle
-// connection's memory. Measured with cmd/dispatch-conns, 10,000 idle
-// connections (docs/BENCHMARKS.md, "Memory per idle WebSocket
+// connection's memory. VmRSS per connection with cmd/dispatch-conns,
+// 10,000 idle connections, and heap and stacks from runtime.MemStats on a
+// probe server (docs/BENCHMARKS.md, "Memory per idle WebSocket
 // connection"):
 //
-//   - read loop on the hijacked HTTP handler goroutine: 10,004 goroutines,
-//     stacks 8.2 kB and heap 14.4 kB per connection; VmRSS 25,410 B per
-//     connection;
-//   - own reader goroutine, the handler returns: VmRSS 11,091 B; with the
-//     smaller buffers and no headers kept, live heap 3.2 kB and stacks
-//     4.15 kB per connection (10,004 goroutines, 4 kB stacks): the stack
-//     alone was beyond the 6 kB target;
+//   - read loop on the hijacked HTTP handler goroutine: 25,410 B; 10,004
+//     goroutines, stacks 8.2 kB and heap 14.4 kB per connection;
+//   - own reader goroutine, the handler returns: 11,091 B; on the scratch
+//     copy with smaller buffers and no headers kept, 9,049 B, of which
+//     stacks 4.15 kB (10,004 goroutines, 4 kB stacks) and live heap
+//     3.2 kB: the stacks alone were most of the 6 kB target;
 //   - epoll poller (this package's Poller, with the own frame reader that
-//     can stop at a frame boundary): VmRSS 6,311 B, then 5,403–5,684 B once
-//     sessions kept strings instead of a request copy, and 11 goroutines in
-//     all at 10,000 connections (Node's socket.io: about 17 kB).
+//     can stop at a frame boundary): 6,311 B, then 5,403–5,684 B once
+//     sessions kept strings instead of a request copy, with 11 goroutines
+//     in all at 10,000 connections (Node's socket.io: about 17 kB).
 //
 // Later cuts (docs/BENCHMARKS.md, "Idle authenticated sockets") brought
 // an idle authenticated driver socket from 4,964 B to 2,133 B of live heap
