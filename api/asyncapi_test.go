@@ -303,7 +303,7 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		recs, err := hub.Records(orders.Change{Order: o, Event: ev})
 		require.NoError(t, err)
 		for i := range recs {
-			require.NoError(t, rec.Emit(recs[i].Namespace(), nil, string(recs[i].Event), recs[i].Payload(7)))
+			require.NoError(t, rec.Emit(hub.NamespaceOf(recs[i].Feed), nil, string(recs[i].Event), recs[i].Payload(7)))
 		}
 	}
 	step(o, orders.Ready, "", vendor)

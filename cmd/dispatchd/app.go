@@ -11,6 +11,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/metrics"
 	"github.com/dispatchd/dispatchd/internal/rest"
@@ -25,7 +26,7 @@ import (
 type app struct {
 	store     *store.Store
 	broker    *broker.Broker
-	deliverer *hub.Deliverer
+	deliverer *delivery.Queues
 	metrics   *metrics.Metrics
 	sio       *transport.Server
 	svc       *tenants.Service
@@ -67,10 +68,11 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	h := hub.New(tenants.NewEmitter(a.sio), log.Named("hub"))
 	cluster := hub.NewCluster(h, db, a.broker, log.Named("cluster"))
 	cluster.SetObserver(a.metrics)
-	a.deliverer = hub.NewDeliverer(hub.DeliveryConfig{
+	a.deliverer = delivery.NewQueues(delivery.Config{
 		Window:        cfg.Delivery.Window,
 		QueueLimit:    cfg.Delivery.QueueLimit,
 		FlushInterval: cfg.Delivery.FlushInterval,
+		Feeds:         hub.OwnFeeds(),
 		Observer:      a.metrics,
 	}, a.broker, db, log.Named("delivery"))
 	if err = a.deliverer.Start(ctx); err != nil {

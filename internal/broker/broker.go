@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
 // Broker is a connection to NATS with the durable event stream ready.
@@ -110,7 +110,7 @@ func (b *Broker) StreamName() string { return b.cfg.Stream }
 // publish a no-op within the duplicate window; duplicate reports that it
 // was one.
 func (b *Broker) Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
-	r := b.PublishBatch(ctx, []hub.LogMessage{{Subject: subject, ID: msgID, Data: data}})[0]
+	r := b.PublishBatch(ctx, []delivery.LogMessage{{Subject: subject, ID: msgID, Data: data}})[0]
 	return r.Pos, r.Duplicate, r.Err
 }
 

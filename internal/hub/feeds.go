@@ -3,50 +3,25 @@ package hub
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-// Feeds are the parts of the durable log. Every durable event is stored
-// once per feed it belongs to, not once per recipient: a pickup offered to
-// hundreds of drivers is one record on the tenant's pickups feed, and each
-// driver's cursor walks that feed.
+// The feeds, as the fan-out rules name them.
 const (
-	FeedVendor   = "v" // key: vendor id; all of that vendor's events
-	FeedCustomer = "c" // key: customer id; filtered by the orders watched
-	FeedDriver   = "d" // key: driver id; events for that driver alone
-	FeedPickups  = "p" // key: zone (noZone for none); filtered by zone subscriptions
+	FeedVendor   = delivery.FeedVendor
+	FeedCustomer = delivery.FeedCustomer
+	FeedDriver   = delivery.FeedDriver
+	FeedPickups  = delivery.FeedPickups
 )
 
 // noZone is the pickups feed key of an order without a zone. It cannot be
 // a zone name (orders.ValidName) and is a valid subject token.
 const noZone = "~"
-
-// Record is one durable event as stored on a feed: who it is for, and the
-// client payload without its per-recipient seq.
-type Record struct {
-	Feed    string          `json:"feed"`
-	Tenant  string          `json:"tenant"`
-	Key     string          `json:"key"`
-	Event   Event           `json:"event"`
-	EventID string          `json:"eventId"`
-	OrderID string          `json:"orderId"`
-	Zone    string          `json:"zone,omitempty"`
-	Body    json.RawMessage `json:"body"`
-}
-
-// subjectTokens are the tokens of the record's subject below the log's
-// event prefix: tenant, feed, key.
-func (r *Record) subjectTokens() []string {
-	return []string{r.Tenant, r.Feed, r.Key}
-}
-
-// msgID deduplicates a retried publish of this record: one event may be
-// stored on several feeds, never twice on one.
-func (r *Record) msgID() string { return r.EventID + "|" + r.Feed + "|" + r.Key }
 
 // derivedID names an event derived from one order change. order:status
 // carries the change's own id (the one in the order's event log); the
@@ -57,18 +32,29 @@ func derivedID(changeID, kind string) string {
 	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("dispatchd:"+changeID+":"+kind)).String()
 }
 
+// Fanout renders an outbox entry's payload, an orders.Change, into its
+// records: the relay's fan-out rules.
+func Fanout(payload []byte) ([]delivery.Record, time.Time, error) {
+	var ch orders.Change
+	if err := json.Unmarshal(payload, &ch); err != nil {
+		return nil, time.Time{}, fmt.Errorf("undecodable change: %w", err)
+	}
+	recs, err := Records(ch)
+	return recs, ch.Event.At, err
+}
+
 // Records renders a committed change into the durable records it causes:
 // who hears of what.
-func Records(ch orders.Change) ([]Record, error) {
+func Records(ch orders.Change) ([]delivery.Record, error) {
 	o, ev := ch.Order, ch.Event
 	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
-	var out []Record
+	var out []delivery.Record
 	add := func(feed, key string, event Event, eventID string, body any) error {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", event, err)
 		}
-		out = append(out, Record{Feed: feed, Tenant: o.Tenant, Key: key, Event: event, EventID: eventID,
+		out = append(out, delivery.Record{Feed: feed, Tenant: o.Tenant, Key: key, Event: string(event), EventID: eventID,
 			OrderID: o.ID, Zone: o.Zone, Body: b})
 		return nil
 	}
@@ -112,9 +98,9 @@ func Records(ch orders.Change) ([]Record, error) {
 	return out, nil
 }
 
-// Namespace is the namespace of the record's recipients.
-func (r *Record) Namespace() string {
-	switch r.Feed {
+// NamespaceOf is the namespace of a feed's recipients.
+func NamespaceOf(feed string) string {
+	switch feed {
 	case FeedVendor:
 		return NSVendors
 	case FeedCustomer:
@@ -123,19 +109,11 @@ func (r *Record) Namespace() string {
 	return NSDrivers
 }
 
-// Payload is the client payload of the record for the recipient's seq.
-func (r *Record) Payload(seq uint64) []byte { return withSeq(r.Body, seq) }
-
-// withSeq returns body, a JSON object, with "seq" added as its last field.
-// Only the seq differs between recipients, so this is the one copy each
-// recipient costs.
-func withSeq(body json.RawMessage, seq uint64) []byte {
-	out := make([]byte, 0, len(body)+24)
-	out = append(out, body[:len(body)-1]...)
-	if len(body) > 2 {
-		out = append(out, ',')
+// OwnFeeds names each role's own feed, for delivery.Config.Feeds.
+func OwnFeeds() map[string]string {
+	return map[string]string{
+		string(orders.RoleVendor):   FeedVendor,
+		string(orders.RoleCustomer): FeedCustomer,
+		string(orders.RoleDriver):   FeedDriver,
 	}
-	out = append(out, `"seq":`...)
-	out = strconv.AppendUint(out, seq, 10)
-	return append(out, '}')
 }

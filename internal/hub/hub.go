@@ -27,8 +27,8 @@ func New(emitter Emitter, log *zap.Logger) *Hub {
 	return &Hub{emitter: emitter, log: log}
 }
 
-// delivery is one event bound for rooms of one namespace.
-type delivery struct {
+// routed is one event bound for rooms of one namespace.
+type routed struct {
 	ns    string
 	rooms []string
 	event Event
@@ -39,7 +39,7 @@ type delivery struct {
 // the driver carries.
 func (h *Hub) DriverLocation(ctx context.Context, tenant string, orderIDs []string, loc Location, at time.Time) error {
 	for _, id := range orderIDs {
-		d := delivery{ns: NSCustomers, rooms: []string{OrderRoom(tenant, id)}, event: EventDriverLocation,
+		d := routed{ns: NSCustomers, rooms: []string{OrderRoom(tenant, id)}, event: EventDriverLocation,
 			body: DriverLocation{OrderID: id, Location: loc, At: at}}
 		if err := h.emit(ctx, tenant, id, d); err != nil {
 			return err
@@ -48,7 +48,7 @@ func (h *Hub) DriverLocation(ctx context.Context, tenant string, orderIDs []stri
 	return nil
 }
 
-func (h *Hub) emit(_ context.Context, tenant, orderID string, d delivery) error {
+func (h *Hub) emit(_ context.Context, tenant, orderID string, d routed) error {
 	payload, err := json.Marshal(d.body)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", d.event, err)

@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -31,7 +32,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			fail(ack, t.log, orders.Errorf(orders.CodeConflict, "watching too many orders (at most %d); unwatch one first", t.cfg.MaxWatches))
 			return
 		}
-		if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
+		if err := t.queues.Subscribe(ctx, recipientOf(sess), delivery.SubOrder, id); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
@@ -44,7 +45,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 		ok(ack, map[string]any{"order": o, "events": evs})
 	}))
 	t.on(ns, "order:unwatch", t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
-		if err := t.queues.Unsubscribe(ctx, recipientOf(sess), hub.SubOrder, id); err != nil {
+		if err := t.queues.Unsubscribe(ctx, recipientOf(sess), delivery.SubOrder, id); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
@@ -59,7 +60,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 func (t *Tenants) canWatch(sess *session, id string) bool {
 	open := 0
 	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
-		if sub.Kind != hub.SubOrder || sub.Until != 0 {
+		if sub.Kind != delivery.SubOrder || sub.Until != 0 {
 			continue
 		}
 		if sub.Key == id {

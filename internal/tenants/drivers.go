@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -36,7 +37,7 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		// subscription is durable: it outlives this socket.
 		ctx, cancel := t.ctx()
 		defer cancel()
-		if err := t.queues.Subscribe(ctx, recipientOf(sess), hub.SubZone, zone); err != nil {
+		if err := t.queues.Subscribe(ctx, recipientOf(sess), delivery.SubZone, zone); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
@@ -104,7 +105,7 @@ func (t *Tenants) refreshCarried(sess *session) {
 func (t *Tenants) canSubscribeZone(sess *session, zone string) bool {
 	open := 0
 	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
-		if sub.Kind != hub.SubZone || sub.Until != 0 {
+		if sub.Kind != delivery.SubZone || sub.Until != 0 {
 			continue
 		}
 		if sub.Key == zone {
@@ -124,13 +125,13 @@ func (t *Tenants) canSubscribeZone(sess *session, zone string) bool {
 func (t *Tenants) unsubscribeZones(ctx context.Context, sess *session, zone string) error {
 	id := recipientOf(sess)
 	if zone != "" {
-		return t.queues.Unsubscribe(ctx, id, hub.SubZone, zone)
+		return t.queues.Unsubscribe(ctx, id, delivery.SubZone, zone)
 	}
 	for _, sub := range t.queues.Subscriptions(id) {
-		if sub.Kind != hub.SubZone || sub.Until != 0 {
+		if sub.Kind != delivery.SubZone || sub.Until != 0 {
 			continue
 		}
-		if err := t.queues.Unsubscribe(ctx, id, hub.SubZone, sub.Key); err != nil {
+		if err := t.queues.Unsubscribe(ctx, id, delivery.SubZone, sub.Key); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
@@ -47,7 +48,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	require.NoError(t, err)
 	srv := transport.NewServer(transport.Config{}, log)
 	cluster := hub.NewCluster(hub.New(NewEmitter(srv), log), st, br, log)
-	del := hub.NewDeliverer(hub.DeliveryConfig{}, br, st, log)
+	del := delivery.NewQueues(delivery.Config{Feeds: hub.OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
 	ran := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -14,20 +15,20 @@ import (
 // Queues are the durable per-recipient event queues: every durable event
 // reaches a user through them, with a seq and an ack as its receipt.
 type Queues interface {
-	Attach(ctx context.Context, id hub.RecipientID, c hub.Conn) (detach func(), err error)
-	Subscribe(ctx context.Context, id hub.RecipientID, kind, key string) error
-	Unsubscribe(ctx context.Context, id hub.RecipientID, kind, key string) error
-	Subscriptions(id hub.RecipientID) []hub.Subscription
+	Attach(ctx context.Context, id delivery.RecipientID, c delivery.Conn) (detach func(), err error)
+	Subscribe(ctx context.Context, id delivery.RecipientID, kind, key string) error
+	Unsubscribe(ctx context.Context, id delivery.RecipientID, kind, key string) error
+	Subscriptions(id delivery.RecipientID) []delivery.Subscription
 }
 
-var _ Queues = (*hub.Deliverer)(nil)
+var _ Queues = (*delivery.Queues)(nil)
 
 // socketConn delivers a user's durable events on one socket.
 type socketConn struct{ s *transport.Socket }
 
-var _ hub.Conn = socketConn{}
+var _ delivery.Conn = socketConn{}
 
-// Deliver implements hub.Conn. The ack has no timeout: an event waits for
+// Deliver implements delivery.Conn. The ack has no timeout: an event waits for
 // its receipt as long as the socket lives, and is redelivered after it.
 func (c socketConn) Deliver(event string, payload []byte, acked func()) error {
 	return c.s.EmitWithAck(event, 0, func(_ *transport.Message, err error) {
@@ -38,9 +39,9 @@ func (c socketConn) Deliver(event string, payload []byte, acked func()) error {
 }
 
 // recipientOf names the durable queue of the socket's user.
-func recipientOf(sess *session) hub.RecipientID {
+func recipientOf(sess *session) delivery.RecipientID {
 	c := sess.claims
-	return hub.RecipientID{Tenant: c.Tenant, Role: string(c.Role), User: c.Subject}
+	return delivery.RecipientID{Tenant: c.Tenant, Role: string(c.Role), User: c.Subject}
 }
 
 // attach connects the socket to its user's queue; what the user has not
@@ -63,7 +64,7 @@ func (t *Tenants) attach(s *transport.Socket, sess *session) bool {
 // watches (positions are best-effort and travel by room).
 func (t *Tenants) rejoinWatched(s *transport.Socket, sess *session) {
 	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
-		if sub.Kind == hub.SubOrder && sub.Until == 0 && orders.ValidID(sub.Key) {
+		if sub.Kind == delivery.SubOrder && sub.Until == 0 && orders.ValidID(sub.Key) {
 			s.Join(hub.OrderRoom(sess.claims.Tenant, sub.Key))
 		}
 	}

@@ -1,4 +1,4 @@
-package hub
+package delivery
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func (b *cursorBuffer) done(m map[RecipientID]Cursor, failed bool) {
 // flushTimeout bounds one write of cursors.
 const flushTimeout = 5 * time.Second
 
-func (d *Deliverer) flushLoop() {
+func (d *Queues) flushLoop() {
 	defer d.wg.Done()
 	t := time.NewTicker(d.cfg.FlushInterval)
 	defer t.Stop()
@@ -87,7 +87,7 @@ func (d *Deliverer) flushLoop() {
 }
 
 // flush writes the pending cursors.
-func (d *Deliverer) flush(ctx context.Context) {
+func (d *Queues) flush(ctx context.Context) {
 	m := d.cursors.take()
 	if len(m) == 0 {
 		d.cursors.done(nil, false)

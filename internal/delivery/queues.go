@@ -1,4 +1,4 @@
-package hub
+package delivery
 
 import (
 	"context"
@@ -28,8 +28,8 @@ type Conn interface {
 	Deliver(event string, payload []byte, acked func()) error
 }
 
-// DeliveryConfig tunes durable delivery. Zero fields take defaults.
-type DeliveryConfig struct {
+// Config tunes durable delivery. Zero fields take defaults.
+type Config struct {
 	// Window is how many events may be sent to a recipient and not yet
 	// acknowledged (default 64): the flow control that keeps a slow or
 	// silent client from filling its socket's queue.
@@ -44,9 +44,13 @@ type DeliveryConfig struct {
 	FlushInterval time.Duration
 	// Observer hears deliveries and acks (default: nobody).
 	Observer Observer
+	// Feeds names each role's own feed (FeedVendor, FeedCustomer,
+	// FeedDriver), keyed by the user's id: the caller's audience table.
+	// A role without one has no durable queue.
+	Feeds map[string]string
 }
 
-func (c DeliveryConfig) withDefaults() DeliveryConfig {
+func (c Config) withDefaults() Config {
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
 	}
@@ -65,7 +69,7 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	return c
 }
 
-// Deliverer runs the durable per-recipient queues of the recipients
+// Queues runs the durable per-recipient queues of the recipients
 // connected to this node. It follows the whole log live; a recipient that
 // connects (on this node or any) is first caught up from the log, from its
 // stored cursor, and then joins the live stream, so that its events reach
@@ -78,8 +82,8 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 // Goroutines: the log's follower (calls onRecord), one catch-up reader per
 // recipient that is behind, and the cursor flusher; Close stops and waits
 // for all of them.
-type Deliverer struct {
-	cfg    DeliveryConfig
+type Queues struct {
+	cfg    Config
 	log    Log
 	recips Recipients
 	zl     *zap.Logger
@@ -91,6 +95,8 @@ type Deliverer struct {
 	// feed would hold a set for every idle socket.
 	byID    map[RecipientID]*recipient
 	pickups map[string]map[*recipient]struct{}
+	// feedRoles is Config.Feeds inverted: the role owning a feed.
+	feedRoles map[string]string
 
 	cursors cursorBuffer
 
@@ -101,24 +107,29 @@ type Deliverer struct {
 	closeOnce  sync.Once
 }
 
-// NewDeliverer returns a deliverer over log; Start it before any
+// NewQueues returns the queues over log; Start it before any
 // recipient attaches.
-func NewDeliverer(cfg DeliveryConfig, log Log, recips Recipients, zl *zap.Logger) *Deliverer {
+func NewQueues(cfg Config, log Log, recips Recipients, zl *zap.Logger) *Queues {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Deliverer{
-		cfg:     cfg.withDefaults(),
-		log:     log,
-		recips:  recips,
-		zl:      zl,
-		byID:    make(map[RecipientID]*recipient),
-		pickups: make(map[string]map[*recipient]struct{}),
-		ctx:     ctx,
-		cancel:  cancel,
+	feedRoles := make(map[string]string, len(cfg.Feeds))
+	for role, feed := range cfg.Feeds {
+		feedRoles[feed] = role
+	}
+	return &Queues{
+		feedRoles: feedRoles,
+		cfg:       cfg.withDefaults(),
+		log:       log,
+		recips:    recips,
+		zl:        zl,
+		byID:      make(map[RecipientID]*recipient),
+		pickups:   make(map[string]map[*recipient]struct{}),
+		ctx:       ctx,
+		cancel:    cancel,
 	}
 }
 
 // Start follows the log from its current end and starts the flusher.
-func (d *Deliverer) Start(ctx context.Context) error {
+func (d *Queues) Start(ctx context.Context) error {
 	last, err := d.log.LastPos(ctx)
 	if err != nil {
 		return fmt.Errorf("read log position: %w", err)
@@ -138,7 +149,7 @@ func (d *Deliverer) Start(ctx context.Context) error {
 
 // Close stops following the log and the catch-ups, then writes every
 // acknowledged cursor (bounded by ctx).
-func (d *Deliverer) Close(ctx context.Context) {
+func (d *Queues) Close(ctx context.Context) {
 	d.closeOnce.Do(func() {
 		if d.stopFollow != nil {
 			d.stopFollow()
@@ -150,14 +161,14 @@ func (d *Deliverer) Close(ctx context.Context) {
 }
 
 // Pos returns the newest log position routed on this node.
-func (d *Deliverer) Pos() uint64 {
+func (d *Queues) Pos() uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.pos
 }
 
 // onRecord routes one live record to the recipients of its feed.
-func (d *Deliverer) onRecord(pos uint64, subject string, data []byte) {
+func (d *Queues) onRecord(pos uint64, subject string, data []byte) {
 	var rec Record
 	err := json.Unmarshal(data, &rec)
 	d.mu.Lock()
@@ -171,50 +182,24 @@ func (d *Deliverer) onRecord(pos uint64, subject string, data []byte) {
 		for r := range d.pickups[rec.Tenant] {
 			r.offerLive(pos, &rec)
 		}
-	} else if role, ok := feedRole(rec.Feed); ok {
+	} else if role, ok := d.feedRoles[rec.Feed]; ok {
 		if r := d.byID[RecipientID{Tenant: rec.Tenant, Role: role, User: rec.Key}]; r != nil {
 			r.offerLive(pos, &rec)
 		}
 	}
 	if ce := d.zl.Check(zap.DebugLevel, "event routed"); ce != nil {
-		ce.Write(zap.String("event", string(rec.Event)), zap.String("tenant_id", rec.Tenant),
+		ce.Write(zap.String("event", rec.Event), zap.String("tenant_id", rec.Tenant),
 			zap.String("order_id", rec.OrderID), zap.Uint64("pos", pos))
 	}
-}
-
-// feedRole is the role whose users own feed (keyed by user id).
-func feedRole(feed string) (string, bool) {
-	switch feed {
-	case FeedVendor:
-		return "vendor", true
-	case FeedDriver:
-		return "driver", true
-	case FeedCustomer:
-		return "customer", true
-	}
-	return "", false
-}
-
-// ownFeed is the feed every recipient of a role reads whole or filtered.
-func ownFeed(id RecipientID) (string, error) {
-	switch id.Role {
-	case "vendor":
-		return FeedVendor, nil
-	case "driver":
-		return FeedDriver, nil
-	case "customer":
-		return FeedCustomer, nil
-	}
-	return "", fmt.Errorf("no durable feed for role %q", id.Role)
 }
 
 // Attach adds a socket of recipient id. The first socket of a recipient
 // on this node loads its cursor and subscriptions and starts catching up;
 // a further one is sent what is in flight. detach removes the socket.
-func (d *Deliverer) Attach(ctx context.Context, id RecipientID, c Conn) (detach func(), err error) {
-	feed, err := ownFeed(id)
-	if err != nil {
-		return nil, err
+func (d *Queues) Attach(ctx context.Context, id RecipientID, c Conn) (detach func(), err error) {
+	feed, ok := d.cfg.Feeds[id.Role]
+	if !ok {
+		return nil, fmt.Errorf("no durable feed for role %q", id.Role)
 	}
 	if r := d.join(id, c); r != nil {
 		return func() { d.detach(r, c) }, nil
@@ -228,45 +213,46 @@ func (d *Deliverer) Attach(ctx context.Context, id RecipientID, c Conn) (detach 
 	if pending, ok := d.cursors.get(id); ok && pending.Pos > cur.Pos {
 		cur = pending // acknowledged here, not yet written
 	}
-	d.mu.Lock()
-	if r := d.byID[id]; r != nil {
-		// Another socket of the same user got here first.
-		d.mu.Unlock()
-		if r = d.join(id, c); r != nil {
-			return func() { d.detach(r, c) }, nil
-		}
-		return d.Attach(ctx, id, c)
+	r, created := d.getOrCreate(id, c, func() *recipient { return newRecipient(d, id, feed, cur, subs) })
+	if created {
+		d.startCatchUp(r)
 	}
-	r := newRecipient(d, id, feed, cur, subs)
+	return func() { d.detach(r, c) }, nil
+}
+
+// getOrCreate adds c to recipient id under d.mu: to the one running here
+// if another socket of the user attached meanwhile (its loaded state is
+// then dropped), else to a new one made by create, which the caller then
+// catches up.
+func (d *Queues) getOrCreate(id RecipientID, c Conn, create func() *recipient) (r *recipient, created bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r = d.byID[id]; r != nil {
+		r.addConn(c)
+		return r, false
+	}
+	r = create()
 	r.conns = []Conn{c}
 	r.reading = true
 	d.byID[id] = r
 	if r.hasZoneSub() {
 		d.indexPickups(r)
 	}
-	d.mu.Unlock()
-	d.startCatchUp(r)
-	return func() { d.detach(r, c) }, nil
+	return r, true
 }
 
 // join adds c to the recipient already running here, if any.
-func (d *Deliverer) join(id RecipientID, c Conn) *recipient {
+func (d *Queues) join(id RecipientID, c Conn) *recipient {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	r := d.byID[id]
-	if r == nil {
-		return nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.conns = append(r.conns, c)
-	for _, e := range r.queue[:r.sent] {
-		r.send(e, c)
+	if r != nil {
+		r.addConn(c)
 	}
 	return r
 }
 
-func (d *Deliverer) detach(r *recipient, c Conn) {
+func (d *Queues) detach(r *recipient, c Conn) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	r.mu.Lock()
@@ -295,7 +281,7 @@ func (d *Deliverer) detach(r *recipient, c Conn) {
 	}
 }
 
-func (d *Deliverer) indexPickups(r *recipient) {
+func (d *Queues) indexPickups(r *recipient) {
 	m := d.pickups[r.id.Tenant]
 	if m == nil {
 		m = make(map[*recipient]struct{})
@@ -308,7 +294,7 @@ func (d *Deliverer) indexPickups(r *recipient) {
 // order's events (SubOrder) or a zone's pickups (SubZone, "" for all).
 // The subscription is stored, so it holds on every node and after a
 // reconnect. Subscribing again while subscribed changes nothing.
-func (d *Deliverer) Subscribe(ctx context.Context, id RecipientID, kind, key string) error {
+func (d *Queues) Subscribe(ctx context.Context, id RecipientID, kind, key string) error {
 	return d.changeSub(ctx, id, func(r *recipient) (Subscription, bool) {
 		if kind == SubZone {
 			d.indexPickups(r)
@@ -319,7 +305,7 @@ func (d *Deliverer) Subscribe(ctx context.Context, id RecipientID, kind, key str
 
 // Unsubscribe ends a subscription from now on; events already queued for
 // it are still delivered.
-func (d *Deliverer) Unsubscribe(ctx context.Context, id RecipientID, kind, key string) error {
+func (d *Queues) Unsubscribe(ctx context.Context, id RecipientID, kind, key string) error {
 	return d.changeSub(ctx, id, func(r *recipient) (Subscription, bool) {
 		return r.unsubscribe(kind, key, d.pos)
 	})
@@ -327,7 +313,7 @@ func (d *Deliverer) Unsubscribe(ctx context.Context, id RecipientID, kind, key s
 
 // changeSub applies change to the attached recipient id, at the position
 // routed so far (with d.mu and r.mu held), then stores what changed.
-func (d *Deliverer) changeSub(ctx context.Context, id RecipientID, change func(*recipient) (Subscription, bool)) error {
+func (d *Queues) changeSub(ctx context.Context, id RecipientID, change func(*recipient) (Subscription, bool)) error {
 	d.mu.Lock()
 	r := d.byID[id]
 	if r == nil {
@@ -349,7 +335,7 @@ func (d *Deliverer) changeSub(ctx context.Context, id RecipientID, change func(*
 
 // Subscriptions returns the open subscriptions of a recipient attached
 // here.
-func (d *Deliverer) Subscriptions(id RecipientID) []Subscription {
+func (d *Queues) Subscriptions(id RecipientID) []Subscription {
 	d.mu.Lock()
 	r := d.byID[id]
 	d.mu.Unlock()

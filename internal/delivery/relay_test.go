@@ -1,4 +1,4 @@
-package hub
+package delivery_test
 
 import (
 	"context"
@@ -12,23 +12,25 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
 // fakeOutbox is an in-memory outbox.
 type fakeOutbox struct {
 	mu       sync.Mutex
-	entries  []OutboxEntry
+	entries  []delivery.OutboxEntry
 	sent     map[int64]bool
 	reads    int
 	markGate chan struct{} // when set, MarkSent waits for it
 }
 
-func (f *fakeOutbox) PendingOutbox(_ context.Context, limit int) ([]OutboxEntry, error) {
+func (f *fakeOutbox) PendingOutbox(_ context.Context, limit int) ([]delivery.OutboxEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
-	var out []OutboxEntry
+	var out []delivery.OutboxEntry
 	for _, e := range f.entries {
 		if !f.sent[e.Seq] && len(out) < limit {
 			out = append(out, e)
@@ -49,19 +51,12 @@ func (f *fakeOutbox) MarkSent(_ context.Context, seqs []int64, _ time.Time) erro
 	return nil
 }
 
-// logBroker is a memLog with no-op positions.
-type logBroker struct{ *memLog }
-
-func (logBroker) LocationSubject() string                                  { return "x.loc" }
-func (logBroker) PublishBestEffort(string, []byte) error                   { return nil }
-func (logBroker) SubscribeBestEffort(string, func([]byte)) (func(), error) { return func() {}, nil }
-
-func change(t *testing.T, seq int64, st orders.Status) OutboxEntry {
+func change(t *testing.T, seq int64, st orders.Status) delivery.OutboxEntry {
 	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Status: st}
 	ev := orders.Event{ID: "e" + strconv.FormatInt(seq, 10), OrderID: "o1", Status: st}
 	payload, err := json.Marshal(orders.Change{Order: o, Event: ev})
 	require.NoError(t, err)
-	return OutboxEntry{Seq: seq, Tenant: "acme", OrderID: "o1", EventID: ev.ID, Payload: payload}
+	return delivery.OutboxEntry{Seq: seq, Tenant: "acme", OrderID: "o1", EventID: ev.ID, Payload: payload}
 }
 
 // vendorStatuses lists the statuses on the vendor's feed, in log order.
@@ -73,9 +68,9 @@ func vendorStatuses(t *testing.T, l *memLog) []string {
 		if s != "x.ev.acme.v.v1" {
 			continue
 		}
-		var r Record
+		var r delivery.Record
 		require.NoError(t, json.Unmarshal(l.data[i], &r))
-		var st OrderStatus
+		var st hub.OrderStatus
 		require.NoError(t, json.Unmarshal(r.Body, &st))
 		out = append(out, string(st.Status))
 	}
@@ -84,26 +79,26 @@ func vendorStatuses(t *testing.T, l *memLog) []string {
 
 func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 	log := zaptest.NewLogger(t)
-	box := &fakeOutbox{sent: map[int64]bool{}, entries: []OutboxEntry{
+	box := &fakeOutbox{sent: map[int64]bool{}, entries: []delivery.OutboxEntry{
 		change(t, 1, orders.Ready), change(t, 2, orders.Assigned), change(t, 3, orders.PickedUp),
 	}}
 	ml := newMemLog()
 	// Change 1 has 3 records (vendor, customer, pickups); fail the 5th
 	// publish, the second record of change 2.
 	ml.failAt = 5
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
 	ctx := context.Background()
 
-	for c.relayOnce(ctx) {
+	for c.RelayOnce(ctx) {
 	}
-	c.awaitMark()
+	c.AwaitMark()
 	assert.Equal(t, []string{"ready", "assigned"}, vendorStatuses(t, ml), "a failed publish stops the change, and its order's later ones")
 	pending, _ := box.PendingOutbox(ctx, 10)
 	require.Len(t, pending, 2, "the change that failed halfway stays pending")
 
-	for c.relayOnce(ctx) {
+	for c.RelayOnce(ctx) {
 	}
-	c.awaitMark()
+	c.AwaitMark()
 	assert.Equal(t, []string{"ready", "assigned", "picked_up"}, vendorStatuses(t, ml), "the rest follows, in order, without duplicates")
 	pending, _ = box.PendingOutbox(ctx, 10)
 	assert.Empty(t, pending)
@@ -112,8 +107,8 @@ func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 	// and deduplicated by message id.
 	n, _ := ml.LastPos(ctx)
 	box.sent[3] = false
-	c.relayOnce(ctx)
-	c.awaitMark()
+	c.RelayOnce(ctx)
+	c.AwaitMark()
 	again, _ := ml.LastPos(ctx)
 	assert.Equal(t, n, again)
 }
@@ -125,23 +120,23 @@ func TestRelayWaves(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	other := change(t, 2, orders.Delivered)
 	other.OrderID = "o2"
-	box := &fakeOutbox{sent: map[int64]bool{}, entries: []OutboxEntry{change(t, 1, orders.Ready), other}}
+	box := &fakeOutbox{sent: map[int64]bool{}, entries: []delivery.OutboxEntry{change(t, 1, orders.Ready), other}}
 	ml := newMemLog()
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
-	require.False(t, c.relayOnce(context.Background()))
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
+	require.False(t, c.RelayOnce(context.Background()))
 	require.Equal(t, [][]string{
 		{"x.ev.acme.v.v1", "x.ev.acme.c.c1", "x.ev.acme.p.~", "x.ev.acme.v.v1", "x.ev.acme.c.c1"},
 		{"x.ev.acme.v.v1"},
 	}, ml.batches, "one wave for every feed's first record; the vendor's order:delivered after its order:status")
-	var events []Event
+	var events []string
 	for i, subj := range ml.subj {
 		if subj == "x.ev.acme.v.v1" {
-			var r Record
+			var r delivery.Record
 			require.NoError(t, json.Unmarshal(ml.data[i], &r))
 			events = append(events, r.Event)
 		}
 	}
-	assert.Equal(t, []Event{EventOrderStatus, EventOrderStatus, EventOrderDelivered}, events)
+	assert.Equal(t, []string{string(hub.EventOrderStatus), string(hub.EventOrderStatus), string(hub.EventOrderDelivered)}, events)
 }
 
 // TestRelayOverlapsMarks: the next round publishes while the last
@@ -152,14 +147,14 @@ func TestRelayOverlapsMarks(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	gate := make(chan struct{})
 	box := &fakeOutbox{sent: map[int64]bool{}, markGate: gate,
-		entries: []OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Assigned)}}
+		entries: []delivery.OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Assigned)}}
 	ml := newMemLog()
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
 	ctx := context.Background()
 
-	require.True(t, c.relayOnce(ctx), "change 2 waits for the next round")
+	require.True(t, c.RelayOnce(ctx), "change 2 waits for the next round")
 	round2 := make(chan bool, 1)
-	go func() { round2 <- c.relayOnce(ctx) }()
+	go func() { round2 <- c.RelayOnce(ctx) }()
 	require.Eventually(t, func() bool {
 		n, _ := ml.LastPos(ctx)
 		return n == 6
@@ -175,7 +170,7 @@ func TestRelayOverlapsMarks(t *testing.T) {
 	}
 	close(gate)
 	assert.False(t, <-round2)
-	c.awaitMark()
+	c.AwaitMark()
 	pending, _ := box.PendingOutbox(ctx, 10)
 	assert.Empty(t, pending)
 	assert.Equal(t, []string{"ready", "assigned"}, vendorStatuses(t, ml))
@@ -183,37 +178,37 @@ func TestRelayOverlapsMarks(t *testing.T) {
 
 func TestRelayTakesOneChangePerOrderPerRound(t *testing.T) {
 	log := zaptest.NewLogger(t)
-	other := func(seq int64, st orders.Status) OutboxEntry {
+	other := func(seq int64, st orders.Status) delivery.OutboxEntry {
 		e := change(t, seq, st)
 		e.OrderID = "o2"
 		return e
 	}
-	box := &fakeOutbox{sent: map[int64]bool{}, entries: []OutboxEntry{
+	box := &fakeOutbox{sent: map[int64]bool{}, entries: []delivery.OutboxEntry{
 		change(t, 1, orders.Ready), other(2, orders.Ready), change(t, 3, orders.Assigned),
 	}}
 	ml := newMemLog()
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
-	assert.True(t, c.relayOnce(context.Background()), "o1's second change waits for the next round")
-	c.awaitMark()
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
+	assert.True(t, c.RelayOnce(context.Background()), "o1's second change waits for the next round")
+	c.AwaitMark()
 	pending, _ := box.PendingOutbox(context.Background(), 10)
 	require.Len(t, pending, 1)
 	assert.Equal(t, int64(3), pending[0].Seq)
-	assert.False(t, c.relayOnce(context.Background()))
+	assert.False(t, c.RelayOnce(context.Background()))
 }
 
 func TestRunRelaysOnWake(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	box := &fakeOutbox{sent: map[int64]bool{}}
 	ml := newMemLog()
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
+	go func() { c.Run(ctx); done <- nil }()
 
 	box.mu.Lock()
 	box.entries = append(box.entries, change(t, 1, orders.Ready))
 	box.mu.Unlock()
-	require.NoError(t, c.OrderChanged(ctx, orders.Order{}, orders.Event{}))
+	c.Wake()
 	require.Eventually(t, func() bool {
 		n, _ := ml.LastPos(ctx)
 		return n == 3
@@ -226,11 +221,11 @@ func TestRelayedChangesReachRecipients(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	box := &fakeOutbox{sent: map[int64]bool{}}
 	ml := newMemLog()
-	d := node(t, ml, newMemRecipients(), DeliveryConfig{})
+	d := node(t, ml, newMemRecipients(), delivery.Config{})
 	v, _ := attach(t, d, vendor1)
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
-	box.entries = []OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Cancelled)}
-	for c.relayOnce(context.Background()) {
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
+	box.entries = []delivery.OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Cancelled)}
+	for c.RelayOnce(context.Background()) {
 	}
 	got := decoded(t, v.waitN(t, 2))
 	assert.Equal(t, "ready", got[0].Status)
@@ -241,10 +236,10 @@ func TestRunDrainsTheOutboxWhenStopped(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	box := &fakeOutbox{sent: map[int64]bool{}}
 	ml := newMemLog()
-	c := NewCluster(New(nil, log), box, logBroker{ml}, log)
+	c := delivery.NewRelay(box, ml, hub.Fanout, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
+	go func() { c.Run(ctx); done <- nil }()
 	require.Eventually(t, func() bool {
 		box.mu.Lock()
 		defer box.mu.Unlock()

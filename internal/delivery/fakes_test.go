@@ -1,4 +1,4 @@
-package hub
+package delivery_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
 // memLog is an in-memory Log and Publisher: positions are 1, 2, 3, …; a
@@ -61,7 +63,7 @@ func (l *memLog) Publish(_ context.Context, subject, msgID string, data []byte) 
 	return pos, false, nil
 }
 
-func (l *memLog) PublishBatch(ctx context.Context, msgs []LogMessage) []PublishResult {
+func (l *memLog) PublishBatch(ctx context.Context, msgs []delivery.LogMessage) []delivery.PublishResult {
 	subjects := make([]string, len(msgs))
 	for i, m := range msgs {
 		subjects[i] = m.Subject
@@ -69,10 +71,10 @@ func (l *memLog) PublishBatch(ctx context.Context, msgs []LogMessage) []PublishR
 	l.mu.Lock()
 	l.batches = append(l.batches, subjects)
 	l.mu.Unlock()
-	out := make([]PublishResult, len(msgs))
+	out := make([]delivery.PublishResult, len(msgs))
 	for i, m := range msgs {
 		pos, dup, err := l.Publish(ctx, m.Subject, m.ID, m.Data)
-		out[i] = PublishResult{Pos: pos, Duplicate: dup, Err: err}
+		out[i] = delivery.PublishResult{Pos: pos, Duplicate: dup, Err: err}
 	}
 	return out
 }
@@ -146,16 +148,16 @@ func subjectMatch(filter, subject string) bool {
 // memRecipients is an in-memory Recipients.
 type memRecipients struct {
 	mu      sync.Mutex
-	cursors map[RecipientID]Cursor
-	subs    map[RecipientID][]Subscription
+	cursors map[delivery.RecipientID]delivery.Cursor
+	subs    map[delivery.RecipientID][]delivery.Subscription
 	saves   int
 }
 
 func newMemRecipients() *memRecipients {
-	return &memRecipients{cursors: map[RecipientID]Cursor{}, subs: map[RecipientID][]Subscription{}}
+	return &memRecipients{cursors: map[delivery.RecipientID]delivery.Cursor{}, subs: map[delivery.RecipientID][]delivery.Subscription{}}
 }
 
-func (m *memRecipients) LoadRecipient(_ context.Context, id RecipientID, start Cursor) (Cursor, []Subscription, error) {
+func (m *memRecipients) LoadRecipient(_ context.Context, id delivery.RecipientID, start delivery.Cursor) (delivery.Cursor, []delivery.Subscription, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.cursors[id]
@@ -166,7 +168,7 @@ func (m *memRecipients) LoadRecipient(_ context.Context, id RecipientID, start C
 	return c, slices.Clone(m.subs[id]), nil
 }
 
-func (m *memRecipients) SaveCursors(_ context.Context, cs map[RecipientID]Cursor) error {
+func (m *memRecipients) SaveCursors(_ context.Context, cs map[delivery.RecipientID]delivery.Cursor) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saves++
@@ -178,7 +180,7 @@ func (m *memRecipients) SaveCursors(_ context.Context, cs map[RecipientID]Cursor
 	return nil
 }
 
-func (m *memRecipients) PutSubscription(_ context.Context, id RecipientID, sub Subscription) error {
+func (m *memRecipients) PutSubscription(_ context.Context, id delivery.RecipientID, sub delivery.Subscription) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, s := range m.subs[id] {
@@ -191,7 +193,7 @@ func (m *memRecipients) PutSubscription(_ context.Context, id RecipientID, sub S
 	return nil
 }
 
-func (m *memRecipients) cursor(id RecipientID) Cursor {
+func (m *memRecipients) cursor(id delivery.RecipientID) delivery.Cursor {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.cursors[id]

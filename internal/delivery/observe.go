@@ -1,8 +1,8 @@
-package hub
+package delivery
 
 import "time"
 
-// Observer hears what the hub does, for metrics. Calls are made on hot
+// Observer hears what delivery does, for metrics. Calls are made on hot
 // paths: they must be cheap and must not block.
 type Observer interface {
 	// Delivered: an event went out to one socket of a recipient; replay
@@ -34,7 +34,7 @@ type Stats struct {
 
 // Stats counts this node's recipients and their queues; it takes every
 // recipient's lock briefly, so call it at scrape time, not per event.
-func (d *Deliverer) Stats() Stats {
+func (d *Queues) Stats() Stats {
 	d.mu.Lock()
 	rs := make([]*recipient, 0, len(d.byID))
 	tenants := make(map[string]struct{})

@@ -1,8 +1,7 @@
-package hub
+package delivery
 
 import (
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 type entry struct {
 	pos   uint64
 	seq   uint64
-	event Event
+	event string
 	body  json.RawMessage // without seq
 	acked bool
 	// replay: read from the log by a catch-up; sent: when it first went
@@ -32,7 +31,7 @@ type entry struct {
 // (just attached, or fallen QueueLimit behind) one catch-up reads them
 // from the log until it meets the live stream.
 type recipient struct {
-	d    *Deliverer
+	d    *Queues
 	id   RecipientID
 	feed string // its own feed (FeedVendor, FeedDriver, FeedCustomer)
 
@@ -48,7 +47,7 @@ type recipient struct {
 	closed  bool // every socket left
 }
 
-func newRecipient(d *Deliverer, id RecipientID, feed string, cur Cursor, subs []Subscription) *recipient {
+func newRecipient(d *Queues, id RecipientID, feed string, cur Cursor, subs []Subscription) *recipient {
 	return &recipient{
 		d:      d,
 		id:     id,
@@ -56,6 +55,17 @@ func newRecipient(d *Deliverer, id RecipientID, feed string, cur Cursor, subs []
 		subs:   subs,
 		cursor: cur,
 		last:   cur,
+	}
+}
+
+// addConn adds a socket and sends it what is in flight. Called with d.mu
+// held.
+func (r *recipient) addConn(c Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns = append(r.conns, c)
+	for _, e := range r.queue[:r.sent] {
+		r.send(e, c)
 	}
 }
 
@@ -173,11 +183,11 @@ func (r *recipient) send(e *entry, conns ...Conn) {
 	payload := withSeq(e.body, seq)
 	acked := func() { r.ack(seq) }
 	for _, c := range conns {
-		r.d.cfg.Observer.Delivered(string(e.event), e.replay)
-		if err := c.Deliver(string(e.event), payload, acked); err != nil {
+		r.d.cfg.Observer.Delivered(e.event, e.replay)
+		if err := c.Deliver(e.event, payload, acked); err != nil {
 			// The socket is going away; the event stays queued.
 			if ce := r.d.zl.Check(zap.DebugLevel, "deliver"); ce != nil {
-				ce.Write(zap.String("tenant_id", r.id.Tenant), zap.String("event", string(e.event)), zap.Error(err))
+				ce.Write(zap.String("tenant_id", r.id.Tenant), zap.String("event", e.event), zap.Error(err))
 			}
 		}
 	}
@@ -216,105 +226,5 @@ func (r *recipient) ack(seq uint64) {
 	if !r.live && !r.reading && len(r.queue) <= r.d.cfg.QueueLimit/2 {
 		r.reading = true
 		r.d.startCatchUp(r)
-	}
-}
-
-// Reasons a catch-up's read ends early.
-var (
-	errQueueFull = errors.New("queue full")
-	errGone      = errors.New("recipient gone")
-)
-
-// catchUpRetry spaces out reads of a log that fails.
-const catchUpRetry = 500 * time.Millisecond
-
-func (d *Deliverer) startCatchUp(r *recipient) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		d.catchUp(r)
-	}()
-}
-
-// catchUp reads r's events from the log until it has met the live
-// stream (then r is live) or the queue is full (an ack restarts it).
-func (d *Deliverer) catchUp(r *recipient) {
-	for {
-		to := d.Pos()
-		r.mu.Lock()
-		from, subjects, closed := r.last.Pos+1, r.subjects(), r.closed
-		r.mu.Unlock()
-		if closed {
-			return
-		}
-		err := d.log.Read(d.ctx, subjects, from, to, func(pos uint64, subject string, data []byte) error {
-			var rec Record
-			if err := json.Unmarshal(data, &rec); err != nil || len(rec.Body) < 2 {
-				d.zl.Error("undecodable record on the log", zap.Uint64("pos", pos), zap.String("subject", subject), zap.Error(err))
-				return nil
-			}
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			switch {
-			case r.closed:
-				return errGone
-			case pos <= r.last.Pos || !r.accepts(pos, &rec):
-				return nil
-			case len(r.queue) >= d.cfg.QueueLimit:
-				return errQueueFull
-			}
-			r.push(pos, &rec, true)
-			r.pump()
-			return nil
-		})
-		switch {
-		case errors.Is(err, errGone):
-			return
-		case errors.Is(err, errQueueFull):
-			// Acks may have drained it while the read stopped; they
-			// did not start another catch-up, as this one ran.
-			r.mu.Lock()
-			again := !r.closed && len(r.queue) <= d.cfg.QueueLimit/2
-			r.reading = again
-			r.mu.Unlock()
-			if !again {
-				return
-			}
-			continue
-		case err != nil:
-			if d.ctx.Err() != nil {
-				return
-			}
-			d.zl.Warn("catch up from the log; will retry", zap.String("tenant_id", r.id.Tenant), zap.Error(err))
-			select {
-			case <-d.ctx.Done():
-				return
-			case <-time.After(catchUpRetry):
-			}
-			continue
-		}
-		// Everything up to `to` is read. If nothing was routed since,
-		// the router takes over from here with no gap and no overlap.
-		d.mu.Lock()
-		r.mu.Lock()
-		done := d.pos == to
-		if done {
-			r.live, r.reading = true, false
-			if r.last.Pos < to {
-				// Nothing of r's in (last, to]: later catch-ups start here.
-				r.last.Pos = to
-			}
-			if len(r.queue) == 0 && r.cursor.Pos < to {
-				// Everything of r's up to `to` is acknowledged: so
-				// the next attach, anywhere, need not read it again.
-				r.cursor.Pos = to
-				d.cursors.put(r.id, r.cursor)
-			}
-		}
-		r.mu.Unlock()
-		d.mu.Unlock()
-		if done {
-			return
-		}
 	}
 }

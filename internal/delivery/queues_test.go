@@ -1,9 +1,10 @@
-package hub
+package delivery_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,26 +13,32 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
 var (
-	vendor1   = RecipientID{Tenant: "acme", Role: "vendor", User: "v1"}
-	customer1 = RecipientID{Tenant: "acme", Role: "customer", User: "c1"}
-	driver1   = RecipientID{Tenant: "acme", Role: "driver", User: "d1"}
-	driver2   = RecipientID{Tenant: "acme", Role: "driver", User: "d2"}
+	vendor1   = delivery.RecipientID{Tenant: "acme", Role: "vendor", User: "v1"}
+	customer1 = delivery.RecipientID{Tenant: "acme", Role: "customer", User: "c1"}
+	driver1   = delivery.RecipientID{Tenant: "acme", Role: "driver", User: "d1"}
+	driver2   = delivery.RecipientID{Tenant: "acme", Role: "driver", User: "d2"}
 )
 
-// node is one Deliverer over a shared log and recipient store.
-func node(t *testing.T, log *memLog, recips *memRecipients, cfg DeliveryConfig) *Deliverer {
+// feeds is the product's audience table as delivery sees it.
+var feeds = map[string]string{"vendor": delivery.FeedVendor, "customer": delivery.FeedCustomer, "driver": delivery.FeedDriver}
+
+// node is one Queues over a shared log and recipient store.
+func node(t *testing.T, log *memLog, recips *memRecipients, cfg delivery.Config) *delivery.Queues {
 	t.Helper()
-	d := NewDeliverer(cfg, log, recips, quietLog(t))
+	cfg.Feeds = feeds
+	d := delivery.NewQueues(cfg, log, recips, quietLog(t))
 	require.NoError(t, d.Start(context.Background()))
 	t.Cleanup(func() { d.Close(context.Background()) })
 	return d
 }
 
-func attach(t *testing.T, d *Deliverer, id RecipientID) (*fakeConn, func()) {
+func attach(t *testing.T, d *delivery.Queues, id delivery.RecipientID) (*fakeConn, func()) {
 	t.Helper()
 	c := newFakeConn()
 	detach, err := d.Attach(context.Background(), id, c)
@@ -45,12 +52,12 @@ func publishChange(t *testing.T, log *memLog, id, zone string, st orders.Status,
 	o := orders.Order{ID: id, Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: zone, Status: st, DriverID: driver}
 	ev := orders.Event{ID: fmt.Sprintf("%s-%s", id, st), OrderID: id, Status: st, DriverID: driver,
 		At: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	recs, err := Records(orders.Change{Order: o, Event: ev})
+	recs, err := hub.Records(orders.Change{Order: o, Event: ev})
 	require.NoError(t, err)
 	for i := range recs {
 		data, err := json.Marshal(&recs[i])
 		require.NoError(t, err)
-		_, _, err = log.Publish(context.Background(), log.EventSubject(recs[i].subjectTokens()...), recs[i].msgID(), data)
+		_, _, err = log.Publish(context.Background(), log.EventSubject(recs[i].SubjectTokens()...), recs[i].MsgID(), data)
 		require.NoError(t, err)
 	}
 }
@@ -91,7 +98,7 @@ func ackAll(ds []delivered) {
 
 func TestLiveDeliveryInOrderWithSeq(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{})
+	d := node(t, log, recips, delivery.Config{})
 	c, _ := attach(t, d, vendor1)
 
 	for _, st := range []orders.Status{orders.Ready, orders.Assigned, orders.PickedUp, orders.InTransit, orders.Delivered} {
@@ -111,7 +118,7 @@ func TestLiveDeliveryInOrderWithSeq(t *testing.T) {
 
 func TestWindowLimitsEventsInFlight(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{Window: 2})
+	d := node(t, log, recips, delivery.Config{Window: 2})
 	c, _ := attach(t, d, vendor1)
 	for i := range 5 {
 		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "")
@@ -128,7 +135,7 @@ func TestWindowLimitsEventsInFlight(t *testing.T) {
 
 func TestRedeliveryAfterReconnectKeepsSeqs(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{})
+	d := node(t, log, recips, delivery.Config{})
 	c, detach := attach(t, d, vendor1)
 	for i := range 5 {
 		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "")
@@ -150,8 +157,8 @@ func TestRedeliveryAfterReconnectKeepsSeqs(t *testing.T) {
 
 func TestAnotherNodeResumesWhereTheFirstLeft(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	a := node(t, log, recips, DeliveryConfig{FlushInterval: time.Millisecond})
-	b := node(t, log, recips, DeliveryConfig{})
+	a := node(t, log, recips, delivery.Config{FlushInterval: time.Millisecond})
+	b := node(t, log, recips, delivery.Config{})
 	c, detach := attach(t, a, vendor1)
 	for i := range 4 {
 		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "")
@@ -171,7 +178,7 @@ func TestAnotherNodeResumesWhereTheFirstLeft(t *testing.T) {
 
 func TestSubscriptionsFilterFeeds(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{})
+	d := node(t, log, recips, delivery.Config{})
 	ctx := context.Background()
 	cust, _ := attach(t, d, customer1)
 	all, _ := attach(t, d, driver1)
@@ -179,14 +186,14 @@ func TestSubscriptionsFilterFeeds(t *testing.T) {
 
 	publishChange(t, log, "o1", "north", orders.Ready, "") // before any subscription
 	routed(t, d, log)
-	require.NoError(t, d.Subscribe(ctx, customer1, SubOrder, "o2"))
-	require.NoError(t, d.Subscribe(ctx, driver1, SubZone, ""))
-	require.NoError(t, d.Subscribe(ctx, driver2, SubZone, "north"))
+	require.NoError(t, d.Subscribe(ctx, customer1, delivery.SubOrder, "o2"))
+	require.NoError(t, d.Subscribe(ctx, driver1, delivery.SubZone, ""))
+	require.NoError(t, d.Subscribe(ctx, driver2, delivery.SubZone, "north"))
 	publishChange(t, log, "o1", "north", orders.Assigned, "d9")
 	publishChange(t, log, "o2", "south", orders.Ready, "")
 	publishChange(t, log, "o3", "", orders.Ready, "")
 	routed(t, d, log)
-	require.NoError(t, d.Unsubscribe(ctx, customer1, SubOrder, "o2"))
+	require.NoError(t, d.Unsubscribe(ctx, customer1, delivery.SubOrder, "o2"))
 	publishChange(t, log, "o2", "south", orders.Assigned, "d1")
 
 	got := decoded(t, cust.waitN(t, 1))
@@ -205,10 +212,10 @@ func TestSubscriptionsFilterFeeds(t *testing.T) {
 
 func TestSubscriptionsOutliveTheSocket(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	a := node(t, log, recips, DeliveryConfig{})
-	b := node(t, log, recips, DeliveryConfig{})
+	a := node(t, log, recips, delivery.Config{})
+	b := node(t, log, recips, delivery.Config{})
 	_, detach := attach(t, a, driver1)
-	require.NoError(t, a.Subscribe(context.Background(), driver1, SubZone, ""))
+	require.NoError(t, a.Subscribe(context.Background(), driver1, delivery.SubZone, ""))
 	detach()
 	publishChange(t, log, "o1", "north", orders.Ready, "") // while offline
 	c, _ := attach(t, b, driver1)
@@ -219,12 +226,12 @@ func TestSubscriptionsOutliveTheSocket(t *testing.T) {
 
 func TestSilentClientIsBoundedAndSlowsNobody(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{Window: 4, QueueLimit: 8})
+	d := node(t, log, recips, delivery.Config{Window: 4, QueueLimit: 8})
 	ctx := context.Background()
 	silent, _ := attach(t, d, driver1)
 	busy, _ := attach(t, d, driver2)
-	require.NoError(t, d.Subscribe(ctx, driver1, SubZone, ""))
-	require.NoError(t, d.Subscribe(ctx, driver2, SubZone, ""))
+	require.NoError(t, d.Subscribe(ctx, driver1, delivery.SubZone, ""))
+	require.NoError(t, d.Subscribe(ctx, driver2, delivery.SubZone, ""))
 
 	const n = 200
 	for i := range n {
@@ -236,12 +243,7 @@ func TestSilentClientIsBoundedAndSlowsNobody(t *testing.T) {
 		return len(busy.all()) == n
 	}, 5*time.Second, time.Millisecond)
 	assert.Len(t, silent.all(), 4, "no more than the window is in flight")
-	d.mu.Lock()
-	r := d.byID[driver1]
-	d.mu.Unlock()
-	r.mu.Lock()
-	held, live := len(r.queue), r.live
-	r.mu.Unlock()
+	held, live := d.QueueState(driver1)
 	assert.LessOrEqual(t, held, 8, "memory is bounded by the queue limit")
 	assert.False(t, live, "it fell behind: the rest waits in the log")
 
@@ -259,7 +261,7 @@ func TestSilentClientIsBoundedAndSlowsNobody(t *testing.T) {
 
 func TestSocketsOfOneUserShareTheQueue(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{Window: 1})
+	d := node(t, log, recips, delivery.Config{Window: 1})
 	phone, _ := attach(t, d, vendor1)
 	publishChange(t, log, "o1", "", orders.Ready, "")
 	publishChange(t, log, "o2", "", orders.Ready, "")
@@ -271,9 +273,38 @@ func TestSocketsOfOneUserShareTheQueue(t *testing.T) {
 	assert.Equal(t, uint64(2), decoded(t, laptop.waitN(t, 2))[1].Seq)
 }
 
+// TestConcurrentAttachesShareOneQueue: sockets of one user that attach
+// at once, each loading the user's state, end up on one queue, which
+// delivers each event once to every socket with the same seq.
+func TestConcurrentAttachesShareOneQueue(t *testing.T) {
+	log, recips := newMemLog(), newMemRecipients()
+	d := node(t, log, recips, delivery.Config{})
+	const n = 8
+	conns := make([]*fakeConn, n)
+	var wg sync.WaitGroup
+	for i := range conns {
+		conns[i] = newFakeConn()
+		wg.Go(func() {
+			_, err := d.Attach(context.Background(), vendor1, conns[i])
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, d.Stats().Recipients)
+	publishChange(t, log, "o1", "", orders.Ready, "")
+	for _, c := range conns {
+		got := decoded(t, c.waitN(t, 1))
+		assert.Equal(t, uint64(1), got[0].Seq)
+	}
+	conns[0].quiet(t, 1)
+	for _, c := range conns {
+		assert.Len(t, c.all(), 1, "one queue: no socket hears the event twice")
+	}
+}
+
 func TestCloseWritesCursors(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := NewDeliverer(DeliveryConfig{FlushInterval: time.Hour}, log, recips, quietLog(t))
+	d := delivery.NewQueues(delivery.Config{FlushInterval: time.Hour, Feeds: feeds}, log, recips, quietLog(t))
 	require.NoError(t, d.Start(context.Background()))
 	c, _ := attach(t, d, vendor1)
 	publishChange(t, log, "o1", "", orders.Ready, "")
@@ -287,7 +318,7 @@ func quietLog(t *testing.T) *zap.Logger { return zaptest.NewLogger(t, zaptest.Le
 
 // routed waits until d has routed everything on the log: a subscription
 // starts at the position its node has routed.
-func routed(t *testing.T, d *Deliverer, log *memLog) {
+func routed(t *testing.T, d *delivery.Queues, log *memLog) {
 	t.Helper()
 	last, _ := log.LastPos(context.Background())
 	require.Eventually(t, func() bool { return d.Pos() == last }, 2*time.Second, time.Millisecond)
@@ -295,13 +326,13 @@ func routed(t *testing.T, d *Deliverer, log *memLog) {
 
 func TestIdleCursorMovesPastOthersRecords(t *testing.T) {
 	log, recips := newMemLog(), newMemRecipients()
-	d := node(t, log, recips, DeliveryConfig{FlushInterval: time.Millisecond})
+	d := node(t, log, recips, delivery.Config{FlushInterval: time.Millisecond})
 	for i := range 5 {
 		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "") // before the customer watched anything
 	}
 	routed(t, d, log)
 	recips.mu.Lock()
-	recips.cursors[customer1] = Cursor{Pos: 1, Seq: 0}
+	recips.cursors[customer1] = delivery.Cursor{Pos: 1, Seq: 0}
 	recips.mu.Unlock()
 	c, _ := attach(t, d, customer1)
 	require.Eventually(t, func() bool { return recips.cursor(customer1).Pos == 15 }, 2*time.Second, time.Millisecond,
