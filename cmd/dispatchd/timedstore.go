@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/store"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
 // dbTimer records how long a database operation took.
@@ -23,7 +23,7 @@ type timedStore struct {
 }
 
 var (
-	_ tenants.Store       = timedStore{}
+	_ dispatch.Store      = timedStore{}
 	_ delivery.Outbox     = timedStore{}
 	_ delivery.Recipients = timedStore{}
 )

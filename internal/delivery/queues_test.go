@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -52,7 +52,7 @@ func publishChange(t *testing.T, log *memLog, id, zone string, st orders.Status,
 	o := orders.Order{ID: id, Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: zone, Status: st, DriverID: driver}
 	ev := orders.Event{ID: fmt.Sprintf("%s-%s", id, st), OrderID: id, Status: st, DriverID: driver,
 		At: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	recs, err := hub.Records(orders.Change{Order: o, Event: ev})
+	recs, err := dispatch.Records(orders.Change{Order: o, Event: ev})
 	require.NoError(t, err)
 	for i := range recs {
 		data, err := json.Marshal(&recs[i])

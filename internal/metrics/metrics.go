@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
 // Metrics holds a node's collectors.
@@ -28,7 +28,7 @@ type Metrics struct {
 
 var (
 	_ delivery.Observer = (*Metrics)(nil)
-	_ tenants.Observer  = (*Metrics)(nil)
+	_ dispatch.Observer = (*Metrics)(nil)
 )
 
 // Latency buckets from 0.5 ms to about 8 s: a local fsync is a fraction
@@ -83,7 +83,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// EventIn implements tenants.Observer.
+// EventIn implements dispatch.Observer.
 func (m *Metrics) EventIn(ns, event string, code orders.Code) {
 	result := "ok"
 	if code != "" {

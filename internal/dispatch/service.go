@@ -1,13 +1,11 @@
-package tenants
+package dispatch
 
 import (
 	"context"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/dispatchd/dispatchd/internal/auth"
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -25,27 +23,33 @@ type Store interface {
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
 }
 
-// Router hears of every committed order change.
-type Router interface {
-	OrderChanged(ctx context.Context, o orders.Order, ev orders.Event) error
-	DriverLocation(ctx context.Context, tenant string, orderIDs []string, loc hub.Location, at time.Time) error
+// Relay hears that a change was committed to the outbox, so that it
+// publishes it now rather than at its next poll. It cannot fail: the
+// change is stored, and the relay's poll would find it anyway.
+type Relay interface{ Wake() }
+
+var _ Relay = (*delivery.Relay)(nil)
+
+// LocationPublisher sends a driver's position on its way, best-effort.
+type LocationPublisher interface {
+	Publish(ctx context.Context, tenant string, orderIDs []string, loc Location, at time.Time) error
 }
 
-var _ Router = (*hub.Cluster)(nil)
+var _ LocationPublisher = (*Locations)(nil)
 
 // Service is the dispatch use cases with their authorisation, shared by
 // the Socket.IO namespaces and the REST API. Every method scopes to the
 // caller's tenant.
 type Service struct {
-	store  Store
-	router Router
-	log    *zap.Logger
-	now    func() time.Time
+	store     Store
+	relay     Relay
+	locations LocationPublisher
+	now       func() time.Time
 }
 
 // NewService returns the dispatch service.
-func NewService(store Store, router Router, log *zap.Logger) *Service {
-	return &Service{store: store, router: router, log: log, now: func() time.Time { return time.Now().UTC() }}
+func NewService(store Store, relay Relay, locations LocationPublisher) *Service {
+	return &Service{store: store, relay: relay, locations: locations, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // CreateOrder posts a new ready order for the calling vendor; created is
@@ -62,7 +66,7 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 		return orders.Order{}, false, err
 	}
 	if ev != nil {
-		s.route(ctx, o, *ev)
+		s.relay.Wake()
 	}
 	return o, ev != nil, nil
 }
@@ -78,17 +82,9 @@ func (s *Service) Act(ctx context.Context, c auth.Claims, orderID string, a orde
 		return orders.Order{}, err
 	}
 	if ev != nil {
-		s.route(ctx, o, *ev)
+		s.relay.Wake()
 	}
 	return o, nil
-}
-
-// route hands a committed change to the hub. A routing failure does not
-// undo the change, so it is logged, not returned.
-func (s *Service) route(ctx context.Context, o orders.Order, ev orders.Event) {
-	if err := s.router.OrderChanged(ctx, o, ev); err != nil {
-		s.log.Error("route order change", zap.String("tenant_id", o.Tenant), zap.String("order_id", o.ID), zap.Error(err))
-	}
 }
 
 // Get returns an order the caller may see: a vendor its own, a customer
@@ -188,12 +184,12 @@ func (s *Service) Carried(ctx context.Context, c auth.Claims) ([]string, error) 
 }
 
 // Location shows a driver's position on the orders it carries.
-func (s *Service) Location(ctx context.Context, c auth.Claims, carried []string, loc hub.Location) error {
+func (s *Service) Location(ctx context.Context, c auth.Claims, carried []string, loc Location) error {
 	if err := orders.CheckCoordinates(loc.Lat, loc.Lng); err != nil {
 		return err
 	}
 	if len(carried) == 0 {
 		return nil
 	}
-	return s.router.DriverLocation(ctx, c.Tenant, carried, loc, s.now())
+	return s.locations.Publish(ctx, c.Tenant, carried, loc, s.now())
 }

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"strings"
@@ -23,7 +23,7 @@ const maxEchoedEventName = 64
 // unknown_event instead of waiting forever; without one it is dropped.
 // Both are counted, and logged at debug only: a client can send them as
 // fast as it likes, within its event budget.
-func (t *Tenants) unknownEvent(ns string) transport.UnknownHandler {
+func (t *Handlers) unknownEvent(ns string) transport.UnknownHandler {
 	return func(s *transport.Socket, event string, ack transport.Ack) {
 		t.cfg.Observer.EventIn(ns, unknownEventLabel, orders.CodeUnknownEvent)
 		name := echoable(event)

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/testproc"
@@ -29,12 +28,13 @@ func (w *writeCounter) CreateOrder(ctx context.Context, tenant, vendorID string,
 	return w.Store.CreateOrder(ctx, tenant, vendorID, n, now)
 }
 
-type noRouter struct{}
+type noRelay struct{}
 
-func (noRouter) OrderChanged(context.Context, orders.Order, orders.Event) error { return nil }
-func (noRouter) DriverLocation(context.Context, string, []string, hub.Location, time.Time) error {
-	return nil
-}
+func (noRelay) Wake() {}
+
+type noLocations struct{}
+
+func (noLocations) Publish(context.Context, string, []string, Location, time.Time) error { return nil }
 
 // TestServiceRefusesNUL: a NUL in any text field is invalid_argument and
 // never reaches the store, on SQLite and on PostgreSQL (which answered
@@ -61,7 +61,7 @@ func TestServiceRefusesNUL(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, st.Close()) })
 			counted := &writeCounter{Store: st}
-			svc := NewService(counted, noRouter{}, zaptest.NewLogger(t))
+			svc := NewService(counted, noRelay{}, noLocations{})
 
 			creates := []struct {
 				field  string

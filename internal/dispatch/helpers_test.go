@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
 	"github.com/dispatchd/dispatchd/internal/delivery"
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/dispatchd/dispatchd/internal/store"
@@ -47,17 +46,23 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	br, err := broker.Open(ctx, broker.Config{DataDir: dir}, log)
 	require.NoError(t, err)
 	srv := transport.NewServer(transport.Config{}, log)
-	cluster := hub.NewCluster(hub.New(NewEmitter(srv), log), st, br, log)
-	del := delivery.NewQueues(delivery.Config{Feeds: hub.OwnFeeds()}, br, st, log)
+	relay := delivery.NewRelay(st, br, Fanout, log)
+	locations := NewLocations(br, ServerEmitter{srv}, log)
+	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
 	ran := make(chan error, 1)
-	go func() { ran <- cluster.Run(runCtx) }()
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		relay.Run(runCtx)
+	}()
+	go func() { ran <- locations.Run(runCtx) }()
 
-	svc := NewService(st, cluster, log)
+	svc := NewService(st, relay, locations)
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
-	New(cfg, svc, del, v, log).Mount(srv)
+	NewHandlers(cfg, svc, del, v, log).Mount(srv)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -66,6 +71,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		hs.Close()
 		stop()
 		require.NoError(t, <-ran)
+		<-relayed
 		del.Close(ctx)
 		br.Close(ctx)
 		require.NoError(t, st.Close())

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
@@ -47,7 +46,7 @@ func recipientOf(sess *session) delivery.RecipientID {
 // attach connects the socket to its user's queue; what the user has not
 // acknowledged starts flowing at once. A socket whose queue cannot be
 // loaded is disconnected: the client reconnects and tries again.
-func (t *Tenants) attach(s *transport.Socket, sess *session) bool {
+func (t *Handlers) attach(s *transport.Socket, sess *session) bool {
 	ctx, cancel := t.ctx()
 	defer cancel()
 	detach, err := t.queues.Attach(ctx, recipientOf(sess), socketConn{s})
@@ -62,10 +61,10 @@ func (t *Tenants) attach(s *transport.Socket, sess *session) bool {
 
 // rejoinWatched puts a customer's socket in the rooms of the orders it
 // watches (positions are best-effort and travel by room).
-func (t *Tenants) rejoinWatched(s *transport.Socket, sess *session) {
+func (t *Handlers) rejoinWatched(s *transport.Socket, sess *session) {
 	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
 		if sub.Kind == delivery.SubOrder && sub.Until == 0 && orders.ValidID(sub.Key) {
-			s.Join(hub.OrderRoom(sess.claims.Tenant, sub.Key))
+			s.Join(OrderRoom(sess.claims.Tenant, sub.Key))
 		}
 	}
 }

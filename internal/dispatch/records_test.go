@@ -1,7 +1,6 @@
-package hub
+package dispatch
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -96,9 +95,9 @@ func TestPayloads(t *testing.T) {
 	assert.NotEqual(t, derivedID("e9", "delivered"), derivedID("e9", "taken"))
 
 	rec := &recorder{}
-	h := New(rec, zaptest.NewLogger(t))
+	l := NewLocations(nil, rec, zaptest.NewLogger(t))
 	heading := 90.0
-	require.NoError(t, h.DriverLocation(context.Background(), "acme", []string{"o1", "o2"}, Location{Lat: 1.5, Lng: 2.5, Heading: &heading}, at))
+	require.NoError(t, l.Show("acme", []string{"o1", "o2"}, Location{Lat: 1.5, Lng: 2.5, Heading: &heading}, at))
 	require.Len(t, rec.got, 2)
 	assert.Equal(t, []string{"t:acme:order:o2"}, rec.got[1].rooms)
 	assert.JSONEq(t, `{"orderId":"o1","lat":1.5,"lng":2.5,"heading":90,"at":"2026-11-28T12:00:00Z"}`, string(rec.got[0].payload))
@@ -106,7 +105,7 @@ func TestPayloads(t *testing.T) {
 
 func TestEmitFailureIsReported(t *testing.T) {
 	rec := &recorder{fail: errors.New("boom")}
-	h := New(rec, zaptest.NewLogger(t))
-	err := h.DriverLocation(context.Background(), "acme", []string{"o1"}, Location{}, time.Now())
+	l := NewLocations(nil, rec, zaptest.NewLogger(t))
+	err := l.Show("acme", []string{"o1"}, Location{}, time.Now())
 	require.Error(t, err)
 }

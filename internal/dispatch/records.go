@@ -1,4 +1,4 @@
-package hub
+package dispatch
 
 import (
 	"encoding/json"
@@ -96,24 +96,4 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// NamespaceOf is the namespace of a feed's recipients.
-func NamespaceOf(feed string) string {
-	switch feed {
-	case FeedVendor:
-		return NSVendors
-	case FeedCustomer:
-		return NSCustomers
-	}
-	return NSDrivers
-}
-
-// OwnFeeds names each role's own feed, for delivery.Config.Feeds.
-func OwnFeeds() map[string]string {
-	return map[string]string{
-		string(orders.RoleVendor):   FeedVendor,
-		string(orders.RoleCustomer): FeedCustomer,
-		string(orders.RoleDriver):   FeedDriver,
-	}
 }

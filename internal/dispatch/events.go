@@ -1,4 +1,4 @@
-package hub
+package dispatch
 
 import (
 	"time"
@@ -6,10 +6,35 @@ import (
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
+// Every event name of the dispatch namespaces, in both directions, as
+// api/asyncapi.yaml documents them (the main namespace's ping/pong are
+// cmd/dispatchd's). api/asyncapi_test.go checks the two against each
+// other.
+
+// Client→server events, each answered through its ack.
+const (
+	// /vendors
+	ClientOrderCreate = "order:create"
+	ClientOrderCancel = "order:cancel"
+	ClientOrdersList  = "orders:list"
+	// /drivers
+	ClientPickupsSubscribe   = "pickups:subscribe"
+	ClientPickupsUnsubscribe = "pickups:unsubscribe"
+	ClientPickupClaim        = "pickup:claim"
+	ClientOrderPickedUp      = "order:picked_up"
+	ClientOrderInTransit     = "order:in_transit"
+	ClientOrderDelivered     = "order:delivered"
+	ClientLocationUpdate     = "location:update"
+	// /customers
+	ClientOrderWatch   = "order:watch"
+	ClientOrderUnwatch = "order:unwatch"
+)
+
 // Event is a server→client event name.
 type Event string
 
-// Server→client events of the contract.
+// Server→client events: every one but driver:location is durable (an
+// eventId and a per-recipient seq, acknowledged by the client).
 const (
 	EventOrderStatus     Event = "order:status"
 	EventOrderDelivered  Event = "order:delivered"

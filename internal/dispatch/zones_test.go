@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"testing"
@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -53,7 +52,7 @@ func TestPickupsUnsubscribe(t *testing.T) {
 	driver := e.connect(t, "acme", orders.RoleDriver, "d1")
 	expectPickup := func(u *user, id string) {
 		t.Helper()
-		var pa hub.PickupAvailable
+		var pa PickupAvailable
 		u.expect("pickup:available", &pa)
 		assert.Equal(t, id, pa.Order.ID)
 	}

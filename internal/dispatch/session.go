@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func connectRefusal(code orders.Code, msg string) error {
 
 // authenticate admits sockets whose CONNECT auth carries a valid token of
 // role. The token never leaves this function: not logged, not stored.
-func (t *Tenants) authenticate(role orders.Role) transport.Middleware {
+func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 	return func(s *transport.Socket) error {
 		var a struct {
 			Token string `json:"token"`
@@ -99,7 +99,7 @@ type orderEventFunc func(ctx context.Context, s *transport.Socket, sess *session
 
 // forOrder reads the order id of an event's payload, failing the ack
 // when it is missing or malformed, and runs h under a request timeout.
-func (t *Tenants) forOrder(h orderEventFunc) eventFunc {
+func (t *Handlers) forOrder(h orderEventFunc) eventFunc {
 	return func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		id, err := orderID(m)
 		if err != nil {
@@ -117,7 +117,7 @@ func (t *Tenants) forOrder(h orderEventFunc) eventFunc {
 // per-socket rate limit; every reply goes through ack. OnConnection runs
 // before any event is dispatched, and a socket it refuses is
 // disconnected, so h sees only attached sockets.
-func (t *Tenants) on(n *transport.Namespace, event string, h eventFunc) {
+func (t *Handlers) on(n *transport.Namespace, event string, h eventFunc) {
 	ns := n.Name()
 	n.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
 		var code orders.Code

@@ -1,16 +1,14 @@
-package tenants
+package dispatch
 
 import (
 	"context"
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-func (t *Tenants) mountCustomers(ns *transport.Namespace) {
-	ns.Use(t.authenticate(orders.RoleCustomer))
+func (t *Handlers) mountCustomers(ns *transport.Namespace) {
 	ns.OnConnection(func(s *transport.Socket) {
 		sess := sessionOf(s)
 		if !t.attach(s, sess) {
@@ -20,7 +18,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 		// the orders this user watches.
 		t.rejoinWatched(s, sess)
 	})
-	t.on(ns, "order:watch", t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
+	t.on(ns, ClientOrderWatch, t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
 		// Authorise, then subscribe, then take the snapshot: a change
 		// between the last two arrives both ways (eventId tells), and
 		// none is missed; nobody unauthorised is ever subscribed.
@@ -36,7 +34,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 			fail(ack, t.log, err)
 			return
 		}
-		s.Join(hub.OrderRoom(sess.claims.Tenant, id))
+		s.Join(OrderRoom(sess.claims.Tenant, id))
 		o, evs, err := t.svc.Watch(ctx, sess.claims, id)
 		if err != nil {
 			fail(ack, t.log, err)
@@ -44,12 +42,12 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 		}
 		ok(ack, map[string]any{"order": o, "events": evs})
 	}))
-	t.on(ns, "order:unwatch", t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
+	t.on(ns, ClientOrderUnwatch, t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
 		if err := t.queues.Unsubscribe(ctx, recipientOf(sess), delivery.SubOrder, id); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
-		s.Leave(hub.OrderRoom(sess.claims.Tenant, id))
+		s.Leave(OrderRoom(sess.claims.Tenant, id))
 		ok(ack, nil)
 	}))
 }
@@ -57,7 +55,7 @@ func (t *Tenants) mountCustomers(ns *transport.Namespace) {
 // canWatch reports whether the customer may watch one more order: it
 // already watches id, or watches fewer than MaxWatches (each watch is a
 // durable subscription and a room).
-func (t *Tenants) canWatch(sess *session, id string) bool {
+func (t *Handlers) canWatch(sess *session, id string) bool {
 	open := 0
 	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
 		if sub.Kind != delivery.SubOrder || sub.Until != 0 {

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const benchDrivers = 200
 // against an at-most-once room broadcast of the same payload on the same
 // transport, the way a stock Socket.IO server sends it.
 //
-//	go test -run '^$' -bench PickupFanout -benchtime 200x ./internal/tenants
+//	go test -run '^$' -bench PickupFanout -benchtime 200x ./internal/dispatch
 func BenchmarkPickupFanout(b *testing.B) {
 	e := newEnvLog(b, Config{}, zap.NewNop())
 	// The best-effort baseline: a namespace whose sockets join one room.

@@ -1,11 +1,4 @@
-package hub
-
-// Namespaces of the dispatch service.
-const (
-	NSVendors   = "/vendors"
-	NSDrivers   = "/drivers"
-	NSCustomers = "/customers"
-)
+package dispatch
 
 // Room names embed the tenant, so a room can never span tenants. Every
 // room name is made here and nowhere else; ids are validated before they

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"encoding/json"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
@@ -35,7 +34,7 @@ func FuzzPayloadValidation(f *testing.F) {
 		}
 		_, err := orderID(m)
 		assertClientError(t, err)
-		loc := hub.Location{Lat: orders.NoCoordinate(), Lng: orders.NoCoordinate()}
+		loc := Location{Lat: orders.NoCoordinate(), Lng: orders.NoCoordinate()}
 		if decode(m, &loc) == nil {
 			assertClientError(t, orders.CheckCoordinates(loc.Lat, loc.Lng))
 		}

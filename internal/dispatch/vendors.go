@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -7,12 +7,11 @@ import (
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-func (t *Tenants) mountVendors(ns *transport.Namespace) {
-	ns.Use(t.authenticate(orders.RoleVendor))
+func (t *Handlers) mountVendors(ns *transport.Namespace) {
 	ns.OnConnection(func(s *transport.Socket) {
 		t.attach(s, sessionOf(s))
 	})
-	t.on(ns, "order:create", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	t.on(ns, ClientOrderCreate, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		n := orders.NewOrderInput() // missing coordinates stay unset, not 0
 		if err := decode(m, &n); err != nil {
 			fail(ack, t.log, err)
@@ -27,8 +26,8 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 		}
 		ok(ack, map[string]any{"order": o})
 	})
-	t.on(ns, "order:cancel", t.action(orders.ActionCancel))
-	t.on(ns, "orders:list", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	t.on(ns, ClientOrderCancel, t.action(orders.ActionCancel))
+	t.on(ns, ClientOrdersList, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		var req struct {
 			Status orders.Status `json:"status"`
 		}
@@ -51,7 +50,7 @@ func (t *Tenants) mountVendors(ns *transport.Namespace) {
 }
 
 // action handles the events that move one order along its lifecycle.
-func (t *Tenants) action(a orders.Action) eventFunc {
+func (t *Handlers) action(a orders.Action) eventFunc {
 	return t.forOrder(func(ctx context.Context, _ *transport.Socket, sess *session, id string, ack transport.Ack) {
 		o, err := t.svc.Act(ctx, sess.claims, id, a)
 		if err != nil {

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -6,13 +6,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-func (t *Tenants) mountDrivers(ns *transport.Namespace) {
-	ns.Use(t.authenticate(orders.RoleDriver))
+func (t *Handlers) mountDrivers(ns *transport.Namespace) {
 	ns.OnConnection(func(s *transport.Socket) {
 		sess := sessionOf(s)
 		if !t.attach(s, sess) {
@@ -21,7 +19,7 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		// A reconnecting driver may be carrying orders already.
 		t.refreshCarried(sess)
 	})
-	t.on(ns, "pickups:subscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	t.on(ns, ClientPickupsSubscribe, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		zone, err := zoneRequest(m)
 		if err != nil {
 			fail(ack, t.log, err)
@@ -51,7 +49,7 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		}
 		ok(ack, map[string]any{"pickups": list})
 	})
-	t.on(ns, "pickups:unsubscribe", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	t.on(ns, ClientPickupsUnsubscribe, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		zone, err := zoneRequest(m)
 		if err != nil {
 			fail(ack, t.log, err)
@@ -65,14 +63,14 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 		}
 		ok(ack, nil)
 	})
-	t.on(ns, "pickup:claim", t.action(orders.ActionClaim))
-	t.on(ns, "order:picked_up", t.action(orders.ActionPickUp))
-	t.on(ns, "order:in_transit", t.action(orders.ActionInTransit))
-	t.on(ns, "order:delivered", t.action(orders.ActionDeliver))
-	t.on(ns, "location:update", func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	t.on(ns, ClientPickupClaim, t.action(orders.ActionClaim))
+	t.on(ns, ClientOrderPickedUp, t.action(orders.ActionPickUp))
+	t.on(ns, ClientOrderInTransit, t.action(orders.ActionInTransit))
+	t.on(ns, ClientOrderDelivered, t.action(orders.ActionDeliver))
+	t.on(ns, ClientLocationUpdate, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		// Missing or null coordinates stay unset and are refused by
 		// name, not shown at 0,0.
-		loc := hub.Location{Lat: orders.NoCoordinate(), Lng: orders.NoCoordinate()}
+		loc := Location{Lat: orders.NoCoordinate(), Lng: orders.NoCoordinate()}
 		if err := decode(m, &loc); err != nil {
 			fail(ack, t.log, err)
 			return
@@ -88,7 +86,7 @@ func (t *Tenants) mountDrivers(ns *transport.Namespace) {
 }
 
 // refreshCarried reloads which orders a driver's position is shown on.
-func (t *Tenants) refreshCarried(sess *session) {
+func (t *Handlers) refreshCarried(sess *session) {
 	ctx, cancel := t.ctx()
 	defer cancel()
 	ids, err := t.svc.Carried(ctx, sess.claims)
@@ -102,7 +100,7 @@ func (t *Tenants) refreshCarried(sess *session) {
 // canSubscribeZone reports whether the driver may subscribe to zone: it
 // is subscribed already, or has fewer than MaxZones open zone
 // subscriptions.
-func (t *Tenants) canSubscribeZone(sess *session, zone string) bool {
+func (t *Handlers) canSubscribeZone(sess *session, zone string) bool {
 	open := 0
 	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
 		if sub.Kind != delivery.SubZone || sub.Until != 0 {
@@ -122,7 +120,7 @@ func (t *Tenants) canSubscribeZone(sess *session, zone string) bool {
 // leaving expects, while subscribe without a zone only adds "every
 // zone". Ending one that is not open changes nothing. The end is stored
 // like the subscription, so it holds after a reconnect and on every node.
-func (t *Tenants) unsubscribeZones(ctx context.Context, sess *session, zone string) error {
+func (t *Handlers) unsubscribeZones(ctx context.Context, sess *session, zone string) error {
 	id := recipientOf(sess)
 	if zone != "" {
 		return t.queues.Unsubscribe(ctx, id, delivery.SubZone, zone)

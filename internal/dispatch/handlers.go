@@ -1,14 +1,12 @@
-package tenants
+package dispatch
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
@@ -66,8 +64,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Tenants serves the /vendors, /drivers and /customers namespaces.
-type Tenants struct {
+// Handlers serve the namespaces of the audience table.
+type Handlers struct {
 	cfg      Config
 	svc      *Service
 	queues   Queues
@@ -76,40 +74,28 @@ type Tenants struct {
 	sockets  tenantCounts
 }
 
-// New returns the namespaces' handlers over svc, delivering durable
-// events through queues.
-func New(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *zap.Logger) *Tenants {
-	return &Tenants{cfg: cfg.withDefaults(), svc: svc, queues: queues, verifier: verifier, log: log}
+// NewHandlers returns the namespaces' handlers over svc, delivering
+// durable events through queues.
+func NewHandlers(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *zap.Logger) *Handlers {
+	return &Handlers{cfg: cfg.withDefaults(), svc: svc, queues: queues, verifier: verifier, log: log}
 }
 
-// Mount registers the three namespaces on srv, and on them and the main
-// namespace the answer to unknown events.
-func (t *Tenants) Mount(srv *transport.Server) {
-	t.mountVendors(srv.Of(hub.NSVendors))
-	t.mountDrivers(srv.Of(hub.NSDrivers))
-	t.mountCustomers(srv.Of(hub.NSCustomers))
-	for _, ns := range []string{"/", hub.NSVendors, hub.NSDrivers, hub.NSCustomers} {
-		n := srv.Of(ns)
+// Mount registers the audience table's namespaces on srv, each admitting
+// tokens of its role only, and on them and the main namespace the answer
+// to unknown events.
+func (t *Handlers) Mount(srv *transport.Server) {
+	for _, a := range Audiences() {
+		n := srv.Of(a.Namespace)
+		n.Use(t.authenticate(a.Role))
+		a.mount(t, n)
 		n.OnUnknown(t.unknownEvent(n.Name()))
 	}
+	main := srv.Of("/")
+	main.OnUnknown(t.unknownEvent(main.Name()))
 }
 
 // ctx bounds one event's work. Handlers run on the socket's reading
 // goroutine, which has no request context of its own.
-func (t *Tenants) ctx() (context.Context, context.CancelFunc) {
+func (t *Handlers) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), t.cfg.RequestTimeout)
-}
-
-// Emitter adapts a transport server to the hub: one broadcast per event,
-// encoded once.
-type Emitter struct{ srv *transport.Server }
-
-var _ hub.Emitter = Emitter{}
-
-// NewEmitter returns the hub's way out through srv.
-func NewEmitter(srv *transport.Server) Emitter { return Emitter{srv: srv} }
-
-// Emit implements hub.Emitter.
-func (e Emitter) Emit(ns string, rooms []string, event string, payload json.RawMessage) error {
-	return e.srv.Of(ns).To(rooms...).Emit(event, payload)
 }

@@ -1,4 +1,4 @@
-package tenants
+package dispatch
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
 )
@@ -75,12 +74,12 @@ func TestDispatchStory(t *testing.T) {
 	created := vendor.mustOK("order:create", newOrder("c1")).Order
 	assert.Equal(t, orders.Ready, created.Status)
 	assert.Equal(t, "acme", created.Tenant)
-	var st hub.OrderStatus
+	var st OrderStatus
 	vendor.expect("order:status", &st)
 	assert.Equal(t, orders.Ready, st.Status)
 
 	for _, d := range ds {
-		var pa hub.PickupAvailable
+		var pa PickupAvailable
 		d.expect("pickup:available", &pa)
 		assert.Equal(t, created.ID, pa.Order.ID)
 	}
@@ -117,7 +116,7 @@ func TestDispatchStory(t *testing.T) {
 	require.NotNil(t, winner)
 	assert.Equal(t, drivers-1, lost)
 	for _, d := range ds {
-		var pt hub.PickupTaken
+		var pt PickupTaken
 		d.expect("pickup:taken", &pt)
 		assert.Equal(t, created.ID, pt.OrderID)
 	}
@@ -140,14 +139,14 @@ func TestDispatchStory(t *testing.T) {
 	// Positions are best effort and take a faster path than the durable
 	// statuses: only the statuses' order is promised.
 	var statuses []orders.Status
-	var locs []hub.DriverLocation
+	var locs []DriverLocation
 	var lastSeq uint64
 	for len(statuses) < 4 {
 		ev := customer.next()
 		switch ev.Name {
 		case "order:status":
 			var s struct {
-				hub.OrderStatus
+				OrderStatus
 				Seq uint64 `json:"seq"`
 			}
 			require.NoError(t, json.Unmarshal(ev.Args[0], &s))
@@ -155,7 +154,7 @@ func TestDispatchStory(t *testing.T) {
 			lastSeq = s.Seq
 			statuses = append(statuses, s.Status)
 		case "driver:location":
-			var loc hub.DriverLocation
+			var loc DriverLocation
 			require.NoError(t, json.Unmarshal(ev.Args[0], &loc))
 			locs = append(locs, loc)
 		default:
@@ -164,7 +163,7 @@ func TestDispatchStory(t *testing.T) {
 	}
 	assert.Equal(t, []orders.Status{orders.Assigned, orders.PickedUp, orders.InTransit, orders.Delivered}, statuses)
 	if len(locs) == 0 {
-		var loc hub.DriverLocation
+		var loc DriverLocation
 		customer.expect("driver:location", &loc)
 		locs = append(locs, loc)
 	}
@@ -181,7 +180,7 @@ func TestDispatchStory(t *testing.T) {
 	}
 	vendor.expect("order:status", &st)
 	assert.Equal(t, orders.Delivered, st.Status)
-	var thanks hub.OrderDelivered
+	var thanks OrderDelivered
 	vendor.expect("order:delivered", &thanks)
 	assert.Equal(t, created.ID, thanks.OrderID)
 	assert.Equal(t, st.DriverID, thanks.DriverID)
