@@ -354,7 +354,7 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		recs, err := dispatch.Records(orders.Change{Order: o, Event: ev})
 		require.NoError(t, err)
 		for i := range recs {
-			require.NoError(t, rec.Emit(dispatch.NamespaceOf(recs[i].Feed), nil, string(recs[i].Event), recs[i].Payload(7)))
+			require.NoError(t, rec.Emit(namespaceOf(recs[i].Feed), nil, string(recs[i].Event), recs[i].Payload(7)))
 		}
 	}
 	step(o, orders.Ready, "", vendor)
@@ -401,6 +401,17 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		}
 		assert.True(t, found, "dispatch declares %q but no transition emits it", ev)
 	}
+}
+
+// namespaceOf is the namespace of the recipients of a feed's records:
+// the audience owning it, or the drivers for the shared pickups feed.
+func namespaceOf(feed string) string {
+	for _, a := range dispatch.Audiences() {
+		if a.Feed == feed {
+			return a.Namespace
+		}
+	}
+	return dispatch.NSDrivers
 }
 
 // hubEvents lists the constants of type dispatch.Event in events.go.

@@ -100,12 +100,6 @@ func (b *Broker) Embedded() bool { return b.server != nil }
 // Conn returns the NATS connection (core NATS: best-effort messages).
 func (b *Broker) Conn() *nats.Conn { return b.nc }
 
-// JetStream returns the JetStream context.
-func (b *Broker) JetStream() jetstream.JetStream { return b.js }
-
-// StreamName returns the durable stream's name.
-func (b *Broker) StreamName() string { return b.cfg.Stream }
-
 // Publish stores one record: PublishBatch of one. msgID makes a retried
 // publish a no-op within the duplicate window; duplicate reports that it
 // was one.

@@ -42,14 +42,3 @@ func OwnFeeds() map[string]string {
 	}
 	return m
 }
-
-// NamespaceOf is the namespace of the recipients of a feed's records: the
-// audience owning it, or the drivers for the shared pickups feed.
-func NamespaceOf(feed string) string {
-	for _, a := range Audiences() {
-		if a.Feed == feed {
-			return a.Namespace
-		}
-	}
-	return NSDrivers
-}
