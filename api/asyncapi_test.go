@@ -30,15 +30,12 @@ const (
 	packetConnectError = "CONNECT_ERROR"
 )
 
-// mountNamespaces maps the functions that register client→server events
-// to the namespace they serve. A function registering events that is not
-// listed here fails the test: add it, and document its events.
-var mountNamespaces = map[string]string{
-	"mountMain":      "/",
-	"mountVendors":   dispatch.NSVendors,
-	"mountDrivers":   dispatch.NSDrivers,
-	"mountCustomers": dispatch.NSCustomers,
-}
+// mainMounts maps the functions of cmd/dispatchd that register
+// client→server events to the namespace they serve; the dispatch
+// namespaces' mount functions come from the audience table
+// (audienceMounts). A function registering events that is in neither
+// fails the test.
+var mainMounts = map[string]string{"mountMain": "/"}
 
 // The directories whose non-test Go files register socket events.
 var eventSources = []string{"../internal/dispatch", "../cmd/dispatchd"}
@@ -210,6 +207,8 @@ func registeredEvents(t *testing.T) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
 	fset := token.NewFileSet()
 	names := eventNames(t, fset)
+	mountNamespaces := audienceMounts(t, fset, names)
+	maps.Copy(mountNamespaces, mainMounts)
 	for _, dir := range eventSources {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		require.NoError(t, err)
@@ -226,7 +225,7 @@ func registeredEvents(t *testing.T) map[string]map[string]bool {
 				}
 				for _, ev := range handlerEvents(fn.Body, names) {
 					ns, ok := mountNamespaces[fn.Name.Name]
-					require.True(t, ok, "%s: %s registers %q; add the function to mountNamespaces", path, fn.Name.Name, ev)
+					require.True(t, ok, "%s: %s registers %q; mount it from the audience table, or add it to mainMounts", path, fn.Name.Name, ev)
 					if out[ns] == nil {
 						out[ns] = map[string]bool{}
 					}
@@ -271,6 +270,46 @@ func eventNames(t *testing.T, fset *token.FileSet) map[string]string {
 		}
 	}
 	return names
+}
+
+// audienceMounts reads the audience table (internal/dispatch/audience.go):
+// each row's mount function and the namespace it mounts.
+func audienceMounts(t *testing.T, fset *token.FileSet, names map[string]string) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(fset, "../internal/dispatch/audience.go", nil, 0)
+	require.NoError(t, err)
+	out := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		var ns, mount string
+		for _, elt := range lit.Elts {
+			kv, ok := elt.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			key, _ := kv.Key.(*ast.Ident)
+			switch {
+			case key == nil:
+			case key.Name == "Namespace":
+				if id, ok := kv.Value.(*ast.Ident); ok {
+					ns = names[id.Name]
+				}
+			case key.Name == "mount":
+				if sel, ok := kv.Value.(*ast.SelectorExpr); ok {
+					mount = sel.Sel.Name
+				}
+			}
+		}
+		if ns != "" && mount != "" {
+			out[mount] = ns
+		}
+		return true
+	})
+	require.Len(t, out, len(dispatch.Audiences()), "every row of the audience table has a namespace and a mount function")
+	return out
 }
 
 // handlerEvents finds x.on(s, "ev", h) and x.On("ev", h) calls, the
