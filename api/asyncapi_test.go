@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -21,7 +20,7 @@ import (
 	"go.uber.org/zap"
 	"gopkg.in/yaml.v3"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -31,18 +30,15 @@ const (
 	packetConnectError = "CONNECT_ERROR"
 )
 
-// mountNamespaces maps the functions that register client→server events
-// to the namespace they serve. A function registering events that is not
-// listed here fails the test: add it, and document its events.
-var mountNamespaces = map[string]string{
-	"mountMain":      "/",
-	"mountVendors":   hub.NSVendors,
-	"mountDrivers":   hub.NSDrivers,
-	"mountCustomers": hub.NSCustomers,
-}
+// mainMounts maps the functions of cmd/dispatchd that register
+// client→server events to the namespace they serve; the dispatch
+// namespaces' mount functions come from the audience table
+// (audienceMounts). A function registering events that is in neither
+// fails the test.
+var mainMounts = map[string]string{"mountMain": "/"}
 
 // The directories whose non-test Go files register socket events.
-var eventSources = []string{"../internal/tenants", "../cmd/dispatchd"}
+var eventSources = []string{"../internal/dispatch", "../cmd/dispatchd"}
 
 type ref struct {
 	Ref string `yaml:"$ref"`
@@ -149,14 +145,14 @@ func TestAsyncAPINamespaces(t *testing.T) {
 	for _, ch := range doc.Channels {
 		got = append(got, ch.Address)
 	}
-	assert.ElementsMatch(t, []string{"/", hub.NSVendors, hub.NSDrivers, hub.NSCustomers}, got)
+	assert.ElementsMatch(t, []string{"/", dispatch.NSVendors, dispatch.NSDrivers, dispatch.NSCustomers}, got)
 }
 
 // TestAsyncAPIClientEvents: every event the server registers is documented
 // as a receive operation with an ack on its namespace, and nothing else is.
 func TestAsyncAPIClientEvents(t *testing.T) {
 	registered := registeredEvents(t)
-	require.NotEmpty(t, registered[hub.NSVendors], "the source scan found no /vendors events")
+	require.NotEmpty(t, registered[dispatch.NSVendors], "the source scan found no /vendors events")
 
 	documented := map[string]map[string]bool{}
 	connects := map[string]bool{}
@@ -187,8 +183,19 @@ func TestAsyncAPIClientEvents(t *testing.T) {
 			assert.True(t, registered[ns][ev], "%s %q is in api/asyncapi.yaml but the server does not handle it", ns, ev)
 		}
 	}
-	for _, ns := range []string{hub.NSVendors, hub.NSDrivers, hub.NSCustomers} {
+	for _, ns := range []string{dispatch.NSVendors, dispatch.NSDrivers, dispatch.NSCustomers} {
 		assert.True(t, connects[ns], "%s: the CONNECT auth payload is documented", ns)
+	}
+	// Every client event named in events.go has a handler.
+	for name, ev := range eventNames(t, token.NewFileSet()) {
+		if !strings.HasPrefix(name, "Client") {
+			continue
+		}
+		handled := false
+		for _, events := range registered {
+			handled = handled || events[ev]
+		}
+		assert.True(t, handled, "events.go names %s (%q) but no namespace handles it", name, ev)
 	}
 }
 
@@ -199,6 +206,9 @@ func registeredEvents(t *testing.T) map[string]map[string]bool {
 	t.Helper()
 	out := map[string]map[string]bool{}
 	fset := token.NewFileSet()
+	names := eventNames(t, fset)
+	mountNamespaces := audienceMounts(t, fset, names)
+	maps.Copy(mountNamespaces, mainMounts)
 	for _, dir := range eventSources {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		require.NoError(t, err)
@@ -213,9 +223,9 @@ func registeredEvents(t *testing.T) map[string]map[string]bool {
 				if !ok || fn.Body == nil {
 					continue
 				}
-				for _, ev := range handlerEvents(fn.Body) {
+				for _, ev := range handlerEvents(fn.Body, names) {
 					ns, ok := mountNamespaces[fn.Name.Name]
-					require.True(t, ok, "%s: %s registers %q; add the function to mountNamespaces", path, fn.Name.Name, ev)
+					require.True(t, ok, "%s: %s registers %q; mount it from the audience table, or add it to mainMounts", path, fn.Name.Name, ev)
 					if out[ns] == nil {
 						out[ns] = map[string]bool{}
 					}
@@ -227,8 +237,84 @@ func registeredEvents(t *testing.T) map[string]map[string]bool {
 	return out
 }
 
-// handlerEvents finds x.on(s, "ev", h) and x.On("ev", h) calls.
-func handlerEvents(body *ast.BlockStmt) []string {
+// eventNames reads the string constants of the event sources (the event
+// names of internal/dispatch/events.go), by name.
+func eventNames(t *testing.T, fset *token.FileSet) map[string]string {
+	t.Helper()
+	names := map[string]string{}
+	for _, dir := range eventSources {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			require.NoError(t, err)
+			for _, decl := range f.Decls {
+				gd, ok := decl.(*ast.GenDecl)
+				if !ok || gd.Tok != token.CONST {
+					continue
+				}
+				for _, spec := range gd.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, name := range vs.Names {
+						if i < len(vs.Values) {
+							if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+								names[name.Name], _ = strconv.Unquote(lit.Value)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// audienceMounts reads the audience table (internal/dispatch/audience.go):
+// each row's mount function and the namespace it mounts.
+func audienceMounts(t *testing.T, fset *token.FileSet, names map[string]string) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(fset, "../internal/dispatch/audience.go", nil, 0)
+	require.NoError(t, err)
+	out := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		var ns, mount string
+		for _, elt := range lit.Elts {
+			kv, ok := elt.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			key, _ := kv.Key.(*ast.Ident)
+			switch {
+			case key == nil:
+			case key.Name == "Namespace":
+				if id, ok := kv.Value.(*ast.Ident); ok {
+					ns = names[id.Name]
+				}
+			case key.Name == "mount":
+				if sel, ok := kv.Value.(*ast.SelectorExpr); ok {
+					mount = sel.Sel.Name
+				}
+			}
+		}
+		if ns != "" && mount != "" {
+			out[mount] = ns
+		}
+		return true
+	})
+	require.Len(t, out, len(dispatch.Audiences()), "every row of the audience table has a namespace and a mount function")
+	return out
+}
+
+// handlerEvents finds x.on(s, "ev", h) and x.On("ev", h) calls, the
+// event a string literal or a constant of names.
+func handlerEvents(body *ast.BlockStmt, names map[string]string) []string {
 	var events []string
 	ast.Inspect(body, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
@@ -249,8 +335,13 @@ func handlerEvents(body *ast.BlockStmt) []string {
 		if idx < 0 || len(call.Args) <= idx {
 			return true
 		}
-		if lit, ok := call.Args[idx].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-			if ev, err := strconv.Unquote(lit.Value); err == nil {
+		switch arg := call.Args[idx].(type) {
+		case *ast.BasicLit:
+			if ev, err := strconv.Unquote(arg.Value); err == nil && arg.Kind == token.STRING {
+				events = append(events, ev)
+			}
+		case *ast.Ident:
+			if ev, ok := names[arg.Name]; ok {
 				events = append(events, ev)
 			}
 		}
@@ -259,7 +350,7 @@ func handlerEvents(body *ast.BlockStmt) []string {
 	return events
 }
 
-// recorder is a hub.Emitter that remembers every emit.
+// recorder is a dispatch.Emitter that remembers every emit.
 type recorder struct {
 	mu    sync.Mutex
 	emits []emit
@@ -281,15 +372,14 @@ func (r *recorder) Emit(ns string, _ []string, event string, payload json.RawMes
 	return nil
 }
 
-// TestAsyncAPIServerEvents renders every transition into the hub's
-// durable records (and a position through the hub's rooms), and checks
+// TestAsyncAPIServerEvents renders every transition into dispatch's
+// durable records (and a position through the order rooms), and checks
 // that each (namespace, event) sent is a documented send operation whose
 // payload lists exactly the keys sent, and that the document promises no
-// event the hub never sends.
+// event the server never sends.
 func TestAsyncAPIServerEvents(t *testing.T) {
 	rec := &recorder{}
-	h := hub.New(rec, zap.NewNop())
-	ctx := context.Background()
+	l := dispatch.NewLocations(nil, rec, zap.NewNop())
 	now := time.Now().UTC()
 	heading := 90.0
 	o := orders.Order{ID: orders.NewID(), Tenant: "t1", VendorID: "v1", CustomerID: "c1", Store: "s", Zone: "north",
@@ -300,10 +390,10 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	step := func(o orders.Order, status orders.Status, driverID string, actor orders.Actor) {
 		o.Status, o.DriverID = status, driverID
 		ev := orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: status, DriverID: driverID, Actor: actor, At: now, Version: o.Version}
-		recs, err := hub.Records(orders.Change{Order: o, Event: ev})
+		recs, err := dispatch.Records(orders.Change{Order: o, Event: ev})
 		require.NoError(t, err)
 		for i := range recs {
-			require.NoError(t, rec.Emit(recs[i].Namespace(), nil, string(recs[i].Event), recs[i].Payload(7)))
+			require.NoError(t, rec.Emit(namespaceOf(recs[i].Feed), nil, string(recs[i].Event), recs[i].Payload(7)))
 		}
 	}
 	step(o, orders.Ready, "", vendor)
@@ -313,8 +403,8 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	step(o, orders.Delivered, "d1", driver)
 	step(o, orders.Cancelled, "", vendor)   // cancelled while ready
 	step(o, orders.Cancelled, "d1", vendor) // cancelled after a claim
-	require.NoError(t, h.DriverLocation(ctx, "t1", []string{o.ID},
-		hub.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))
+	require.NoError(t, l.Show("t1", []string{o.ID},
+		dispatch.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))
 
 	documented := map[[2]string]message{}
 	for _, op := range loadAsyncAPI(t) {
@@ -329,7 +419,7 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		key := [2]string{e.ns, e.event}
 		emitted[key] = true
 		m, ok := documented[key]
-		if !assert.True(t, ok, "the hub sends %s %q but api/asyncapi.yaml has no send operation for it", e.ns, e.event) {
+		if !assert.True(t, ok, "the server sends %s %q but api/asyncapi.yaml has no send operation for it", e.ns, e.event) {
 			continue
 		}
 		sent := slices.Sorted(maps.Keys(e.payload))
@@ -341,21 +431,32 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		}
 	}
 	for key := range documented {
-		assert.True(t, emitted[key], "api/asyncapi.yaml documents %s %q but the hub never sends it", key[0], key[1])
+		assert.True(t, emitted[key], "api/asyncapi.yaml documents %s %q but the server never sends it", key[0], key[1])
 	}
 	for _, ev := range hubEvents(t) {
 		found := false
 		for key := range emitted {
 			found = found || key[1] == ev
 		}
-		assert.True(t, found, "hub declares %q but no transition emits it", ev)
+		assert.True(t, found, "dispatch declares %q but no transition emits it", ev)
 	}
 }
 
-// hubEvents lists the constants of type hub.Event in the hub's source.
+// namespaceOf is the namespace of the recipients of a feed's records:
+// the audience owning it, or the drivers for the shared pickups feed.
+func namespaceOf(feed string) string {
+	for _, a := range dispatch.Audiences() {
+		if a.Feed == feed {
+			return a.Namespace
+		}
+	}
+	return dispatch.NSDrivers
+}
+
+// hubEvents lists the constants of type dispatch.Event in events.go.
 func hubEvents(t *testing.T) []string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../internal/hub/events.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "../internal/dispatch/events.go", nil, 0)
 	require.NoError(t, err)
 	var out []string
 	for _, decl := range f.Decls {

@@ -11,26 +11,26 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/metrics"
 	"github.com/dispatchd/dispatchd/internal/rest"
 	"github.com/dispatchd/dispatchd/internal/store"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
-// app is the wired service: storage, broker, sockets, hub and the
+// app is the wired service: storage, broker, sockets, the durable queues and the
 // dispatch namespaces. Shutdown order: sockets (by serveHTTP), then close:
-// the cluster's relay, the broker, the store.
+// the relay and positions, the queues, the broker, the store.
 type app struct {
-	store     *store.Store
-	broker    *broker.Broker
-	deliverer *hub.Deliverer
-	metrics   *metrics.Metrics
-	sio       *transport.Server
-	svc       *tenants.Service
-	verifier  *auth.Verifier
-	log       *zap.Logger
+	store    *store.Store
+	broker   *broker.Broker
+	queues   *delivery.Queues
+	metrics  *metrics.Metrics
+	sio      *transport.Server
+	svc      *dispatch.Service
+	verifier *auth.Verifier
+	log      *zap.Logger
 	// restConfig gives REST the sockets' per-user limits.
 	restConfig rest.Config
 
@@ -64,36 +64,39 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	tc.ShutdownSpread = min(tc.ShutdownSpread, cfg.HTTP.ShutdownTimeout/3)
 	a.sio = transport.NewServer(tc, log.Named("transport"))
 	mountMain(a.sio, log)
-	h := hub.New(tenants.NewEmitter(a.sio), log.Named("hub"))
-	cluster := hub.NewCluster(h, db, a.broker, log.Named("cluster"))
-	cluster.SetObserver(a.metrics)
-	a.deliverer = hub.NewDeliverer(hub.DeliveryConfig{
+	relay := delivery.NewRelay(db, a.broker, dispatch.Fanout, log.Named("relay"))
+	relay.SetObserver(a.metrics)
+	locations := dispatch.NewLocations(a.broker, dispatch.ServerEmitter{Srv: a.sio}, log.Named("locations"))
+	a.queues = delivery.NewQueues(delivery.Config{
 		Window:        cfg.Delivery.Window,
 		QueueLimit:    cfg.Delivery.QueueLimit,
 		FlushInterval: cfg.Delivery.FlushInterval,
+		Feeds:         dispatch.OwnFeeds(),
 		Observer:      a.metrics,
 	}, a.broker, db, log.Named("delivery"))
-	if err = a.deliverer.Start(ctx); err != nil {
+	if err = a.queues.Start(ctx); err != nil {
 		return nil, err
 	}
-	a.svc = tenants.NewService(db, cluster, log.Named("tenants"))
+	a.svc = dispatch.NewService(db, relay, locations)
 	a.restConfig = rest.Config{
 		EventsPerSecond: cfg.Tenants.EventsPerSecond,
 		EventBurst:      cfg.Tenants.EventBurst,
 		Observer:        a.metrics,
 	}
-	tenants.New(tenants.Config{
+	dispatch.NewHandlers(dispatch.Config{
 		EventsPerSecond:     cfg.Tenants.EventsPerSecond,
 		EventBurst:          cfg.Tenants.EventBurst,
 		Observer:            a.metrics,
 		MaxSocketsPerTenant: cfg.Tenants.MaxSocketsPerTenant,
 		MaxWatches:          cfg.Tenants.MaxWatches,
 		MaxZones:            cfg.Tenants.MaxZones,
-	}, a.svc, a.deliverer, a.verifier, log.Named("tenants")).Mount(a.sio)
-	a.metrics.WatchTransport(a.sio, map[string]metrics.Sockets{
-		hub.NSVendors: a.sio.Of(hub.NSVendors), hub.NSDrivers: a.sio.Of(hub.NSDrivers), hub.NSCustomers: a.sio.Of(hub.NSCustomers),
-	})
-	a.metrics.WatchQueues(a.deliverer)
+	}, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
+	sockets := make(map[string]metrics.Sockets)
+	for _, au := range dispatch.Audiences() {
+		sockets[au.Metric] = a.sio.Of(au.Namespace)
+	}
+	a.metrics.WatchTransport(a.sio, sockets)
+	a.metrics.WatchQueues(a.queues)
 	a.metrics.WatchWrites(a.store)
 
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -105,9 +108,15 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 			defer close(kept)
 			housekeep(cctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		}()
-		if err := cluster.Run(cctx); err != nil {
-			log.Error("cluster stopped", zap.Error(err))
-		}
+		located := make(chan struct{})
+		go func() {
+			defer close(located)
+			if err := locations.Run(cctx); err != nil {
+				log.Error("driver positions stopped", zap.Error(err))
+			}
+		}()
+		relay.Run(cctx)
+		<-located
 		<-kept
 	}()
 	return a, nil
@@ -134,10 +143,10 @@ func (a *app) close(log *zap.Logger) {
 		a.stopCluster()
 		<-a.clusterDone
 	}
-	if a.deliverer != nil {
+	if a.queues != nil {
 		// The sockets are closed: write their last acknowledged cursors.
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
-		a.deliverer.Close(ctx)
+		a.queues.Close(ctx)
 		cancel()
 	}
 	if a.broker != nil {

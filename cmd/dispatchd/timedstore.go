@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/store"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
 // dbTimer records how long a database operation took.
@@ -23,9 +23,9 @@ type timedStore struct {
 }
 
 var (
-	_ tenants.Store  = timedStore{}
-	_ hub.Outbox     = timedStore{}
-	_ hub.Recipients = timedStore{}
+	_ dispatch.Store      = timedStore{}
+	_ delivery.Outbox     = timedStore{}
+	_ delivery.Recipients = timedStore{}
 )
 
 func (t timedStore) since(op string, start time.Time) { t.m.DB(op, time.Since(start)) }
@@ -60,7 +60,7 @@ func (t timedStore) Events(ctx context.Context, tenant, orderID string) ([]order
 	return t.s.Events(ctx, tenant, orderID)
 }
 
-func (t timedStore) PendingOutbox(ctx context.Context, limit int) ([]hub.OutboxEntry, error) {
+func (t timedStore) PendingOutbox(ctx context.Context, limit int) ([]delivery.OutboxEntry, error) {
 	defer t.since("pending_outbox", time.Now())
 	return t.s.PendingOutbox(ctx, limit)
 }
@@ -70,17 +70,17 @@ func (t timedStore) MarkSent(ctx context.Context, seqs []int64, now time.Time) e
 	return t.s.MarkSent(ctx, seqs, now)
 }
 
-func (t timedStore) LoadRecipient(ctx context.Context, id hub.RecipientID, start hub.Cursor) (hub.Cursor, []hub.Subscription, error) {
+func (t timedStore) LoadRecipient(ctx context.Context, id delivery.RecipientID, start delivery.Cursor) (delivery.Cursor, []delivery.Subscription, error) {
 	defer t.since("load_recipient", time.Now())
 	return t.s.LoadRecipient(ctx, id, start)
 }
 
-func (t timedStore) SaveCursors(ctx context.Context, cursors map[hub.RecipientID]hub.Cursor) error {
+func (t timedStore) SaveCursors(ctx context.Context, cursors map[delivery.RecipientID]delivery.Cursor) error {
 	defer t.since("save_cursors", time.Now())
 	return t.s.SaveCursors(ctx, cursors)
 }
 
-func (t timedStore) PutSubscription(ctx context.Context, id hub.RecipientID, sub hub.Subscription) error {
+func (t timedStore) PutSubscription(ctx context.Context, id delivery.RecipientID, sub delivery.Subscription) error {
 	defer t.since("put_subscription", time.Now())
 	return t.s.PutSubscription(ctx, id, sub)
 }

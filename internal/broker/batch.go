@@ -12,12 +12,12 @@ import (
 	"github.com/nats-io/nuid"
 	"go.uber.org/zap"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
 var (
-	_ hub.Broker = (*Broker)(nil)
-	_ hub.Log    = (*Broker)(nil)
+	_ delivery.Publisher = (*Broker)(nil)
+	_ delivery.Log       = (*Broker)(nil)
 )
 
 // atomicMin is the smallest batch sent as one atomic batch. Measured on
@@ -38,7 +38,7 @@ const maxAtomic = 1000
 // between publish and mark), the messages are pipelined one by one, so
 // that one message's failure does not stop the others: callers that need
 // one message stored before another put them in separate batches.
-func (b *Broker) PublishBatch(ctx context.Context, msgs []hub.LogMessage) []hub.PublishResult {
+func (b *Broker) PublishBatch(ctx context.Context, msgs []delivery.LogMessage) []delivery.PublishResult {
 	if b.atomicBatches && len(msgs) >= atomicMin && len(msgs) <= maxAtomic {
 		if res, err := b.publishAtomic(ctx, msgs); err == nil {
 			return res
@@ -52,8 +52,8 @@ func (b *Broker) PublishBatch(ctx context.Context, msgs []hub.LogMessage) []hub.
 // publishPipelined sends every message, then awaits every ack: a batch
 // costs about one round trip instead of one per message. The server
 // stores them in the order sent.
-func (b *Broker) publishPipelined(ctx context.Context, msgs []hub.LogMessage) []hub.PublishResult {
-	res := make([]hub.PublishResult, len(msgs))
+func (b *Broker) publishPipelined(ctx context.Context, msgs []delivery.LogMessage) []delivery.PublishResult {
+	res := make([]delivery.PublishResult, len(msgs))
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i, m := range msgs {
 		msg := &nats.Msg{Subject: m.Subject, Data: m.Data, Header: nats.Header{}}
@@ -102,7 +102,7 @@ type batchAck struct {
 // last message) is acknowledged, once the whole batch is stored. The
 // server stores the batch's messages one after another, so their
 // positions are the count up to the acknowledged last one.
-func (b *Broker) publishAtomic(ctx context.Context, msgs []hub.LogMessage) ([]hub.PublishResult, error) {
+func (b *Broker) publishAtomic(ctx context.Context, msgs []delivery.LogMessage) ([]delivery.PublishResult, error) {
 	id := nuid.Next()
 	last := len(msgs) - 1
 	for i, m := range msgs[:last] {
@@ -124,7 +124,7 @@ func (b *Broker) publishAtomic(ctx context.Context, msgs []hub.LogMessage) ([]hu
 	if ack.Count != len(msgs) || ack.Seq < uint64(len(msgs)) {
 		return nil, fmt.Errorf("commit batch: %d of %d messages stored, last at %d", ack.Count, len(msgs), ack.Seq)
 	}
-	res := make([]hub.PublishResult, len(msgs))
+	res := make([]delivery.PublishResult, len(msgs))
 	first := ack.Seq - uint64(last)
 	for i := range res {
 		res[i].Pos = first + uint64(i)
@@ -132,7 +132,7 @@ func (b *Broker) publishAtomic(ctx context.Context, msgs []hub.LogMessage) ([]hu
 	return res, nil
 }
 
-func atomicMsg(m hub.LogMessage, batchID string, i int, commit bool) *nats.Msg {
+func atomicMsg(m delivery.LogMessage, batchID string, i int, commit bool) *nats.Msg {
 	msg := &nats.Msg{Subject: m.Subject, Data: m.Data, Header: nats.Header{}}
 	msg.Header.Set(hdrBatchID, batchID)
 	msg.Header.Set(hdrBatchSeq, strconv.Itoa(i+1))

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
 func TestPublishBatch(t *testing.T) {
@@ -16,9 +16,9 @@ func TestPublishBatch(t *testing.T) {
 		b := open(t, cfg)
 		defer closeBroker(t, b)
 		ctx := context.Background()
-		msgs := make([]hub.LogMessage, 300)
+		msgs := make([]delivery.LogMessage, 300)
 		for i := range msgs {
-			msgs[i] = hub.LogMessage{Subject: b.EventSubject("t1", "v", "v1"), ID: fmt.Sprintf("m%d", i), Data: []byte(fmt.Sprint(i))}
+			msgs[i] = delivery.LogMessage{Subject: b.EventSubject("t1", "v", "v1"), ID: fmt.Sprintf("m%d", i), Data: []byte(fmt.Sprint(i))}
 		}
 		res := b.PublishBatch(ctx, msgs)
 		require.Len(t, res, len(msgs))
@@ -35,15 +35,15 @@ func TestPublishBatch(t *testing.T) {
 			assert.True(t, r.Duplicate, "a retried message is a duplicate")
 			assert.Equal(t, res[i].Pos, r.Pos)
 		}
-		bad := b.PublishBatch(ctx, []hub.LogMessage{{Subject: "elsewhere.x", ID: "x", Data: []byte("x")}})
+		bad := b.PublishBatch(ctx, []delivery.LogMessage{{Subject: "elsewhere.x", ID: "x", Data: []byte("x")}})
 		assert.Error(t, bad[0].Err, "a subject outside the stream is refused")
 	})
 }
 
-func batchOf(b *Broker, prefix string, n int) []hub.LogMessage {
-	msgs := make([]hub.LogMessage, n)
+func batchOf(b *Broker, prefix string, n int) []delivery.LogMessage {
+	msgs := make([]delivery.LogMessage, n)
 	for i := range msgs {
-		msgs[i] = hub.LogMessage{Subject: b.EventSubject("t1", "p", "north"), ID: fmt.Sprintf("%s%d", prefix, i), Data: []byte(fmt.Sprintf("%s%d", prefix, i))}
+		msgs[i] = delivery.LogMessage{Subject: b.EventSubject("t1", "p", "north"), ID: fmt.Sprintf("%s%d", prefix, i), Data: []byte(fmt.Sprintf("%s%d", prefix, i))}
 	}
 	return msgs
 }
@@ -74,7 +74,7 @@ func TestPublishBatchAtomic(t *testing.T) {
 
 	// Half of it again, with 20 new: the atomic batch is refused for its
 	// duplicates, and the fallback stores only the new ones.
-	mixed := append(append([]hub.LogMessage{}, first[20:]...), batchOf(b, "b", 20)...)
+	mixed := append(append([]delivery.LogMessage{}, first[20:]...), batchOf(b, "b", 20)...)
 	res = b.PublishBatch(ctx, mixed)
 	for i, r := range res {
 		require.NoError(t, r.Err)

@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
 // Broker is a connection to NATS with the durable event stream ready.
@@ -100,17 +100,11 @@ func (b *Broker) Embedded() bool { return b.server != nil }
 // Conn returns the NATS connection (core NATS: best-effort messages).
 func (b *Broker) Conn() *nats.Conn { return b.nc }
 
-// JetStream returns the JetStream context.
-func (b *Broker) JetStream() jetstream.JetStream { return b.js }
-
-// StreamName returns the durable stream's name.
-func (b *Broker) StreamName() string { return b.cfg.Stream }
-
 // Publish stores one record: PublishBatch of one. msgID makes a retried
 // publish a no-op within the duplicate window; duplicate reports that it
 // was one.
 func (b *Broker) Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error) {
-	r := b.PublishBatch(ctx, []hub.LogMessage{{Subject: subject, ID: msgID, Data: data}})[0]
+	r := b.PublishBatch(ctx, []delivery.LogMessage{{Subject: subject, ID: msgID, Data: data}})[0]
 	return r.Pos, r.Duplicate, r.Err
 }
 

@@ -10,7 +10,7 @@
 // Best-effort messages (LocationSubject) share the prefix but are never
 // stored.
 //
-// It imports internal/hub only for the types of the interfaces the hub
-// declares (Broker, Log) and pins itself to them; nothing else of
-// internal/.
+// It imports internal/delivery only for the types of the interfaces
+// delivery declares (Publisher, Log) and pins itself to them; nothing else
+// of internal/. Its best-effort side serves dispatch.Positions.
 package broker

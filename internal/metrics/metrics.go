@@ -8,9 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
 // Metrics holds a node's collectors.
@@ -27,8 +27,8 @@ type Metrics struct {
 }
 
 var (
-	_ hub.Observer     = (*Metrics)(nil)
-	_ tenants.Observer = (*Metrics)(nil)
+	_ delivery.Observer = (*Metrics)(nil)
+	_ dispatch.Observer = (*Metrics)(nil)
 )
 
 // Latency buckets from 0.5 ms to about 8 s: a local fsync is a fraction
@@ -83,7 +83,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// EventIn implements tenants.Observer.
+// EventIn implements dispatch.Observer.
 func (m *Metrics) EventIn(ns, event string, code orders.Code) {
 	result := "ok"
 	if code != "" {
@@ -95,7 +95,7 @@ func (m *Metrics) EventIn(ns, event string, code orders.Code) {
 	}
 }
 
-// Delivered implements hub.Observer.
+// Delivered implements delivery.Observer.
 func (m *Metrics) Delivered(event string, replay bool) {
 	source := "live"
 	if replay {
@@ -104,10 +104,10 @@ func (m *Metrics) Delivered(event string, replay bool) {
 	m.eventsOut.WithLabelValues(event, source).Inc()
 }
 
-// Acked implements hub.Observer.
+// Acked implements delivery.Observer.
 func (m *Metrics) Acked(wait time.Duration) { m.ackLatency.Observe(wait.Seconds()) }
 
-// Published implements hub.Observer.
+// Published implements delivery.Observer.
 func (m *Metrics) Published(d time.Duration, err error) {
 	if err != nil {
 		m.publishErrors.Inc()

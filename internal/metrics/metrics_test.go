@@ -11,13 +11,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-type fakeQueues struct{ st hub.Stats }
+type fakeQueues struct{ st delivery.Stats }
 
-func (f fakeQueues) Stats() hub.Stats { return f.st }
+func (f fakeQueues) Stats() delivery.Stats { return f.st }
 
 type fakeTransport struct{}
 
@@ -38,7 +38,7 @@ func TestObserversAndState(t *testing.T) {
 	m.Published(time.Millisecond, nil)
 	m.Published(time.Second, errors.New("down"))
 	m.DB("transition", 2*time.Millisecond)
-	m.WatchQueues(fakeQueues{hub.Stats{Recipients: 3, Tenants: 2, Queued: 10, InFlight: 4, Behind: 1}})
+	m.WatchQueues(fakeQueues{delivery.Stats{Recipients: 3, Tenants: 2, Queued: 10, InFlight: 4, Behind: 1}})
 	m.WatchTransport(fakeTransport{}, map[string]Sockets{"/drivers": fakeNS(5)})
 
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.claimConflicts))

@@ -3,7 +3,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
 // Sockets counts the sockets of a namespace.
@@ -16,7 +16,7 @@ type Transport interface {
 }
 
 // Queues is the durable queues' state read at scrape time.
-type Queues interface{ Stats() hub.Stats }
+type Queues interface{ Stats() delivery.Stats }
 
 // WatchTransport exposes sessions, evictions and sockets per namespace.
 func (m *Metrics) WatchTransport(t Transport, namespaces map[string]Sockets) {

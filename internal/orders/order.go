@@ -66,7 +66,6 @@ const (
 	RoleVendor   Role = "vendor"
 	RoleDriver   Role = "driver"
 	RoleCustomer Role = "customer"
-	RoleSystem   Role = "system"
 )
 
 // Actor identifies who caused a transition.

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,56 +16,48 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/store"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
-// recordingRouter is a tenants.Router that remembers what it was told.
-type recordingRouter struct {
-	mu        sync.Mutex
-	changes   []orders.Event
-	locations int
-}
+// countingRelay is a dispatch.Relay that counts its wake-ups.
+type countingRelay struct{ wakes atomic.Int32 }
 
-var _ tenants.Router = (*recordingRouter)(nil)
+func (r *countingRelay) Wake() { r.wakes.Add(1) }
 
-func (r *recordingRouter) OrderChanged(_ context.Context, _ orders.Order, ev orders.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.changes = append(r.changes, ev)
+type noLocations struct{}
+
+func (noLocations) Publish(context.Context, string, []string, dispatch.Location, time.Time) error {
 	return nil
 }
 
-func (r *recordingRouter) DriverLocation(context.Context, string, []string, hub.Location, time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.locations++
-	return nil
-}
-
-// routed returns the statuses routed for orderID, in order.
-func (r *recordingRouter) routed(orderID string) []orders.Status {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// routed returns the statuses of orderID's changes in the outbox, in
+// commit order: what the relay publishes.
+func (f *fixture) routed(t testing.TB, orderID string) []orders.Status {
+	t.Helper()
+	entries, err := f.store.PendingOutbox(context.Background(), 10000)
+	require.NoError(t, err)
 	var out []orders.Status
-	for _, ev := range r.changes {
-		if ev.OrderID == orderID {
-			out = append(out, ev.Status)
+	for _, e := range entries {
+		if e.OrderID != orderID {
+			continue
 		}
+		var ch orders.Change
+		require.NoError(t, json.Unmarshal(e.Payload, &ch))
+		out = append(out, ch.Event.Status)
 	}
 	return out
 }
 
 // fixture is a REST API over a real SQLite store and a real service.
 type fixture struct {
-	e      *echo.Echo
-	store  *store.Store
-	svc    *tenants.Service
-	router *recordingRouter
-	auth   auth.Config
-	spec   *spec
+	e     *echo.Echo
+	store *store.Store
+	svc   *dispatch.Service
+	relay *countingRelay
+	auth  auth.Config
+	spec  *spec
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -83,12 +75,12 @@ func newFixtureConfig(t testing.TB, rc Config) *fixture {
 	cfg := auth.Config{Secret: []byte("rest-test-secret")}
 	verifier, err := auth.NewVerifier(cfg)
 	require.NoError(t, err)
-	router := &recordingRouter{}
-	svc := tenants.NewService(st, router, log)
+	relay := &countingRelay{}
+	svc := dispatch.NewService(st, relay, noLocations{})
 
 	e := echo.New()
 	Register(e.Group("/api/v1"), rc, svc, verifier, log)
-	return &fixture{e: e, store: st, svc: svc, router: router, auth: cfg, spec: loadSpec(t)}
+	return &fixture{e: e, store: st, svc: svc, relay: relay, auth: cfg, spec: loadSpec(t)}
 }
 
 // token signs a one-hour token.

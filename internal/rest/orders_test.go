@@ -29,7 +29,7 @@ func TestCreateOrder(t *testing.T) {
 	assert.Equal(t, orders.Ready, o.Status)
 	assert.Equal(t, 1, o.Version)
 	assert.Equal(t, []orders.Item{{Name: "margherita", Qty: 2}}, o.Items)
-	assert.Equal(t, []orders.Status{orders.Ready}, f.router.routed(o.ID), "a new order is announced")
+	assert.Equal(t, []orders.Status{orders.Ready}, f.routed(t, o.ID), "a new order is announced")
 
 	tooBig := newOrder("c1")
 	tooBig["store"] = strings.Repeat("x", MaxBodyBytes)
@@ -135,7 +135,7 @@ func TestCreateOrderIdempotent(t *testing.T) {
 			require.Equal(t, http.StatusOK, second.status, string(second.body))
 			assert.Empty(t, second.header.Get("Location"))
 			assert.Equal(t, first.order(t), second.order(t), "the same key returns the same order")
-			assert.Len(t, f.router.routed(first.order(t).ID), 1, "a replay is not announced again")
+			assert.Len(t, f.routed(t, first.order(t).ID), 1, "a replay is not announced again")
 
 			// The key is the vendor's own: another vendor's same key is a new order.
 			other := f.do(t, request{method: http.MethodPost, path: "/api/v1/orders",
@@ -297,9 +297,9 @@ func TestCancelOrder(t *testing.T) {
 			assert.Equal(t, tt.wantVersion, o.Version)
 		})
 	}
-	assert.Equal(t, []orders.Status{orders.Ready, orders.Cancelled}, f.router.routed(ready.ID),
+	assert.Equal(t, []orders.Status{orders.Ready, orders.Cancelled}, f.routed(t, ready.ID),
 		"one cancel is announced, the repeat is not")
-	assert.Equal(t, []orders.Status{orders.Ready, orders.Assigned, orders.Cancelled}, f.router.routed(assigned.ID))
+	assert.Equal(t, []orders.Status{orders.Ready, orders.Assigned, orders.Cancelled}, f.routed(t, assigned.ID))
 	got, err := f.svc.Get(ctx, claims("t1", orders.RoleVendor, "v1"), pickedUp.ID)
 	require.NoError(t, err)
 	assert.Equal(t, orders.PickedUp, got.Status, "refused cancels change nothing")

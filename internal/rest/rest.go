@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
-	"github.com/dispatchd/dispatchd/internal/tenants"
 )
 
 const (
@@ -26,7 +26,7 @@ const (
 
 // api holds what the handlers share; it is immutable after Register.
 type api struct {
-	svc      *tenants.Service
+	svc      *dispatch.Service
 	verifier *auth.Verifier
 	log      *zap.Logger
 	limits   *userLimits
@@ -36,7 +36,7 @@ type api struct {
 // Register mounts the REST API on g, which the caller has bound to
 // /api/v1. Every route needs a bearer JWT; every failure, unknown routes
 // under g included, is the contract's JSON error object.
-func Register(g *echo.Group, cfg Config, svc *tenants.Service, verifier *auth.Verifier, log *zap.Logger) {
+func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.Verifier, log *zap.Logger) {
 	cfg = cfg.withDefaults()
 	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer}
 	// renderErrors is outermost so that the other middlewares' errors

@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -66,17 +66,17 @@ func benchmarkSaveCursors(b *testing.B, cfg Config) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = s.Close() })
-	ids := make([]hub.RecipientID, recipients)
+	ids := make([]delivery.RecipientID, recipients)
 	for i := range ids {
-		ids[i] = hub.RecipientID{Tenant: "t1", Role: "driver", User: fmt.Sprintf("d%03d", i)}
+		ids[i] = delivery.RecipientID{Tenant: "t1", Role: "driver", User: fmt.Sprintf("d%03d", i)}
 	}
-	m := make(map[hub.RecipientID]hub.Cursor, recipients)
+	m := make(map[delivery.RecipientID]delivery.Cursor, recipients)
 	var pos uint64
 	b.ReportAllocs()
 	for b.Loop() {
 		pos++
 		for i, id := range ids {
-			m[id] = hub.Cursor{Pos: pos, Seq: pos + uint64(i)}
+			m[id] = delivery.Cursor{Pos: pos, Seq: pos + uint64(i)}
 		}
 		if err := s.SaveCursors(ctx, m); err != nil {
 			b.Fatal(err)

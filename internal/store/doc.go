@@ -10,12 +10,12 @@
 // wins.
 //
 // It also keeps the outbox of order changes and the cursors and
-// subscriptions of the hub's durable per-recipient queues; saved cursors
+// subscriptions of delivery's durable per-recipient queues; saved cursors
 // only move forward.
 //
 // Schema changes are embedded SQL files under migrations/, applied in
 // order by Open.
 //
-// It imports internal/orders and internal/hub (for the interfaces it
-// implements) and nothing else from internal/.
+// It imports internal/orders and internal/delivery (for the interfaces
+// it implements) and nothing else from internal/.
 package store

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
 // OutboxEntry is a committed change not yet marked as published.
-type OutboxEntry = hub.OutboxEntry
+type OutboxEntry = delivery.OutboxEntry
 
-var _ hub.Outbox = (*Store)(nil)
+var _ delivery.Outbox = (*Store)(nil)
 
 const insertOutbox = `INSERT INTO outbox
 	(event_id, tenant, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dispatchd/dispatchd/internal/hub"
+	"github.com/dispatchd/dispatchd/internal/delivery"
 )
 
-var _ hub.Recipients = (*Store)(nil)
+var _ delivery.Recipients = (*Store)(nil)
 
 // cursorBatch is how many cursors one SaveCursors statement writes: 6
 // parameters a row keeps a batch far below both backends' parameter
@@ -46,35 +46,35 @@ const upsertCursorsConflict = ` ON CONFLICT (tenant, role, user_id) DO UPDATE
 // (kind, key) order. A recipient without a cursor gets start, unless a
 // concurrent call stored another start first: every caller gets the stored
 // cursor.
-func (s *Store) LoadRecipient(ctx context.Context, id hub.RecipientID, start hub.Cursor) (hub.Cursor, []hub.Subscription, error) {
+func (s *Store) LoadRecipient(ctx context.Context, id delivery.RecipientID, start delivery.Cursor) (delivery.Cursor, []delivery.Subscription, error) {
 	// Most loads find the cursor: read first and write only for a new
 	// recipient, so that reconnects do not queue on SQLite's one writer.
 	c, found, err := s.cursor(ctx, s.r, id)
 	if err != nil {
-		return hub.Cursor{}, nil, err
+		return delivery.Cursor{}, nil, err
 	}
 	if !found {
 		c, err = s.createCursor(ctx, id, start)
 		if err != nil {
-			return hub.Cursor{}, nil, err
+			return delivery.Cursor{}, nil, err
 		}
 	}
 	subs, err := s.subscriptions(ctx, id)
 	if err != nil {
-		return hub.Cursor{}, nil, err
+		return delivery.Cursor{}, nil, err
 	}
 	return c, subs, nil
 }
 
 // createCursor stores start as the recipient's cursor if it has none and
 // returns the stored one.
-func (s *Store) createCursor(ctx context.Context, id hub.RecipientID, start hub.Cursor) (hub.Cursor, error) {
+func (s *Store) createCursor(ctx context.Context, id delivery.RecipientID, start delivery.Cursor) (delivery.Cursor, error) {
 	pos, seq, err := cursorArgs(start)
 	if err != nil {
-		return hub.Cursor{}, fmt.Errorf("create cursor: %w", err)
+		return delivery.Cursor{}, fmt.Errorf("create cursor: %w", err)
 	}
 	var (
-		c     hub.Cursor
+		c     delivery.Cursor
 		found bool
 	)
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -88,40 +88,40 @@ func (s *Store) createCursor(ctx context.Context, id hub.RecipientID, start hub.
 		return err
 	})
 	if err != nil {
-		return hub.Cursor{}, err
+		return delivery.Cursor{}, err
 	}
 	if !found {
 		// Only a concurrent delete could do this, and nothing deletes
 		// cursors.
-		return hub.Cursor{}, fmt.Errorf("create cursor: %w", sql.ErrNoRows)
+		return delivery.Cursor{}, fmt.Errorf("create cursor: %w", sql.ErrNoRows)
 	}
 	return c, nil
 }
 
 // cursor reads the recipient's cursor; found is false when it has none.
-func (s *Store) cursor(ctx context.Context, q querier, id hub.RecipientID) (c hub.Cursor, found bool, err error) {
+func (s *Store) cursor(ctx context.Context, q querier, id delivery.RecipientID) (c delivery.Cursor, found bool, err error) {
 	var pos, seq int64
 	err = s.queryRow(ctx, q,
 		s.d.q(selectCursor),
 		id.Tenant, id.Role, id.User).Scan(&pos, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return hub.Cursor{}, false, nil
+		return delivery.Cursor{}, false, nil
 	}
 	if err != nil {
-		return hub.Cursor{}, false, fmt.Errorf("load cursor: %w", err)
+		return delivery.Cursor{}, false, fmt.Errorf("load cursor: %w", err)
 	}
 	if c.Pos, err = fromColumn(pos); err != nil {
-		return hub.Cursor{}, false, fmt.Errorf("load cursor pos: %w", err)
+		return delivery.Cursor{}, false, fmt.Errorf("load cursor pos: %w", err)
 	}
 	if c.Seq, err = fromColumn(seq); err != nil {
-		return hub.Cursor{}, false, fmt.Errorf("load cursor seq: %w", err)
+		return delivery.Cursor{}, false, fmt.Errorf("load cursor seq: %w", err)
 	}
 	return c, true, nil
 }
 
 // subscriptions lists the recipient's subscriptions, ended ones included,
 // in (kind, key) order; kind and key compare bytewise on both backends.
-func (s *Store) subscriptions(ctx context.Context, id hub.RecipientID) ([]hub.Subscription, error) {
+func (s *Store) subscriptions(ctx context.Context, id delivery.RecipientID) ([]delivery.Subscription, error) {
 	rows, err := s.query(ctx, s.r, s.d.q(`SELECT kind, sub_key, from_pos, until_pos
 		FROM recipient_subscriptions WHERE tenant = ? AND role = ? AND user_id = ?
 		ORDER BY kind, sub_key`), id.Tenant, id.Role, id.User)
@@ -129,10 +129,10 @@ func (s *Store) subscriptions(ctx context.Context, id hub.RecipientID) ([]hub.Su
 		return nil, fmt.Errorf("load subscriptions: %w", err)
 	}
 	defer rows.Close()
-	subs := []hub.Subscription{}
+	subs := []delivery.Subscription{}
 	for rows.Next() {
 		var (
-			sub         hub.Subscription
+			sub         delivery.Subscription
 			from, until int64
 		)
 		if err := rows.Scan(&sub.Kind, &sub.Key, &from, &until); err != nil {
@@ -155,14 +155,14 @@ func (s *Store) subscriptions(ctx context.Context, id hub.RecipientID) ([]hub.Su
 // SaveCursors stores the cursors in one transaction, inserting those of
 // new recipients. A stored cursor only moves forward: a save whose Pos is
 // not greater than the stored one leaves that row unchanged.
-func (s *Store) SaveCursors(ctx context.Context, cursors map[hub.RecipientID]hub.Cursor) error {
+func (s *Store) SaveCursors(ctx context.Context, cursors map[delivery.RecipientID]delivery.Cursor) error {
 	if len(cursors) == 0 {
 		return nil
 	}
 	// Rows are written in key order so that two nodes saving overlapping
 	// sets lock the rows in the same order and cannot deadlock on
 	// PostgreSQL (map order is random).
-	ids := make([]hub.RecipientID, 0, len(cursors))
+	ids := make([]delivery.RecipientID, 0, len(cursors))
 	for id := range cursors {
 		ids = append(ids, id)
 	}
@@ -204,13 +204,13 @@ func upsertCursors(n int) string {
 	return b.String()
 }
 
-func compareRecipients(a, b hub.RecipientID) int {
+func compareRecipients(a, b delivery.RecipientID) int {
 	return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Role, b.Role), strings.Compare(a.User, b.User))
 }
 
 // PutSubscription creates the recipient's subscription of sub.Kind and
 // sub.Key, or replaces its From and Until.
-func (s *Store) PutSubscription(ctx context.Context, id hub.RecipientID, sub hub.Subscription) error {
+func (s *Store) PutSubscription(ctx context.Context, id delivery.RecipientID, sub delivery.Subscription) error {
 	from, err := toColumn(sub.From)
 	if err != nil {
 		return fmt.Errorf("put subscription %s %q: from: %w", sub.Kind, sub.Key, err)
@@ -241,7 +241,7 @@ func (s *Store) PurgeSubscriptions(ctx context.Context, before time.Time) (int64
 }
 
 // cursorArgs converts a cursor to its column values.
-func cursorArgs(c hub.Cursor) (pos, seq int64, err error) {
+func cursorArgs(c delivery.Cursor) (pos, seq int64, err error) {
 	if pos, err = toColumn(c.Pos); err != nil {
 		return 0, 0, fmt.Errorf("pos: %w", err)
 	}

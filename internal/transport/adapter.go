@@ -21,21 +21,12 @@ type BroadcastOptions struct {
 	Except []string
 }
 
-// Adapter keeps room membership for one namespace and delivers
-// broadcasts. The local adapter is the default; the hub may wrap it to
-// reach other nodes.
-type Adapter interface {
-	AddAll(s *Socket, rooms []string)
-	Del(s *Socket, room string)
-	DelAll(s *Socket)
-	SocketRooms(s *Socket) []string
-	Broadcast(p *Packet, opts BroadcastOptions)
-}
-
-var _ Adapter = (*LocalAdapter)(nil)
-
-// LocalAdapter is the in-process Adapter.
-type LocalAdapter struct {
+// Adapter keeps room membership for one namespace, in this process, and
+// delivers broadcasts to its members. It is not pluggable: nothing crosses
+// nodes through rooms (durable events go through internal/delivery's log,
+// driver positions through the broker's best-effort subjects, and each
+// node emits to its own sockets).
+type Adapter struct {
 	// lookup resolves a socket's own-id room, which is not stored.
 	lookup func(id string) *Socket
 
@@ -46,9 +37,9 @@ type LocalAdapter struct {
 	sids map[*Socket][]string
 }
 
-// NewLocalAdapter returns an empty adapter; lookup finds a socket by id.
-func NewLocalAdapter(lookup func(id string) *Socket) *LocalAdapter {
-	return &LocalAdapter{
+// newAdapter returns an empty adapter; lookup finds a socket by id.
+func newAdapter(lookup func(id string) *Socket) *Adapter {
+	return &Adapter{
 		lookup: lookup,
 		rooms:  make(map[string]map[*Socket]struct{}),
 		sids:   make(map[*Socket][]string),
@@ -56,7 +47,7 @@ func NewLocalAdapter(lookup func(id string) *Socket) *LocalAdapter {
 }
 
 // AddAll registers s (idempotent) and joins it to rooms.
-func (a *LocalAdapter) AddAll(s *Socket, rooms []string) {
+func (a *Adapter) AddAll(s *Socket, rooms []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine, ok := a.sids[s]
@@ -79,7 +70,7 @@ func (a *LocalAdapter) AddAll(s *Socket, rooms []string) {
 }
 
 // Del removes s from room.
-func (a *LocalAdapter) Del(s *Socket, room string) {
+func (a *Adapter) Del(s *Socket, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine, ok := a.sids[s]
@@ -93,7 +84,7 @@ func (a *LocalAdapter) Del(s *Socket, room string) {
 }
 
 // DelAll forgets s entirely.
-func (a *LocalAdapter) DelAll(s *Socket) {
+func (a *Adapter) DelAll(s *Socket) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range a.sids[s] {
@@ -102,7 +93,7 @@ func (a *LocalAdapter) DelAll(s *Socket) {
 	delete(a.sids, s)
 }
 
-func (a *LocalAdapter) leaveLocked(s *Socket, room string) {
+func (a *Adapter) leaveLocked(s *Socket, room string) {
 	if m := a.rooms[room]; m != nil {
 		delete(m, s)
 		if len(m) == 0 {
@@ -112,7 +103,7 @@ func (a *LocalAdapter) leaveLocked(s *Socket, room string) {
 }
 
 // SocketRooms returns s's rooms, its own-id room first.
-func (a *LocalAdapter) SocketRooms(s *Socket) []string {
+func (a *Adapter) SocketRooms(s *Socket) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	mine, ok := a.sids[s]
@@ -124,7 +115,7 @@ func (a *LocalAdapter) SocketRooms(s *Socket) []string {
 
 // Broadcast queues p to every selected socket. Sending never blocks (a
 // full queue evicts that socket), so holding the read lock is safe.
-func (a *LocalAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
+func (a *Adapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	var except map[*Socket]struct{}

@@ -16,14 +16,14 @@ type Middleware func(s *Socket) error
 // Namespace is one Socket.IO namespace with its own middleware, handlers
 // and rooms.
 type Namespace struct {
-	name string
-	srv  *Server
+	name    string
+	srv     *Server
+	adapter *Adapter // set once, at construction
 
 	mu           sync.RWMutex
 	middlewares  []Middleware
 	onConnection func(*Socket)
 	sockets      map[string]*Socket
-	adapter      Adapter
 
 	// handlers are shared by every socket (see On); copied on write so
 	// that dispatching an event takes no lock.
@@ -39,7 +39,7 @@ type UnknownHandler func(s *Socket, event string, ack Ack)
 
 func newNamespace(srv *Server, name string) *Namespace {
 	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
-	n.adapter = NewLocalAdapter(n.socket)
+	n.adapter = newAdapter(n.socket)
 	return n
 }
 
@@ -96,18 +96,7 @@ func (n *Namespace) handler(event string) Handler {
 }
 
 // Adapter returns the namespace's room adapter.
-func (n *Namespace) Adapter() Adapter {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return n.adapter
-}
-
-// SetAdapter replaces the adapter; call it before any socket connects.
-func (n *Namespace) SetAdapter(a Adapter) {
-	n.mu.Lock()
-	n.adapter = a
-	n.mu.Unlock()
-}
+func (n *Namespace) Adapter() *Adapter { return n.adapter }
 
 // To selects the members of rooms.
 func (n *Namespace) To(rooms ...string) *Broadcast {

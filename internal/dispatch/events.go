@@ -1,0 +1,88 @@
+package dispatch
+
+import (
+	"time"
+
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// Every event name of the dispatch namespaces, in both directions, as
+// api/asyncapi.yaml documents them (the main namespace's ping/pong are
+// cmd/dispatchd's). api/asyncapi_test.go checks the two against each
+// other.
+
+// Client→server events, each answered through its ack.
+const (
+	// /vendors
+	ClientOrderCreate = "order:create"
+	ClientOrderCancel = "order:cancel"
+	ClientOrdersList  = "orders:list"
+	// /drivers
+	ClientPickupsSubscribe   = "pickups:subscribe"
+	ClientPickupsUnsubscribe = "pickups:unsubscribe"
+	ClientPickupClaim        = "pickup:claim"
+	ClientOrderPickedUp      = "order:picked_up"
+	ClientOrderInTransit     = "order:in_transit"
+	ClientOrderDelivered     = "order:delivered"
+	ClientLocationUpdate     = "location:update"
+	// /customers
+	ClientOrderWatch   = "order:watch"
+	ClientOrderUnwatch = "order:unwatch"
+)
+
+// Event is a server→client event name.
+type Event string
+
+// Server→client events: every one but driver:location is durable (an
+// eventId and a per-recipient seq, acknowledged by the client).
+const (
+	EventOrderStatus     Event = "order:status"
+	EventOrderDelivered  Event = "order:delivered"
+	EventPickupAvailable Event = "pickup:available"
+	EventPickupTaken     Event = "pickup:taken"
+	EventDriverLocation  Event = "driver:location"
+)
+
+// OrderStatus is the order:status payload.
+type OrderStatus struct {
+	EventID  string        `json:"eventId"`
+	OrderID  string        `json:"orderId"`
+	Status   orders.Status `json:"status"`
+	DriverID string        `json:"driverId,omitempty"`
+	At       time.Time     `json:"at"`
+}
+
+// PickupAvailable is the pickup:available payload.
+type PickupAvailable struct {
+	EventID string       `json:"eventId"`
+	Order   orders.Order `json:"order"`
+}
+
+// PickupTaken is the pickup:taken payload.
+type PickupTaken struct {
+	EventID string `json:"eventId"`
+	OrderID string `json:"orderId"`
+}
+
+// OrderDelivered is the vendor's thank-you.
+type OrderDelivered struct {
+	EventID  string    `json:"eventId"`
+	OrderID  string    `json:"orderId"`
+	DriverID string    `json:"driverId"`
+	At       time.Time `json:"at"`
+}
+
+// Location is a driver's position as reported.
+type Location struct {
+	Lat     float64  `json:"lat"`
+	Lng     float64  `json:"lng"`
+	Heading *float64 `json:"heading,omitempty"`
+	Speed   *float64 `json:"speed,omitempty"`
+}
+
+// DriverLocation is the driver:location payload (best-effort, no eventId).
+type DriverLocation struct {
+	OrderID string `json:"orderId"`
+	Location
+	At time.Time `json:"at"`
+}

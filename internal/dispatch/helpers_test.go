@@ -1,0 +1,190 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/broker"
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
+	"github.com/dispatchd/dispatchd/internal/store"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+var _ Store = (*store.Store)(nil)
+
+var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef")}
+
+// env is a whole dispatch server on loopback: real transport, SQLite
+// store, embedded NATS, the relay, durable queues and the namespaces.
+type env struct {
+	url string
+	svc *Service
+	srv *transport.Server
+}
+
+func newEnv(t testing.TB, cfg Config) *env {
+	t.Helper()
+	return newEnvLog(t, cfg, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)))
+}
+
+func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Config{DataDir: dir}, log)
+	require.NoError(t, err)
+	br, err := broker.Open(ctx, broker.Config{DataDir: dir}, log)
+	require.NoError(t, err)
+	srv := transport.NewServer(transport.Config{}, log)
+	relay := delivery.NewRelay(st, br, Fanout, log)
+	locations := NewLocations(br, ServerEmitter{srv}, log)
+	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
+	require.NoError(t, del.Start(ctx))
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		relay.Run(runCtx)
+	}()
+	go func() { ran <- locations.Run(runCtx) }()
+
+	svc := NewService(st, relay, locations)
+	v, err := auth.NewVerifier(testAuth)
+	require.NoError(t, err)
+	NewHandlers(cfg, svc, del, v, log).Mount(srv)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Shutdown(ctx))
+		hs.Close()
+		stop()
+		require.NoError(t, <-ran)
+		<-relayed
+		del.Close(ctx)
+		br.Close(ctx)
+		require.NoError(t, st.Close())
+	})
+	return &env{url: hs.URL, svc: svc, srv: srv}
+}
+
+func token(t testing.TB, tenant string, role orders.Role, sub string) string {
+	t.Helper()
+	tok, err := auth.Sign(testAuth, auth.Claims{Subject: sub, Tenant: tenant, Role: role}, time.Hour, time.Now())
+	require.NoError(t, err)
+	return tok
+}
+
+// user is one connected client of one namespace.
+type user struct {
+	t  testing.TB
+	c  *sioclient.Client
+	ns string
+}
+
+func (e *env) connect(t testing.TB, tenant string, role orders.Role, sub string) *user {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := sioclient.Dial(ctx, e.url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	ns := "/" + string(role) + "s"
+	_, err = c.Connect(ctx, ns, map[string]string{"token": token(t, tenant, role, sub)})
+	require.NoError(t, err)
+	return &user{t: t, c: c, ns: ns}
+}
+
+// reply is the contract's ack object.
+type reply struct {
+	OK    bool `json:"ok"`
+	Error *struct {
+		Code    orders.Code `json:"code"`
+		Message string      `json:"message"`
+	} `json:"error"`
+	Order   orders.Order    `json:"order"`
+	Orders  []orders.Order  `json:"orders"`
+	Pickups []orders.Order  `json:"pickups"`
+	Events  []orders.Event  `json:"events"`
+	Raw     json.RawMessage `json:"-"`
+}
+
+func (u *user) call(event string, args ...any) reply {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := u.c.Call(ctx, u.ns, event, args...)
+	require.NoError(u.t, err)
+	require.Len(u.t, got, 1)
+	var r reply
+	require.NoError(u.t, json.Unmarshal(got[0], &r))
+	r.Raw = got[0]
+	return r
+}
+
+func (u *user) mustOK(event string, args ...any) reply {
+	u.t.Helper()
+	r := u.call(event, args...)
+	require.True(u.t, r.OK, "%s: %s", event, r.Raw)
+	return r
+}
+
+func (u *user) mustFail(code orders.Code, event string, args ...any) {
+	u.t.Helper()
+	r := u.call(event, args...)
+	require.False(u.t, r.OK, "%s: %s", event, r.Raw)
+	require.Equal(u.t, code, r.Error.Code, "%s: %s", event, r.Raw)
+}
+
+// next returns the next event, failing after 3 s.
+func (u *user) next() sioclient.Event {
+	u.t.Helper()
+	select {
+	case ev := <-u.c.Events:
+		_ = u.c.Ack(ev)
+		return ev
+	case <-time.After(3 * time.Second):
+		u.t.Fatal("no event within 3s")
+	}
+	return sioclient.Event{}
+}
+
+// expect returns the next event, which must be name, decoded into v.
+func (u *user) expect(name string, v any) {
+	u.t.Helper()
+	ev := u.next()
+	require.Equal(u.t, name, ev.Name, "args: %s", ev.Args)
+	if v != nil {
+		require.NoError(u.t, json.Unmarshal(ev.Args[0], v))
+	}
+}
+
+// quiet asserts that no event arrives for d.
+func (u *user) quiet(d time.Duration) {
+	u.t.Helper()
+	select {
+	case ev := <-u.c.Events:
+		u.t.Fatalf("unexpected %s %s", ev.Name, ev.Args)
+	case <-time.After(d):
+	}
+}
+
+func newOrder(customer string) map[string]any {
+	return map[string]any{
+		"store": "Pizza Nord", "customerId": customer, "zone": "north",
+		"pickup":  map[string]any{"address": "1 Main St", "lat": 52.52, "lng": 13.40},
+		"dropoff": map[string]any{"address": "9 Side St", "lat": 52.50, "lng": 13.42},
+		"items":   []map[string]any{{"name": "margherita", "qty": 2}},
+	}
+}

@@ -1,0 +1,70 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+// Queues are the durable per-recipient event queues: every durable event
+// reaches a user through them, with a seq and an ack as its receipt.
+type Queues interface {
+	Attach(ctx context.Context, id delivery.RecipientID, c delivery.Conn) (detach func(), err error)
+	Subscribe(ctx context.Context, id delivery.RecipientID, kind, key string) error
+	Unsubscribe(ctx context.Context, id delivery.RecipientID, kind, key string) error
+	Subscriptions(id delivery.RecipientID) []delivery.Subscription
+}
+
+var _ Queues = (*delivery.Queues)(nil)
+
+// socketConn delivers a user's durable events on one socket.
+type socketConn struct{ s *transport.Socket }
+
+var _ delivery.Conn = socketConn{}
+
+// Deliver implements delivery.Conn. The ack has no timeout: an event waits for
+// its receipt as long as the socket lives, and is redelivered after it.
+func (c socketConn) Deliver(event string, payload []byte, acked func()) error {
+	return c.s.EmitWithAck(event, 0, func(_ *transport.Message, err error) {
+		if err == nil {
+			acked()
+		}
+	}, json.RawMessage(payload))
+}
+
+// recipientOf names the durable queue of the socket's user.
+func recipientOf(sess *session) delivery.RecipientID {
+	c := sess.claims
+	return delivery.RecipientID{Tenant: c.Tenant, Role: string(c.Role), User: c.Subject}
+}
+
+// attach connects the socket to its user's queue; what the user has not
+// acknowledged starts flowing at once. A socket whose queue cannot be
+// loaded is disconnected: the client reconnects and tries again.
+func (t *Handlers) attach(s *transport.Socket, sess *session) bool {
+	ctx, cancel := t.ctx()
+	defer cancel()
+	detach, err := t.queues.Attach(ctx, recipientOf(sess), socketConn{s})
+	if err != nil {
+		t.log.Error("attach to queue", zap.String("tenant_id", sess.claims.Tenant), zap.String("ns", s.Namespace().Name()), zap.Error(err))
+		s.Disconnect(false)
+		return false
+	}
+	s.OnDisconnect(func(string) { detach() })
+	return true
+}
+
+// rejoinWatched puts a customer's socket in the rooms of the orders it
+// watches (positions are best-effort and travel by room).
+func (t *Handlers) rejoinWatched(s *transport.Socket, sess *session) {
+	for _, sub := range t.queues.Subscriptions(recipientOf(sess)) {
+		if sub.Kind == delivery.SubOrder && sub.Until == 0 && orders.ValidID(sub.Key) {
+			s.Join(OrderRoom(sess.claims.Tenant, sub.Key))
+		}
+	}
+}

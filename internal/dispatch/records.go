@@ -1,0 +1,99 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// The feeds, as the fan-out rules name them.
+const (
+	FeedVendor   = delivery.FeedVendor
+	FeedCustomer = delivery.FeedCustomer
+	FeedDriver   = delivery.FeedDriver
+	FeedPickups  = delivery.FeedPickups
+)
+
+// noZone is the pickups feed key of an order without a zone. It cannot be
+// a zone name (orders.ValidName) and is a valid subject token.
+const noZone = "~"
+
+// derivedID names an event derived from one order change. order:status
+// carries the change's own id (the one in the order's event log); the
+// others get a name-based UUID (v5) of the change id and their kind:
+// every event a client receives has its own id, as clients deduplicate by
+// it, and a re-rendered change gets the same ids again.
+func derivedID(changeID, kind string) string {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("dispatchd:"+changeID+":"+kind)).String()
+}
+
+// Fanout renders an outbox entry's payload, an orders.Change, into its
+// records: the relay's fan-out rules.
+func Fanout(payload []byte) ([]delivery.Record, time.Time, error) {
+	var ch orders.Change
+	if err := json.Unmarshal(payload, &ch); err != nil {
+		return nil, time.Time{}, fmt.Errorf("undecodable change: %w", err)
+	}
+	recs, err := Records(ch)
+	return recs, ch.Event.At, err
+}
+
+// Records renders a committed change into the durable records it causes:
+// who hears of what.
+func Records(ch orders.Change) ([]delivery.Record, error) {
+	o, ev := ch.Order, ch.Event
+	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
+	var out []delivery.Record
+	add := func(feed, key string, event Event, eventID string, body any) error {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", event, err)
+		}
+		out = append(out, delivery.Record{Feed: feed, Tenant: o.Tenant, Key: key, Event: string(event), EventID: eventID,
+			OrderID: o.ID, Zone: o.Zone, Body: b})
+		return nil
+	}
+	zone := o.Zone
+	if zone == "" {
+		zone = noZone
+	}
+	if err := add(FeedVendor, o.VendorID, EventOrderStatus, ev.ID, status); err != nil {
+		return nil, err
+	}
+	if o.CustomerID != "" {
+		if err := add(FeedCustomer, o.CustomerID, EventOrderStatus, ev.ID, status); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	switch ev.Status {
+	case orders.Ready:
+		id := derivedID(ev.ID, "available")
+		err = add(FeedPickups, zone, EventPickupAvailable, id, PickupAvailable{EventID: id, Order: o})
+	case orders.Assigned:
+		id := derivedID(ev.ID, "taken")
+		err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
+	case orders.Cancelled:
+		if o.DriverID == "" {
+			// Still up for grabs until now: take it off the drivers' lists.
+			id := derivedID(ev.ID, "taken")
+			err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
+		} else {
+			// The driver who had claimed it must stop.
+			err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
+		}
+	case orders.Delivered:
+		id := derivedID(ev.ID, "delivered")
+		err = add(FeedVendor, o.VendorID, EventOrderDelivered, id,
+			OrderDelivered{EventID: id, OrderID: o.ID, DriverID: o.DriverID, At: ev.At})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+type emitted struct {
+	ns, event string
+	rooms     []string
+	payload   json.RawMessage
+}
+
+// recorder is a fake Emitter that keeps what it was asked to send.
+type recorder struct {
+	mu   sync.Mutex
+	got  []emitted
+	fail error
+}
+
+func (r *recorder) Emit(ns string, rooms []string, event string, payload json.RawMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, emitted{ns, event, rooms, payload})
+	return r.fail
+}
+
+func TestRecords(t *testing.T) {
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	base := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: "north"}
+	with := func(s orders.Status, driver string) orders.Order {
+		o := base
+		o.Status, o.DriverID = s, driver
+		return o
+	}
+	common := []string{"v/v1 order:status e1", "c/c1 order:status e1"}
+	tests := []struct {
+		name  string
+		order orders.Order
+		extra []string
+	}{
+		{"posted", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available")}},
+		{"claimed", with(orders.Assigned, "d1"), []string{"p/north pickup:taken " + derivedID("e1", "taken")}},
+		{"picked up", with(orders.PickedUp, "d1"), nil},
+		{"in transit", with(orders.InTransit, "d1"), nil},
+		{"delivered", with(orders.Delivered, "d1"), []string{"v/v1 order:delivered " + derivedID("e1", "delivered")}},
+		{"cancelled while ready", with(orders.Cancelled, ""), []string{"p/north pickup:taken " + derivedID("e1", "taken")}},
+		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"d/d1 order:status e1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := orders.Event{ID: "e1", OrderID: "o1", Status: tt.order.Status, DriverID: tt.order.DriverID, At: at}
+			recs, err := Records(orders.Change{Order: tt.order, Event: ev})
+			require.NoError(t, err)
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.Feed+"/"+r.Key+" "+string(r.Event)+" "+r.EventID)
+				assert.Contains(t, string(r.Body), `"eventId":"`+r.EventID+`"`)
+				assert.Equal(t, "acme", r.Tenant)
+				assert.Equal(t, "north", r.Zone)
+			}
+			assert.Equal(t, append(append([]string{}, common...), tt.extra...), got)
+		})
+	}
+}
+
+func TestRecordsWithoutZoneUseTheNoZoneFeed(t *testing.T) {
+	recs, err := Records(orders.Change{Order: orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", Status: orders.Ready},
+		Event: orders.Event{ID: "e1", Status: orders.Ready}})
+	require.NoError(t, err)
+	require.Len(t, recs, 2, "no customer: no customer record")
+	assert.Equal(t, []string{"acme", "p", noZone}, []string{recs[1].Tenant, recs[1].Feed, recs[1].Key})
+	assert.False(t, orders.ValidName(noZone), "the no-zone key can never be a zone")
+}
+
+func TestPayloads(t *testing.T) {
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", Status: orders.Delivered, DriverID: "d1"}
+	recs, err := Records(orders.Change{Order: o, Event: orders.Event{ID: "e9", Status: orders.Delivered, DriverID: "d1", At: at}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"eventId":"e9","orderId":"o1","status":"delivered","driverId":"d1","at":"2026-11-28T12:00:00Z","seq":7}`,
+		string(recs[0].Payload(7)))
+	assert.JSONEq(t, `{"eventId":"`+derivedID("e9", "delivered")+`","orderId":"o1","driverId":"d1","at":"2026-11-28T12:00:00Z","seq":12}`,
+		string(recs[1].Payload(12)))
+	assert.True(t, orders.ValidID(derivedID("e9", "delivered")), "derived ids are UUIDs too")
+	assert.NotEqual(t, derivedID("e9", "delivered"), derivedID("e9", "taken"))
+
+	rec := &recorder{}
+	l := NewLocations(nil, rec, zaptest.NewLogger(t))
+	heading := 90.0
+	require.NoError(t, l.Show("acme", []string{"o1", "o2"}, Location{Lat: 1.5, Lng: 2.5, Heading: &heading}, at))
+	require.Len(t, rec.got, 2)
+	assert.Equal(t, []string{"t:acme:order:o2"}, rec.got[1].rooms)
+	assert.JSONEq(t, `{"orderId":"o1","lat":1.5,"lng":2.5,"heading":90,"at":"2026-11-28T12:00:00Z"}`, string(rec.got[0].payload))
+}
+
+func TestEmitFailureIsReported(t *testing.T) {
+	rec := &recorder{fail: errors.New("boom")}
+	l := NewLocations(nil, rec, zaptest.NewLogger(t))
+	err := l.Show("acme", []string{"o1"}, Location{}, time.Now())
+	require.Error(t, err)
+}

@@ -1,0 +1,10 @@
+package dispatch
+
+// Room names embed the tenant, so a room can never span tenants. Rooms
+// carry only the best-effort driver positions (durable events go through
+// delivery's queues): the customers watching an order. Every room name is
+// made here and nowhere else; ids are validated before they reach it
+// (orders.ValidID).
+
+// OrderRoom holds the customers watching one order (in /customers).
+func OrderRoom(tenant, orderID string) string { return "t:" + tenant + ":order:" + orderID }

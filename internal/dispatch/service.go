@@ -1,0 +1,195 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// Store is the order storage the dispatch domain needs.
+type Store interface {
+	// CreateOrder returns the creation event, or nil when an idempotency
+	// key repeated and nothing was created.
+	CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (orders.Order, *orders.Event, error)
+	GetOrder(ctx context.Context, tenant, id string) (orders.Order, error)
+	ListOrders(ctx context.Context, tenant string, f orders.Filter) ([]orders.Order, error)
+	// CarriedOrders lists the ids of the orders a driver has picked up
+	// and not yet delivered.
+	CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error)
+	Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error)
+	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
+}
+
+// Relay hears that a change was committed to the outbox, so that it
+// publishes it now rather than at its next poll. It cannot fail: the
+// change is stored, and the relay's poll would find it anyway.
+type Relay interface{ Wake() }
+
+var _ Relay = (*delivery.Relay)(nil)
+
+// LocationPublisher sends a driver's position on its way, best-effort.
+type LocationPublisher interface {
+	Publish(ctx context.Context, tenant string, orderIDs []string, loc Location, at time.Time) error
+}
+
+var _ LocationPublisher = (*Locations)(nil)
+
+// Service is the dispatch use cases with their authorisation, shared by
+// the Socket.IO namespaces and the REST API. Every method scopes to the
+// caller's tenant.
+type Service struct {
+	store     Store
+	relay     Relay
+	locations LocationPublisher
+	now       func() time.Time
+}
+
+// NewService returns the dispatch service.
+func NewService(store Store, relay Relay, locations LocationPublisher) *Service {
+	return &Service{store: store, relay: relay, locations: locations, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// CreateOrder posts a new ready order for the calling vendor; created is
+// false when an idempotency key repeated, and then nothing is routed again.
+func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOrder) (o orders.Order, created bool, err error) {
+	if c.Role != orders.RoleVendor {
+		return orders.Order{}, false, orders.ErrForbidden
+	}
+	if err := n.Validate(); err != nil {
+		return orders.Order{}, false, err
+	}
+	o, ev, err := s.store.CreateOrder(ctx, c.Tenant, c.Subject, n, s.now())
+	if err != nil {
+		return orders.Order{}, false, err
+	}
+	if ev != nil {
+		s.relay.Wake()
+	}
+	return o, ev != nil, nil
+}
+
+// Act applies a lifecycle action (claim, picked_up, …, cancel) for the
+// caller. A retried action returns the order unchanged and routes nothing.
+func (s *Service) Act(ctx context.Context, c auth.Claims, orderID string, a orders.Action) (orders.Order, error) {
+	if err := orders.CheckID(orderID); err != nil {
+		return orders.Order{}, err
+	}
+	o, ev, err := s.store.Transition(ctx, c.Tenant, orderID, a, orders.Actor{Role: c.Role, ID: c.Subject}, s.now())
+	if err != nil {
+		return orders.Order{}, err
+	}
+	if ev != nil {
+		s.relay.Wake()
+	}
+	return o, nil
+}
+
+// Get returns an order the caller may see: a vendor its own, a customer
+// its own, a driver the ones assigned to it or still up for grabs.
+func (s *Service) Get(ctx context.Context, c auth.Claims, orderID string) (orders.Order, error) {
+	if err := orders.CheckID(orderID); err != nil {
+		return orders.Order{}, err
+	}
+	o, err := s.store.GetOrder(ctx, c.Tenant, orderID)
+	if err != nil {
+		return orders.Order{}, err
+	}
+	if err := visible(c, o); err != nil {
+		return orders.Order{}, err
+	}
+	return o, nil
+}
+
+func visible(c auth.Claims, o orders.Order) error {
+	switch c.Role {
+	case orders.RoleVendor:
+		if o.VendorID == c.Subject {
+			return nil
+		}
+		return orders.ErrNotFound // like the lifecycle: other vendors' orders look missing
+	case orders.RoleCustomer:
+		if o.CustomerID == c.Subject {
+			return nil
+		}
+	case orders.RoleDriver:
+		if o.DriverID == c.Subject || o.Status == orders.Ready {
+			return nil
+		}
+	}
+	return orders.ErrForbidden
+}
+
+// Events returns an order's log, with the same visibility as Get.
+func (s *Service) Events(ctx context.Context, c auth.Claims, orderID string) ([]orders.Event, error) {
+	if _, err := s.Get(ctx, c, orderID); err != nil {
+		return nil, err
+	}
+	return s.store.Events(ctx, c.Tenant, orderID)
+}
+
+// List returns the caller's orders: a vendor's posted, a customer's
+// placed, a driver's assigned; optionally one status only.
+func (s *Service) List(ctx context.Context, c auth.Claims, status orders.Status) ([]orders.Order, error) {
+	if status != "" && !status.Valid() {
+		return nil, orders.Errorf(orders.CodeInvalidArgument, "unknown status %q", status)
+	}
+	f := orders.Filter{Status: status}
+	switch c.Role {
+	case orders.RoleVendor:
+		f.VendorID = c.Subject
+	case orders.RoleCustomer:
+		f.CustomerID = c.Subject
+	case orders.RoleDriver:
+		f.DriverID = c.Subject
+	default:
+		return nil, orders.ErrForbidden
+	}
+	return s.store.ListOrders(ctx, c.Tenant, f)
+}
+
+// Pickups lists the tenant's ready orders, in one zone or all.
+func (s *Service) Pickups(ctx context.Context, c auth.Claims, zone string) ([]orders.Order, error) {
+	if c.Role != orders.RoleDriver {
+		return nil, orders.ErrForbidden
+	}
+	if err := orders.CheckZone(zone); err != nil {
+		return nil, err
+	}
+	return s.store.ListOrders(ctx, c.Tenant, orders.Filter{Status: orders.Ready, Zone: zone, Limit: 1000})
+}
+
+// Watch returns an order and its log for its own customer.
+func (s *Service) Watch(ctx context.Context, c auth.Claims, orderID string) (orders.Order, []orders.Event, error) {
+	if c.Role != orders.RoleCustomer {
+		return orders.Order{}, nil, orders.ErrForbidden
+	}
+	o, err := s.Get(ctx, c, orderID)
+	if err != nil {
+		return orders.Order{}, nil, err
+	}
+	evs, err := s.store.Events(ctx, c.Tenant, orderID)
+	if err != nil {
+		return orders.Order{}, nil, err
+	}
+	return o, evs, nil
+}
+
+// Carried returns the ids of the orders a driver has picked up and not yet
+// delivered: the ones its position is shown on.
+func (s *Service) Carried(ctx context.Context, c auth.Claims) ([]string, error) {
+	return s.store.CarriedOrders(ctx, c.Tenant, c.Subject)
+}
+
+// Location shows a driver's position on the orders it carries.
+func (s *Service) Location(ctx context.Context, c auth.Claims, carried []string, loc Location) error {
+	if err := orders.CheckCoordinates(loc.Lat, loc.Lng); err != nil {
+		return err
+	}
+	if len(carried) == 0 {
+		return nil
+	}
+	return s.locations.Publish(ctx, c.Tenant, carried, loc, s.now())
+}

@@ -1,0 +1,148 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/transport"
+)
+
+// session is what a socket carries after authentication.
+type session struct {
+	claims auth.Claims
+
+	mu      sync.Mutex
+	limiter *rate.Limiter // made at the first event (allow)
+	carried []string      // a driver's orders in picked_up or in_transit
+}
+
+// allow takes one event from the socket's budget. A limiter starts full
+// and never holds more than its burst, so one made at the first event
+// allows exactly what one made at connect would: idle sockets, most of
+// them, then hold none.
+func (s *session) allow(perSecond float64, burst int) bool {
+	s.mu.Lock()
+	if s.limiter == nil {
+		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+	}
+	l := s.limiter
+	s.mu.Unlock()
+	return l.Allow()
+}
+
+func sessionOf(s *transport.Socket) *session {
+	sess, _ := s.Data().(*session)
+	return sess
+}
+
+func (s *session) setCarried(ids []string) {
+	s.mu.Lock()
+	s.carried = ids
+	s.mu.Unlock()
+}
+
+func (s *session) carriedOrders() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.carried
+}
+
+// connectRefusal builds the contract's CONNECT_ERROR.
+func connectRefusal(code orders.Code, msg string) error {
+	return &transport.ConnectError{Message: msg, Data: map[string]orders.Code{"code": code}}
+}
+
+// authenticate admits sockets whose CONNECT auth carries a valid token of
+// role. The token never leaves this function: not logged, not stored.
+func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
+	return func(s *transport.Socket) error {
+		var a struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(s.Auth(), &a); err != nil || a.Token == "" {
+			return connectRefusal(orders.CodeUnauthorized, "a token is required in the auth payload")
+		}
+		claims, err := t.verifier.Verify(a.Token)
+		if err != nil {
+			if !errors.Is(err, auth.ErrUnauthorized) {
+				t.log.Error("verify token", zap.Error(err))
+			}
+			return connectRefusal(orders.CodeUnauthorized, "invalid or expired token")
+		}
+		if claims.Role != role {
+			return connectRefusal(orders.CodeForbidden, "this namespace is for the "+string(role)+" role")
+		}
+		if !t.sockets.take(claims.Tenant, t.cfg.MaxSocketsPerTenant) {
+			return connectRefusal(orders.CodeRateLimited, "too many connections for this organisation; try again later")
+		}
+		// Runs once the socket is connected and then leaves: the
+		// middleware is the last step before connecting.
+		s.OnDisconnect(func(string) { t.sockets.give(claims.Tenant) })
+		s.SetData(&session{claims: claims})
+		return nil
+	}
+}
+
+// eventFunc handles one client event of an authenticated socket.
+type eventFunc func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack)
+
+// orderEventFunc handles an event about one order, with the request's
+// context.
+type orderEventFunc func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack)
+
+// forOrder reads the order id of an event's payload, failing the ack
+// when it is missing or malformed, and runs h under a request timeout.
+func (t *Handlers) forOrder(h orderEventFunc) eventFunc {
+	return func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+		id, err := orderID(m)
+		if err != nil {
+			fail(ack, t.log, err)
+			return
+		}
+		ctx, cancel := t.ctx()
+		defer cancel()
+		h(ctx, s, sess, id, ack)
+	}
+}
+
+// on registers h for event on every socket of the namespace (once, not
+// per socket: an idle socket then holds no handlers), behind the
+// per-socket rate limit; every reply goes through ack. OnConnection runs
+// before any event is dispatched, and a socket it refuses is
+// disconnected, so h sees only attached sockets.
+func (t *Handlers) on(n *transport.Namespace, event string, h eventFunc) {
+	ns := n.Name()
+	n.On(event, func(s *transport.Socket, m *transport.Message, ack transport.Ack) {
+		var code orders.Code
+		if ack != nil {
+			// Note the reply's error code for the observer.
+			inner := ack
+			ack = func(args ...any) error {
+				if len(args) == 1 {
+					if f, isFailure := args[0].(failure); isFailure {
+						code = f.Error.Code
+					}
+				}
+				return inner(args...)
+			}
+		}
+		defer func() { t.cfg.Observer.EventIn(ns, event, code) }()
+		sess := sessionOf(s)
+		if sess == nil {
+			fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "not authenticated"))
+			return
+		}
+		if !sess.allow(t.cfg.EventsPerSecond, t.cfg.EventBurst) {
+			fail(ack, t.log, orders.Errorf(orders.CodeRateLimited, "too many events; slow down"))
+			return
+		}
+		h(s, sess, m, ack)
+	})
+}
