@@ -1,3 +1,5 @@
+//go:build conformance
+
 package main
 
 import (
@@ -18,7 +20,9 @@ const (
 )
 
 // conformance serves the protocol test-suite fixture until ctx ends. It reads
-// no config file or environment: the suites hard-code their settings.
+// no config file or environment: the suites hard-code their settings. It is
+// built only with -tags conformance (conformance_off.go otherwise), so the
+// production binary does not carry a test target.
 func (r runner) conformance(ctx context.Context, args []string) error {
 	fs := r.newFlagSet("conformance")
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")

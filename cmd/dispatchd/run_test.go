@@ -211,20 +211,6 @@ func TestServePing(t *testing.T) {
 	require.NoError(t, s.stop(t))
 }
 
-func TestConformanceCommand(t *testing.T) {
-	s := start(t, nil, "conformance", "--addr", "127.0.0.1:0")
-
-	code, body := get(t, "http://"+s.addr+"/engine.io/?EIO=4&transport=polling")
-	require.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, `"pingInterval":300`)
-
-	code, body = get(t, "http://"+s.addr+"/socket.io/?EIO=4&transport=polling")
-	require.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, `"pingInterval":300`)
-
-	require.NoError(t, s.stop(t))
-}
-
 func TestRunCommands(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -236,13 +222,11 @@ func TestRunCommands(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantOut: "dispatchd "},
 		{name: "serve help", args: []string{"serve", "-h"}, wantOut: "-addr"},
 		{name: "help lists flags", args: []string{"-h"}, wantOut: "-database-url"},
-		{name: "conformance help", args: []string{"conformance", "-h"}, wantOut: "-addr"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantErr: `unknown command "frobnicate"`},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve", "extra"}, wantErr: "unexpected arguments"},
 		{name: "invalid config", env: map[string]string{"DISPATCH_LOG_LEVEL": "loud"}, wantErr: "log.level"},
 		{name: "bad listen address", args: []string{"--addr", "127.0.0.1:99999"}, wantErr: "listen on 127.0.0.1:99999"},
-		{name: "conformance bad log format", args: []string{"conformance", "--log-format", "xml"}, wantErr: "log format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,9 @@
 //
 // The fixture is used by this package's Go ports of the suites and by
 // `dispatchd conformance --addr`, which the JavaScript suites run against.
+// That subcommand is linked only into a binary built with -tags conformance
+// (go run -tags conformance ./cmd/dispatchd conformance), so the production
+// binary does not carry this package; cmd/dispatchd's tests check it.
 //
 // The package imports only the public API of internal/transport; nothing in
 // the product may import it.

@@ -17,12 +17,24 @@ import (
 // BuildTimeout bounds one `go build` of the binary.
 const BuildTimeout = 3 * time.Minute
 
+// BuildOptions change how the binary is built.
+type BuildOptions struct {
+	// Tags are build tags, e.g. "conformance" for the protocol test
+	// fixture (`dispatchd conformance`), which a plain build leaves out.
+	Tags []string
+}
+
 // Build builds ./cmd/dispatchd of the module around the working directory
 // into dir and returns the binary's path. When the calling test binary was
 // built with -race the server gets it too, so a race inside the server
 // fails the test (exit status 66). It takes no testing.TB so that a
 // TestMain can build once for a whole package.
 func Build(ctx context.Context, dir string) (string, error) {
+	return BuildWith(ctx, dir, BuildOptions{})
+}
+
+// BuildWith is Build with options.
+func BuildWith(ctx context.Context, dir string, opts BuildOptions) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
@@ -31,6 +43,9 @@ func Build(ctx context.Context, dir string) (string, error) {
 	args := []string{"build", "-o", bin}
 	if RaceEnabled() {
 		args = append(args, "-race")
+	}
+	if len(opts.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(opts.Tags, ","))
 	}
 	args = append(args, "./cmd/dispatchd")
 	ctx, cancel := context.WithTimeout(ctx, BuildTimeout)
@@ -46,12 +61,18 @@ func Build(ctx context.Context, dir string) (string, error) {
 // BuildT builds the binary into a temporary directory of t.
 func BuildT(t testing.TB) string {
 	t.Helper()
+	return BuildTWith(t, BuildOptions{})
+}
+
+// BuildTWith is BuildT with options.
+func BuildTWith(t testing.TB, opts BuildOptions) string {
+	t.Helper()
 	start := time.Now()
-	bin, err := Build(context.Background(), t.TempDir())
+	bin, err := BuildWith(context.Background(), t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("built dispatchd (race: %t) in %s", RaceEnabled(), time.Since(start).Round(time.Millisecond))
+	t.Logf("built dispatchd (race: %t, tags: %q) in %s", RaceEnabled(), opts.Tags, time.Since(start).Round(time.Millisecond))
 	return bin
 }
 

@@ -76,7 +76,8 @@ func TestOfficialSuites(t *testing.T) {
 		checkVendored(t, s)
 	}
 	node := requireNode(t)
-	bin := testproc.BuildT(t)
+	// The fixture is linked only into a binary built with this tag.
+	bin := testproc.BuildTWith(t, testproc.BuildOptions{Tags: []string{"conformance"}})
 	url := startConformance(t, bin)
 	for _, s := range suitesUnderTest {
 		t.Run(s.dir, func(t *testing.T) {

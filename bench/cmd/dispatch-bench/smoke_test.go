@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/dispatchd/dispatchd/internal/testproc"
 )
 
 // TestSmokeAgainstDispatchd runs every mode briefly against a real
@@ -25,7 +22,7 @@ func TestSmokeAgainstDispatchd(t *testing.T) {
 	}
 	const secret = "smoke-secret-0123456789abcdef0123456789"
 	bin := buildServer(t)
-	srv := testproc.Start(t, bin,
+	srv := startServer(t, bin,
 		"DISPATCH_JWT_SECRET="+secret,
 		"DISPATCH_DATA_DIR="+t.TempDir(),
 		"DISPATCH_EVENTS_PER_SECOND=1000",
@@ -92,21 +89,4 @@ func TestSmokeAgainstDispatchd(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "\x89PNG", string(b[:4]))
 	})
-}
-
-// buildServer builds dispatchd without -race even when the test has it:
-// the smoke test measures latency against a 100 ms bar, which a race-built
-// server misses by itself. The bench under test still runs with -race.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	root, err := testproc.ModuleRoot()
-	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "dispatchd")
-	ctx, cancel := context.WithTimeout(context.Background(), testproc.BuildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dispatchd")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/dispatchd: %s", out)
-	return bin
 }
