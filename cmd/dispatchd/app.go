@@ -45,21 +45,22 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 			a.close(log)
 		}
 	}()
-	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: cfg.Store.DatabaseURL, DataDir: cfg.DataDir}, log.Named("store")); err != nil {
+	sc := cfg.Store
+	sc.DataDir = cfg.DataDir
+	if a.store, err = store.Open(ctx, sc, log.Named("store")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if a.broker, err = broker.Open(ctx, broker.Config{
-		URL: cfg.NATS.URL, DataDir: cfg.DataDir, Replicas: cfg.NATS.Replicas, Retention: cfg.Delivery.Retention,
-		Stream: cfg.NATS.Stream, Prefix: cfg.NATS.Prefix,
-	}, log.Named("broker")); err != nil {
+	bc := cfg.NATS
+	bc.DataDir, bc.Retention = cfg.DataDir, cfg.Delivery.Retention
+	if a.broker, err = broker.Open(ctx, bc, log.Named("broker")); err != nil {
 		return nil, fmt.Errorf("open broker: %w", err)
 	}
-	if a.verifier, err = auth.NewVerifier(cfg.Auth.authConfig()); err != nil {
+	if a.verifier, err = auth.NewVerifier(cfg.Auth); err != nil {
 		return nil, err
 	}
 	a.metrics = metrics.New()
 	db := timedStore{s: a.store, m: a.metrics}
-	tc := cfg.Transport.transportConfig()
+	tc := cfg.Transport
 	// The spread must leave the rest of the drain its time.
 	tc.ShutdownSpread = min(tc.ShutdownSpread, cfg.HTTP.ShutdownTimeout/3)
 	a.sio = transport.NewServer(tc, log.Named("transport"))
@@ -67,30 +68,20 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	relay := delivery.NewRelay(db, a.broker, dispatch.Fanout, log.Named("relay"))
 	relay.SetObserver(a.metrics)
 	locations := dispatch.NewLocations(a.broker, dispatch.ServerEmitter{Srv: a.sio}, log.Named("locations"))
-	a.queues = delivery.NewQueues(delivery.Config{
-		Window:        cfg.Delivery.Window,
-		QueueLimit:    cfg.Delivery.QueueLimit,
-		FlushInterval: cfg.Delivery.FlushInterval,
-		Feeds:         dispatch.OwnFeeds(),
-		Observer:      a.metrics,
-	}, a.broker, db, log.Named("delivery"))
+	dc := cfg.Delivery.Config
+	dc.Feeds, dc.Observer = dispatch.OwnFeeds(), a.metrics
+	a.queues = delivery.NewQueues(dc, a.broker, db, log.Named("delivery"))
 	if err = a.queues.Start(ctx); err != nil {
 		return nil, err
 	}
 	a.svc = dispatch.NewService(db, relay, locations)
-	a.restConfig = rest.Config{
-		EventsPerSecond: cfg.Tenants.EventsPerSecond,
-		EventBurst:      cfg.Tenants.EventBurst,
-		Observer:        a.metrics,
-	}
-	dispatch.NewHandlers(dispatch.Config{
-		EventsPerSecond:     cfg.Tenants.EventsPerSecond,
-		EventBurst:          cfg.Tenants.EventBurst,
-		Observer:            a.metrics,
-		MaxSocketsPerTenant: cfg.Tenants.MaxSocketsPerTenant,
-		MaxWatches:          cfg.Tenants.MaxWatches,
-		MaxZones:            cfg.Tenants.MaxZones,
-	}, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
+	// REST requests share the sockets' per-user budget.
+	a.restConfig = rest.DefaultConfig()
+	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
+	a.restConfig.Observer = a.metrics
+	hc := cfg.Tenants
+	hc.Observer = a.metrics
+	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
 	sockets := make(map[string]metrics.Sockets)
 	for _, au := range dispatch.Audiences() {
 		sockets[au.Metric] = a.sio.Of(au.Namespace)
@@ -159,8 +150,4 @@ func (a *app) close(log *zap.Logger) {
 			log.Error("close store", zap.Error(err))
 		}
 	}
-}
-
-func (c AuthConfig) authConfig() auth.Config {
-	return auth.Config{Secret: []byte(c.JWTSecret), Issuer: c.Issuer, Audience: c.Audience}
 }

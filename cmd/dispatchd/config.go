@@ -5,6 +5,13 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/broker"
+	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch"
+	"github.com/dispatchd/dispatchd/internal/store"
+	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
 // devJWTSecret signs tokens when no secret is configured, so that a bare
@@ -15,21 +22,33 @@ const devJWTSecret = "dispatchd-development-secret-do-not-use-in-production"
 // minJWTSecretLen is the HS256 key size RFC 7518 asks for (256 bits).
 const minJWTSecretLen = 32
 
-// Config is the whole configuration of the binary, nested by concern. Each
-// package receives only its own sub-struct; nothing below cmd reads the
-// environment or files.
+// Config is the whole configuration of the binary, nested by concern. The
+// sections that configure a package are that package's own Config, with
+// its yaml names and its DefaultConfig, so a setting and its default are
+// written once; the sections of cmd's own parts (http, log, debug) are
+// here. Each package receives only its own section; nothing below cmd
+// reads the environment or files.
 type Config struct {
-	// DataDir holds embedded state (SQLite database, embedded NATS JetStream).
-	DataDir   string          `yaml:"data_dir"`
-	HTTP      HTTPConfig      `yaml:"http"`
-	Transport TransportConfig `yaml:"transport"`
-	Auth      AuthConfig      `yaml:"auth"`
-	Tenants   TenantsConfig   `yaml:"tenants"`
-	Delivery  DeliveryConfig  `yaml:"delivery"`
-	NATS      NATSConfig      `yaml:"nats"`
-	Store     StoreConfig     `yaml:"store"`
-	Log       LogConfig       `yaml:"log"`
-	Debug     DebugConfig     `yaml:"debug"`
+	// DataDir holds embedded state (SQLite database, embedded NATS
+	// JetStream); newApp passes it to the store and the broker.
+	DataDir   string           `yaml:"data_dir"`
+	HTTP      HTTPConfig       `yaml:"http"`
+	Transport transport.Config `yaml:"transport"`
+	Auth      auth.Config      `yaml:"auth"`
+	Tenants   dispatch.Config  `yaml:"tenants"`
+	Delivery  DeliveryConfig   `yaml:"delivery"`
+	NATS      broker.Config    `yaml:"nats"`
+	Store     store.Config     `yaml:"store"`
+	Log       LogConfig        `yaml:"log"`
+	Debug     DebugConfig      `yaml:"debug"`
+}
+
+// DeliveryConfig is the durable queues' settings plus how long an
+// unacknowledged event is kept, which the broker (the stream's max age)
+// and the housekeeping (ended subscriptions) both use.
+type DeliveryConfig struct {
+	Retention       time.Duration `yaml:"retention"`
+	delivery.Config `yaml:",inline"`
 }
 
 // DebugConfig exposes the Go profiler, for measuring under load.
@@ -58,106 +77,18 @@ type HTTPConfig struct {
 	BodyLimit int64 `yaml:"body_limit"`
 }
 
-// TransportConfig mirrors transport.Config with file and environment names;
-// serve converts it, so this file does not depend on the transport package.
-type TransportConfig struct {
-	PingInterval   time.Duration `yaml:"ping_interval"`
-	PingTimeout    time.Duration `yaml:"ping_timeout"`
-	MaxPayload     int           `yaml:"max_payload"`
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	UpgradeTimeout time.Duration `yaml:"upgrade_timeout"`
-	WriteTimeout   time.Duration `yaml:"write_timeout"`
-	SendQueue      int           `yaml:"send_queue"`
-	// MaxConnections is 0 for unlimited.
-	MaxConnections int `yaml:"max_connections"`
-	// MaxConnectionsPerIP bounds one client address's sessions; 0 for
-	// unlimited (behind a proxy every client has the proxy's address).
-	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
-	// AllowedOrigins are the browser origins served besides the server's
-	// own (scheme://host[:port]); "*" allows any origin, with a warning.
-	// Empty: only pages from the server's own host. Requests without an
-	// Origin header (non-browser clients) are always served.
-	AllowedOrigins []string `yaml:"allowed_origins"`
-	// MaxPendingAcks bounds a socket's unanswered ack requests; at least
-	// delivery.window.
-	MaxPendingAcks int `yaml:"max_pending_acks"`
-	// ShutdownSpread spreads closing the sessions over this long on
-	// SIGTERM, so their reconnects do not hit the other nodes at once.
-	ShutdownSpread time.Duration `yaml:"shutdown_spread"`
-}
-
-// AuthConfig configures JWT verification.
-type AuthConfig struct {
-	// JWTSecret is the HS256 secret; empty selects devJWTSecret with a warning.
-	JWTSecret string `yaml:"jwt_secret"`
-	// Issuer and Audience, when set, are required in every token (and set
-	// by the token command).
-	Issuer   string `yaml:"issuer"`
-	Audience string `yaml:"audience"`
-}
-
-// TenantsConfig tunes the dispatch namespaces.
-type TenantsConfig struct {
-	// EventsPerSecond and EventBurst limit each socket's events; excess
-	// events are answered with rate_limited.
-	EventsPerSecond float64 `yaml:"events_per_second"`
-	EventBurst      int     `yaml:"event_burst"`
-	// MaxSocketsPerTenant bounds one tenant's sockets per node; 0 for
-	// unlimited.
-	MaxSocketsPerTenant int `yaml:"max_sockets_per_tenant"`
-	// MaxWatches bounds a customer's open order:watch subscriptions.
-	MaxWatches int `yaml:"max_watches"`
-	// MaxZones bounds a driver's open pickups:subscribe zones.
-	MaxZones int `yaml:"max_zones"`
-}
-
-// DeliveryConfig tunes the durable per-recipient queues.
-type DeliveryConfig struct {
-	// Retention is how long an unacknowledged event stays queued (the
-	// durable stream's max age).
-	Retention time.Duration `yaml:"retention"`
-	// Window is how many events a recipient may have sent and not yet
-	// acknowledged.
-	Window int `yaml:"window"`
-	// QueueLimit bounds the events held in memory per recipient; the rest
-	// wait in the stream.
-	QueueLimit int `yaml:"queue_limit"`
-	// FlushInterval is how often acknowledged positions are written to the
-	// database.
-	FlushInterval time.Duration `yaml:"flush_interval"`
-}
-
-// NATSConfig selects the broker.
-type NATSConfig struct {
-	// URL is empty for embedded NATS with JetStream, or one or more
-	// comma-separated server URLs of an external NATS server or cluster.
-	URL string `yaml:"url"`
-	// Replicas is the durable stream's replication factor: 1 for the
-	// embedded server, 3 on a production NATS cluster.
-	Replicas int `yaml:"replicas"`
-	// Stream names the durable JetStream stream and Prefix the first token
-	// of every subject; deployments sharing one NATS need distinct values.
-	Stream string `yaml:"stream"`
-	Prefix string `yaml:"prefix"`
-}
-
-// StoreConfig selects the database.
-type StoreConfig struct {
-	// DatabaseURL is empty for SQLite in DataDir, or a postgres:// URL.
-	DatabaseURL string `yaml:"database_url"`
-}
-
 // LogConfig configures the zap logger.
 type LogConfig struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 	Format string `yaml:"format"` // json or console
 }
 
-// DefaultConfig returns the settings used when nothing overrides them.
-// configs/dispatchd.yaml documents the same values.
+// DefaultConfig returns the settings used when nothing overrides them:
+// the packages' defaults and cmd's own. configs/dispatchd.yaml documents
+// the same values (TestExampleConfig).
 func DefaultConfig() Config {
 	return Config{
-		DataDir: "./data",
+		DataDir: store.DefaultConfig().DataDir,
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			ReadHeaderTimeout: 10 * time.Second,
@@ -166,26 +97,12 @@ func DefaultConfig() Config {
 			ShutdownTimeout:   15 * time.Second,
 			BodyLimit:         1 << 20,
 		},
-		Transport: TransportConfig{
-			PingInterval:   25 * time.Second,
-			PingTimeout:    20 * time.Second,
-			MaxPayload:     1_000_000,
-			ConnectTimeout: 45 * time.Second,
-			UpgradeTimeout: 10 * time.Second,
-			WriteTimeout:   10 * time.Second,
-			SendQueue:      256,
-			ShutdownSpread: 5 * time.Second,
-			MaxPendingAcks: 256,
-		},
-		Delivery: DeliveryConfig{
-			Retention:     24 * time.Hour,
-			Window:        64,
-			QueueLimit:    1024,
-			FlushInterval: 50 * time.Millisecond,
-		},
-		NATS:    NATSConfig{Replicas: 1, Stream: "DISPATCH", Prefix: "dispatch"},
-		Tenants: TenantsConfig{EventsPerSecond: 20, EventBurst: 40, MaxWatches: 200, MaxZones: 32},
-		Log:     LogConfig{Level: "info", Format: "json"},
+		Transport: transport.DefaultConfig(),
+		Tenants:   dispatch.DefaultConfig(),
+		Delivery:  DeliveryConfig{Retention: broker.DefaultConfig().Retention, Config: delivery.DefaultConfig()},
+		NATS:      broker.DefaultConfig(),
+		Store:     store.DefaultConfig(),
+		Log:       LogConfig{Level: "info", Format: "json"},
 	}
 }
 
@@ -193,10 +110,10 @@ func DefaultConfig() Config {
 // the logger exists so that the warning cannot be missed.
 func (c *Config) warnAuth(log *zap.Logger) {
 	switch {
-	case c.Auth.JWTSecret == "":
-		c.Auth.JWTSecret = devJWTSecret
+	case len(c.Auth.Secret) == 0:
+		c.Auth.Secret = auth.Secret(devJWTSecret)
 		log.Warn("jwt secret unset (DISPATCH_JWT_SECRET): using the public development secret, anyone can forge tokens; never do this in production")
-	case len(c.Auth.JWTSecret) < minJWTSecretLen:
+	case len(c.Auth.Secret) < minJWTSecretLen:
 		log.Warn("jwt secret is shorter than 32 bytes: tokens are easier to forge", zap.Int("min_len", minJWTSecretLen))
 	}
 }

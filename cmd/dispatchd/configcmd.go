@@ -80,14 +80,6 @@ func checkConfig(path string, getenv func(string) string) []error {
 	return problems
 }
 
-// splitJoined undoes errors.Join, one level deep.
-func splitJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 // envNames lists every environment variable the binary reads, in the order
 // of settings(). Deployment files are checked against it.
 func envNames() []string {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
 )
 
 // configEnv names the environment variable holding the config file path.
@@ -33,7 +35,7 @@ func settings() []setting {
 		{"DISPATCH_READ_HEADER_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadHeaderTimeout })},
 		{"DISPATCH_READ_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadTimeout })},
 		{"DISPATCH_IDLE_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
-		{"DISPATCH_JWT_SECRET", "", "", setString(func(c *Config) *string { return &c.Auth.JWTSecret })},
+		{"DISPATCH_JWT_SECRET", "", "", setSecret},
 		{"DISPATCH_JWT_ISSUER", "", "", setString(func(c *Config) *string { return &c.Auth.Issuer })},
 		{"DISPATCH_JWT_AUDIENCE", "", "", setString(func(c *Config) *string { return &c.Auth.Audience })},
 		{"DISPATCH_DATA_DIR", "data-dir", "directory for embedded state", setString(func(c *Config) *string { return &c.DataDir })},
@@ -155,6 +157,12 @@ func setString(field func(*Config) *string) func(*Config, string) error {
 		*field(c) = v
 		return nil
 	}
+}
+
+// setSecret sets the JWT secret, which is bytes.
+func setSecret(c *Config, v string) error {
+	c.Auth.Secret = auth.Secret(v)
+	return nil
 }
 
 func setDuration(field func(*Config) *time.Duration) func(*Config, string) error {

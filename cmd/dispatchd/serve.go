@@ -14,7 +14,6 @@ import (
 	"github.com/dispatchd/dispatchd/internal/console"
 	"github.com/dispatchd/dispatchd/internal/datadir"
 	"github.com/dispatchd/dispatchd/internal/transport"
-	"github.com/dispatchd/dispatchd/internal/transport/engineio"
 )
 
 // socketIOPath is where Socket.IO clients connect by default.
@@ -150,24 +149,4 @@ func mountMain(sio *transport.Server, log *zap.Logger) {
 			log.Debug("pong dropped", zap.String("ns", "/"), zap.String("sid", s.ID()), zap.Error(err))
 		}
 	})
-}
-
-// transportConfig converts the file/env form into the transport's own Config.
-func (t TransportConfig) transportConfig() transport.Config {
-	return transport.Config{
-		Config: engineio.Config{
-			PingInterval:        t.PingInterval,
-			PingTimeout:         t.PingTimeout,
-			MaxPayload:          t.MaxPayload,
-			UpgradeTimeout:      t.UpgradeTimeout,
-			WriteTimeout:        t.WriteTimeout,
-			SendQueue:           t.SendQueue,
-			MaxConnections:      t.MaxConnections,
-			AllowedOrigins:      t.AllowedOrigins,
-			ShutdownSpread:      t.ShutdownSpread,
-			MaxConnectionsPerIP: t.MaxConnectionsPerIP,
-		},
-		ConnectTimeout: t.ConnectTimeout,
-		MaxPendingAcks: t.MaxPendingAcks,
-	}
 }

@@ -29,10 +29,10 @@ func (r runner) token(args []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Auth.JWTSecret == "" {
+	if len(cfg.Auth.Secret) == 0 {
 		// The same public secret serve falls back to (and warns about), so
 		// a bare local setup works; stdout stays just the token.
-		cfg.Auth.JWTSecret = devJWTSecret
+		cfg.Auth.Secret = auth.Secret(devJWTSecret)
 	}
 	c := auth.Claims{Subject: *sub, Tenant: *tenant, Role: orders.Role(*role)}
 	switch {
@@ -43,7 +43,7 @@ func (r runner) token(args []string) error {
 	case *ttl <= 0:
 		return errors.New("token: --ttl must be positive")
 	}
-	tok, err := auth.Sign(cfg.Auth.authConfig(), c, *ttl, time.Now())
+	tok, err := auth.Sign(cfg.Auth, c, *ttl, time.Now())
 	if err != nil {
 		return err
 	}

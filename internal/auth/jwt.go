@@ -14,11 +14,22 @@ import (
 var ErrUnauthorized = errors.New("unauthorized")
 
 // Config holds the signing secret and the optional claims to enforce.
+// The yaml names are those of the auth section of dispatchd's config file.
 type Config struct {
-	Secret   []byte
-	Issuer   string        // when set, tokens must carry this iss (and Sign sets it)
-	Audience string        // when set, tokens must carry this aud (and Sign sets it)
-	Leeway   time.Duration // clock skew tolerated on exp/nbf/iat
+	Secret   Secret        `yaml:"jwt_secret"`
+	Issuer   string        `yaml:"issuer"`   // when set, tokens must carry this iss (and Sign sets it)
+	Audience string        `yaml:"audience"` // when set, tokens must carry this aud (and Sign sets it)
+	Leeway   time.Duration `yaml:"-"`        // clock skew tolerated on exp/nbf/iat
+}
+
+// Secret is the HS256 key. It reads from text (a YAML string, an
+// environment variable) as its bytes.
+type Secret []byte
+
+// UnmarshalText takes the text as the key; an empty text leaves no key.
+func (s *Secret) UnmarshalText(b []byte) error {
+	*s = append(Secret(nil), b...)
+	return nil
 }
 
 // Claims is who a verified token speaks for.
@@ -65,7 +76,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // ErrUnauthorized.
 func (v *Verifier) Verify(token string) (Claims, error) {
 	var tc tokenClaims
-	_, err := v.parser.ParseWithClaims(token, &tc, func(*jwt.Token) (any, error) { return v.cfg.Secret, nil })
+	_, err := v.parser.ParseWithClaims(token, &tc, func(*jwt.Token) (any, error) { return []byte(v.cfg.Secret), nil })
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
@@ -99,5 +110,5 @@ func Sign(cfg Config, c Claims, ttl time.Duration, now time.Time) (string, error
 	if cfg.Audience != "" {
 		tc.Audience = jwt.ClaimStrings{cfg.Audience}
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, tc).SignedString(cfg.Secret)
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, tc).SignedString([]byte(cfg.Secret))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 )
@@ -26,47 +25,6 @@ type Log interface {
 // when the client acknowledges.
 type Conn interface {
 	Deliver(event string, payload []byte, acked func()) error
-}
-
-// Config tunes durable delivery. Zero fields take defaults.
-type Config struct {
-	// Window is how many events may be sent to a recipient and not yet
-	// acknowledged (default 64): the flow control that keeps a slow or
-	// silent client from filling its socket's queue.
-	Window int
-	// QueueLimit bounds the events held in memory per recipient (default
-	// 1024). Past it the recipient falls behind: newer events stay in the
-	// log and are read from there once it has acknowledged enough.
-	QueueLimit int
-	// FlushInterval is how often acknowledged cursors are written to the
-	// store (default 50ms): acks are coalesced, and an ack newer than the
-	// last flush may be redelivered after a crash.
-	FlushInterval time.Duration
-	// Observer hears deliveries and acks (default: nobody).
-	Observer Observer
-	// Feeds names each role's own feed (FeedVendor, FeedCustomer,
-	// FeedDriver), keyed by the user's id: the caller's audience table.
-	// A role without one has no durable queue.
-	Feeds map[string]string
-}
-
-func (c Config) withDefaults() Config {
-	if c.Observer == nil {
-		c.Observer = nopObserver{}
-	}
-	if c.Window <= 0 {
-		c.Window = 64
-	}
-	if c.QueueLimit <= 0 {
-		c.QueueLimit = 1024
-	}
-	if c.QueueLimit < c.Window {
-		c.QueueLimit = c.Window
-	}
-	if c.FlushInterval <= 0 {
-		c.FlushInterval = 50 * time.Millisecond
-	}
-	return c
 }
 
 // Queues runs the durable per-recipient queues of the recipients

@@ -13,7 +13,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-// Config tunes the REST API. Zero fields take defaults.
+// Config tunes the REST API. Zero fields take DefaultConfig's values.
 type Config struct {
 	// EventsPerSecond and EventBurst limit each user's requests (per
 	// tenant, role and subject): the values the sockets use for their
@@ -39,15 +39,21 @@ type nopObserver struct{}
 
 func (nopObserver) EventIn(string, string, orders.Code) {}
 
+// DefaultConfig returns the recommended settings, with no observer.
+func DefaultConfig() Config {
+	return Config{EventsPerSecond: 20, EventBurst: 40, MaxUsers: 100_000}
+}
+
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.EventsPerSecond <= 0 {
-		c.EventsPerSecond = 20
+		c.EventsPerSecond = d.EventsPerSecond
 	}
 	if c.EventBurst <= 0 {
-		c.EventBurst = 40
+		c.EventBurst = d.EventBurst
 	}
 	if c.MaxUsers <= 0 {
-		c.MaxUsers = 100_000
+		c.MaxUsers = d.MaxUsers
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}

@@ -104,7 +104,7 @@ func TestSQLiteDefaultDataDir(t *testing.T) {
 	t.Chdir(t.TempDir())
 	s := openT(t, Config{})
 	assert.Equal(t, "sqlite", s.Dialect())
-	_, err := os.Stat(filepath.Join(defaultDataDir, sqliteFile))
+	_, err := os.Stat(filepath.Join(DefaultConfig().DataDir, sqliteFile))
 	assert.NoError(t, err)
 }
 

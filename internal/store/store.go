@@ -10,17 +10,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// Config selects and tunes the database. Zero fields mean the defaults.
-type Config struct {
-	// DatabaseURL is empty for SQLite in DataDir, or a postgres:// or
-	// postgresql:// URL for PostgreSQL.
-	DatabaseURL string
-	// DataDir holds the SQLite file; default ./data.
-	DataDir string
-}
-
-const defaultDataDir = "./data"
-
 // Store is the order repository. It is safe for concurrent use.
 type Store struct {
 	d   dialect
@@ -41,7 +30,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 		log = zap.NewNop()
 	}
 	if cfg.DataDir == "" {
-		cfg.DataDir = defaultDataDir
+		cfg.DataDir = DefaultConfig().DataDir
 	}
 	var (
 		s   *Store

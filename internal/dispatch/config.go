@@ -1,0 +1,97 @@
+package dispatch
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// Config tunes the namespaces. Zero fields take DefaultConfig's values,
+// except MaxSocketsPerTenant (0: unlimited). The yaml names are those of
+// the tenants section of dispatchd's config file.
+type Config struct {
+	EventsPerSecond float64       `yaml:"events_per_second"` // per socket, default 20
+	EventBurst      int           `yaml:"event_burst"`       // default 40
+	RequestTimeout  time.Duration `yaml:"-"`                 // one event's storage work, default 10s
+	Observer        Observer      `yaml:"-"`                 // hears client events (default: nobody)
+	// MaxSocketsPerTenant bounds one tenant's sockets on this node, all
+	// namespaces together (0: unlimited); past it CONNECT is refused
+	// with rate_limited.
+	MaxSocketsPerTenant int `yaml:"max_sockets_per_tenant"`
+	// MaxWatches bounds a customer's open order:watch subscriptions
+	// (default 200); past it order:watch answers conflict.
+	MaxWatches int `yaml:"max_watches"`
+	// MaxZones bounds a driver's open pickups:subscribe zones, "every
+	// zone" counting as one (default 32): each is stored and checked for
+	// every pickup of the tenant. Past it pickups:subscribe answers
+	// conflict.
+	MaxZones int `yaml:"max_zones"`
+}
+
+// DefaultConfig returns the recommended settings, with no observer.
+func DefaultConfig() Config {
+	return Config{
+		EventsPerSecond: 20,
+		EventBurst:      40,
+		RequestTimeout:  10 * time.Second,
+		MaxWatches:      200,
+		MaxZones:        32,
+	}
+}
+
+// Observer hears what clients ask, for metrics. It must be cheap.
+type Observer interface {
+	// EventIn: a client event arrived on ns; code is the reply's error
+	// code, or "" for a success.
+	EventIn(ns, event string, code orders.Code)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) EventIn(string, string, orders.Code) {}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	if c.EventsPerSecond <= 0 {
+		c.EventsPerSecond = d.EventsPerSecond
+	}
+	if c.EventBurst <= 0 {
+		c.EventBurst = d.EventBurst
+	}
+	if c.MaxWatches <= 0 {
+		c.MaxWatches = d.MaxWatches
+	}
+	if c.MaxZones <= 0 {
+		c.MaxZones = d.MaxZones
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = d.RequestTimeout
+	}
+	return c
+}
+
+// Validate reports every field out of range, each named by its yaml key.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxSocketsPerTenant < 0 {
+		errs = append(errs, fmt.Errorf("max_sockets_per_tenant must be 0 (unlimited) or positive, got %d", c.MaxSocketsPerTenant))
+	}
+	if c.MaxWatches <= 0 {
+		errs = append(errs, fmt.Errorf("max_watches must be positive, got %d", c.MaxWatches))
+	}
+	if c.MaxZones <= 0 {
+		errs = append(errs, fmt.Errorf("max_zones must be positive, got %d", c.MaxZones))
+	}
+	if c.EventsPerSecond <= 0 {
+		errs = append(errs, fmt.Errorf("events_per_second must be positive, got %g", c.EventsPerSecond))
+	}
+	if c.EventBurst <= 0 {
+		errs = append(errs, fmt.Errorf("event_burst must be positive, got %d", c.EventBurst))
+	}
+	return errors.Join(errs...)
+}
