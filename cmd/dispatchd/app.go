@@ -20,8 +20,9 @@ import (
 )
 
 // app is the wired service: storage, broker, sockets, the durable queues and the
-// dispatch namespaces. Shutdown order: sockets (by serveHTTP), then close:
-// the relay and positions, the queues, the broker, the store.
+// dispatch namespaces. Shutdown order: sockets (by serveHTTP), then close,
+// the reverse of the start: housekeeping, driver positions, the relay, the
+// queues, the broker, the store.
 type app struct {
 	store    *store.Store
 	broker   *broker.Broker
@@ -34,12 +35,11 @@ type app struct {
 	// restConfig gives REST the sockets' per-user limits.
 	restConfig rest.Config
 
-	stopCluster context.CancelFunc
-	clusterDone chan struct{}
+	life *lifecycle
 }
 
 func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error) {
-	a := &app{log: log}
+	a := &app{log: log, life: &lifecycle{log: log}}
 	defer func() {
 		if err != nil {
 			a.close(log)
@@ -50,11 +50,21 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	if a.store, err = store.Open(ctx, sc, log.Named("store")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	a.life.onStop(func() {
+		if err := a.store.Close(); err != nil {
+			log.Error("close store", zap.Error(err))
+		}
+	})
 	bc := cfg.NATS
 	bc.DataDir, bc.Retention = cfg.DataDir, cfg.Delivery.Retention
 	if a.broker, err = broker.Open(ctx, bc, log.Named("broker")); err != nil {
 		return nil, fmt.Errorf("open broker: %w", err)
 	}
+	a.life.onStop(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
+		a.broker.Close(ctx)
+		cancel()
+	})
 	if a.verifier, err = auth.NewVerifier(cfg.Auth); err != nil {
 		return nil, err
 	}
@@ -74,6 +84,12 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	if err = a.queues.Start(ctx); err != nil {
 		return nil, err
 	}
+	a.life.onStop(func() {
+		// The sockets are closed: write their last acknowledged cursors.
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
+		a.queues.Close(ctx)
+		cancel()
+	})
 	a.svc = dispatch.NewService(db, relay, locations)
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
@@ -90,26 +106,15 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.metrics.WatchQueues(a.queues)
 	a.metrics.WatchWrites(a.store)
 
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopCluster, a.clusterDone = cancel, make(chan struct{})
-	go func() {
-		defer close(a.clusterDone)
-		kept := make(chan struct{})
-		go func() {
-			defer close(kept)
-			housekeep(cctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
-		}()
-		located := make(chan struct{})
-		go func() {
-			defer close(located)
-			if err := locations.Run(cctx); err != nil {
-				log.Error("driver positions stopped", zap.Error(err))
-			}
-		}()
-		relay.Run(cctx)
-		<-located
-		<-kept
-	}()
+	a.life.run(ctx, "relay", func(ctx context.Context) error {
+		relay.Run(ctx)
+		return nil
+	})
+	a.life.run(ctx, "driver positions", locations.Run)
+	a.life.run(ctx, "housekeeping", func(ctx context.Context) error {
+		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
+		return nil
+	})
 	return a, nil
 }
 
@@ -129,25 +134,6 @@ func (a *app) mountREST(e *echo.Echo) {
 
 // close stops what newApp started, in reverse order; it tolerates a
 // partly built app.
-func (a *app) close(log *zap.Logger) {
-	if a.stopCluster != nil {
-		a.stopCluster()
-		<-a.clusterDone
-	}
-	if a.queues != nil {
-		// The sockets are closed: write their last acknowledged cursors.
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
-		a.queues.Close(ctx)
-		cancel()
-	}
-	if a.broker != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownBrokerTimeout)
-		a.broker.Close(ctx)
-		cancel()
-	}
-	if a.store != nil {
-		if err := a.store.Close(); err != nil {
-			log.Error("close store", zap.Error(err))
-		}
-	}
+func (a *app) close(*zap.Logger) {
+	a.life.stop()
 }
