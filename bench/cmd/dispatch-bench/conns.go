@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,132 +46,200 @@ func runConns(ctx context.Context, cfg config, stdout io.Writer) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(cfg.Conns+64) {
-		return nil, fmt.Errorf("fd limit %d is below --conns %d (+64): lower --conns (client and server on one machine share the limit)", lim.Cur, cfg.Conns)
+	if err := checkFDLimit(cfg.Conns); err != nil {
+		return nil, err
 	}
 	tenant := "b" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-conns"
-	tokens := make([]string, cfg.Conns)
-	for i := range tokens {
-		if tokens[i], err = signToken(cfg.Secret, tenant, "driver", "d"+itoa(i)); err != nil {
-			return nil, err
-		}
+	tokens, err := driverTokens(cfg.Secret, tenant, cfg.Conns)
+	if err != nil {
+		return nil, err
 	}
 	res := &ConnsResult{Target: cfg.Conns, Sources: cfg.Sources}
 	started := time.Now()
-	rss := func() float64 {
-		if cfg.PID == 0 {
-			return 0
-		}
-		sleepCtx(ctx, connsSettle)
-		ps, err := readProc(cfg.PID)
-		if err != nil {
-			return 0
-		}
-		return float64(ps.rss) / (1 << 20)
-	}
-	res.RSSBeforeMiB = rss()
+	res.RSSBeforeMiB = serverRSS(ctx, cfg.PID)
 
 	smp := newSampler(cfg.PID)
+	conns := dialAll(ctx, cfg, u, tokens, res, stdout)
+	res.RSSOpenMiB = serverRSS(ctx, cfg.PID)
+
+	holdStart := time.Now()
+	holdConns(ctx, cfg, conns, smp, holdStart, stdout)
+	res.HoldSeconds = time.Since(holdStart).Seconds()
+	holdEnd := time.Now()
+	res.StillOpen = liveConns(conns)
+	for _, c := range conns {
+		if c != nil {
+			res.tally(c, holdEnd)
+		}
+	}
+	res.Pings = pings(conns)
+	res.RSSAfterMiB = serverRSS(ctx, cfg.PID)
+	if res.Opened > 0 && res.RSSAfterMiB > 0 {
+		res.RSSPerConnBytes = (res.RSSOpenMiB - res.RSSBeforeMiB) * (1 << 20) / float64(res.Opened)
+	}
+	closeConns(conns)
+	r := &Result{Label: cfg.Label, Mode: cfg.Mode, Config: cfg, StartedAt: started.UTC(), Elapsed: time.Since(started).Seconds(),
+		Conns: res, Samples: smp, Saturated: smp.Saturated, Errors: map[string]int64{}}
+	if res.Failed > 0 {
+		r.Errors["connect_failed"] = res.Failed
+	}
+	r.judge(cfg.P99Target)
+	return r, nil
+}
+
+// checkFDLimit refuses a run that would hit the open-file limit halfway.
+func checkFDLimit(conns int) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(conns+64) {
+		return fmt.Errorf("fd limit %d is below --conns %d (+64): lower --conns (client and server on one machine share the limit)", lim.Cur, conns)
+	}
+	return nil
+}
+
+// driverTokens signs one driver token per socket, before the clock starts.
+func driverTokens(secret, tenant string, n int) ([]string, error) {
+	tokens := make([]string, n)
+	for i := range tokens {
+		var err error
+		if tokens[i], err = signToken(secret, tenant, "driver", "d"+itoa(i)); err != nil {
+			return nil, err
+		}
+	}
+	return tokens, nil
+}
+
+// serverRSS is the server's resident memory in MiB after letting it
+// settle; 0 without --pid or when it cannot be read.
+func serverRSS(ctx context.Context, pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	sleepCtx(ctx, connsSettle)
+	ps, err := readProc(pid)
+	if err != nil {
+		return 0
+	}
+	return float64(ps.rss) / (1 << 20)
+}
+
+// dialCounts is what the dialling workers report.
+type dialCounts struct {
+	opened, failed atomic.Int64
+	firstErr       atomic.Value // string
+}
+
+// dialAll opens cfg.Conns sockets on the --conn-rate schedule, at most 512
+// handshakes at a time, and records the outcome in res. A failed socket
+// is nil in the returned slice.
+func dialAll(ctx context.Context, cfg config, u *url.URL, tokens []string, res *ConnsResult, stdout io.Writer) []*conn {
 	conns := make([]*conn, cfg.Conns)
-	var opened, failed atomic.Int64
-	var firstErr atomic.Value
+	var cnt dialCounts
 	jobs := make(chan int, 1024)
 	var wg sync.WaitGroup
 	for range min(512, cfg.Conns) {
-		wg.Go(func() {
-			for i := range jobs {
-				dc := dialConfig{u: u, local: sourceAddr(i, cfg.Sources), bufSize: 2048, ns: "/drivers",
-					token: tokens[i], passive: true, timeout: cfg.Timeout}
-				c, err := dialConn(ctx, dc, i, nil)
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				conns[i] = c
-				opened.Add(1)
-			}
-		})
+		wg.Go(func() { dialWorker(ctx, cfg, u, tokens, jobs, conns, &cnt) })
 	}
 	start := time.Now()
+	scheduleDials(ctx, cfg, jobs, &cnt, start, stdout)
+	close(jobs)
+	wg.Wait()
+	openTime := time.Since(start)
+	res.Opened, res.Failed, res.OpenSeconds = cnt.opened.Load(), cnt.failed.Load(), openTime.Seconds()
+	if res.OpenSeconds > 0 {
+		res.AchievedRate = float64(res.Opened) / res.OpenSeconds
+	}
+	if e, ok := cnt.firstErr.Load().(string); ok {
+		res.FirstError = e
+	}
+	fmt.Fprintf(stdout, "opened %d of %d in %s (%.0f/s), %d failed\n", res.Opened, cfg.Conns, openTime.Round(time.Millisecond), res.AchievedRate, res.Failed)
+	return conns
+}
+
+// dialWorker dials the sockets whose numbers arrive on jobs.
+func dialWorker(ctx context.Context, cfg config, u *url.URL, tokens []string, jobs <-chan int, conns []*conn, cnt *dialCounts) {
+	for i := range jobs {
+		dc := dialConfig{u: u, local: sourceAddr(i, cfg.Sources), bufSize: 2048, ns: "/drivers",
+			token: tokens[i], passive: true, timeout: cfg.Timeout}
+		c, err := dialConn(ctx, dc, i, nil)
+		if err != nil {
+			cnt.failed.Add(1)
+			cnt.firstErr.CompareAndSwap(nil, err.Error())
+			continue
+		}
+		conns[i] = c
+		cnt.opened.Add(1)
+	}
+}
+
+// scheduleDials hands socket numbers to the workers at --conn-rate from
+// start, printing progress once a second, until all are handed out or ctx
+// ends.
+func scheduleDials(ctx context.Context, cfg config, jobs chan<- int, cnt *dialCounts, start time.Time, stdout io.Writer) {
 	lastLine := start
 	var sch schedule
 	sch.setRate(start, 0, cfg.ConnRate)
 	for i := range cfg.Conns {
 		if d := time.Until(sch.at(int64(i))); d > 0 && !sleepCtx(ctx, d) {
-			break
+			return
 		}
 		jobs <- i
 		if now := time.Now(); now.Sub(lastLine) >= time.Second && !cfg.Quiet {
 			lastLine = now
-			fmt.Fprintf(stdout, "t=%3.0fs dialled=%d opened=%d failed=%d\n", now.Sub(start).Seconds(), i+1, opened.Load(), failed.Load())
+			fmt.Fprintf(stdout, "t=%3.0fs dialled=%d opened=%d failed=%d\n", now.Sub(start).Seconds(), i+1, cnt.opened.Load(), cnt.failed.Load())
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	openTime := time.Since(start)
-	res.Opened, res.Failed, res.OpenSeconds = opened.Load(), failed.Load(), openTime.Seconds()
-	if res.OpenSeconds > 0 {
-		res.AchievedRate = float64(res.Opened) / res.OpenSeconds
-	}
-	if e, ok := firstErr.Load().(string); ok {
-		res.FirstError = e
-	}
-	fmt.Fprintf(stdout, "opened %d of %d in %s (%.0f/s), %d failed\n", res.Opened, cfg.Conns, openTime.Round(time.Millisecond), res.AchievedRate, res.Failed)
-	res.RSSOpenMiB = rss()
+}
 
-	live := func() (n int64) {
-		for _, c := range conns {
-			if c != nil && !isDone(c) {
-				n++
-			}
-		}
-		return n
-	}
-	holdStart := time.Now()
+// holdConns keeps the sockets open for --hold (or until ctx ends),
+// sampling and printing once a second.
+func holdConns(ctx context.Context, cfg config, conns []*conn, smp *sampler, holdStart time.Time, stdout io.Writer) {
 	tick := time.NewTicker(time.Second)
-	for held := false; !held; {
+	defer tick.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			held = true
+			return
 		case now := <-tick.C:
 			smp.tick(now, 0, true)
-			if now.Sub(holdStart) >= cfg.Hold {
-				held = true
-			}
 			if !cfg.Quiet {
-				fmt.Fprintf(stdout, "hold t=%3.0fs open=%d pings=%d%s\n", now.Sub(holdStart).Seconds(), live(), pings(conns), smp.serverText())
+				fmt.Fprintf(stdout, "hold t=%3.0fs open=%d pings=%d%s\n", now.Sub(holdStart).Seconds(), liveConns(conns), pings(conns), smp.serverText())
+			}
+			if now.Sub(holdStart) >= cfg.Hold {
+				return
 			}
 		}
 	}
-	tick.Stop()
-	res.HoldSeconds = time.Since(holdStart).Seconds()
-	holdEnd := time.Now()
-	res.StillOpen = live()
+}
+
+// tally counts one socket's drop and heartbeat gaps at the end of the hold.
+func (res *ConnsResult) tally(c *conn, holdEnd time.Time) {
+	res.PingIntervalMs = c.pingInterval.Milliseconds()
+	gap := max(c.maxPingGap.Load(), holdEnd.UnixNano()-c.lastPing.Load())
+	if isDone(c) {
+		if res.Dropped == 0 && c.readErr != nil {
+			res.DropReason = c.readErr.Error()
+		}
+		res.Dropped++
+		gap = c.maxPingGap.Load()
+	}
+	res.MaxPingGapMs = max(res.MaxPingGapMs, float64(gap)/1e6)
+	if c.pingInterval > 0 && time.Duration(gap) > c.pingInterval+c.pingTimeout {
+		res.LateHeartbeats++
+	}
+}
+
+// liveConns counts the sockets the server has not closed.
+func liveConns(conns []*conn) (n int64) {
 	for _, c := range conns {
-		if c == nil {
-			continue
-		}
-		res.PingIntervalMs = c.pingInterval.Milliseconds()
-		gap := max(c.maxPingGap.Load(), holdEnd.UnixNano()-c.lastPing.Load())
-		if isDone(c) {
-			if res.Dropped == 0 && c.readErr != nil {
-				res.DropReason = c.readErr.Error()
-			}
-			res.Dropped++
-			gap = c.maxPingGap.Load()
-		}
-		res.MaxPingGapMs = max(res.MaxPingGapMs, float64(gap)/1e6)
-		if c.pingInterval > 0 && time.Duration(gap) > c.pingInterval+c.pingTimeout {
-			res.LateHeartbeats++
+		if c != nil && !isDone(c) {
+			n++
 		}
 	}
-	res.Pings = pings(conns)
-	res.RSSAfterMiB = rss()
-	if res.Opened > 0 && res.RSSAfterMiB > 0 {
-		res.RSSPerConnBytes = (res.RSSOpenMiB - res.RSSBeforeMiB) * (1 << 20) / float64(res.Opened)
-	}
+	return n
+}
+
+// closeConns closes every socket and waits for each reader to stop.
+func closeConns(conns []*conn) {
 	for _, c := range conns {
 		if c != nil {
 			c.close()
@@ -181,13 +250,6 @@ func runConns(ctx context.Context, cfg config, stdout io.Writer) (*Result, error
 			<-c.done
 		}
 	}
-	r := &Result{Label: cfg.Label, Mode: cfg.Mode, Config: cfg, StartedAt: started.UTC(), Elapsed: time.Since(started).Seconds(),
-		Conns: res, Samples: smp, Saturated: smp.Saturated, Errors: map[string]int64{}}
-	if res.Failed > 0 {
-		r.Errors["connect_failed"] = res.Failed
-	}
-	r.judge(cfg.P99Target)
-	return r, nil
 }
 
 func isDone(c *conn) bool {

@@ -77,61 +77,87 @@ func runScenario(ctx context.Context, cfg config, capacity int64, next func(k in
 // sends the late ones at once (their latency still counts from the
 // scheduled time).
 func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop *atomic.Bool) {
-	var sch schedule
 	t := time.Now().Add(20 * time.Millisecond)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	i := int64(0)
+	ds := driveState{timer: time.NewTimer(time.Hour), stop: stop}
+	defer ds.timer.Stop()
 	for k := 0; ; k++ {
 		ph, ok := next(k)
 		if !ok || stop.Load() {
 			return
 		}
 		end := t.Add(ph.dur)
-		step := -1
-		if ph.step {
-			step = b.steps.add(&stepStats{Rate: ph.rate, from: t, to: end, lat: newRecorder(),
-				errorsAtStart: b.st.errorsTotal.Load(), driversPerOrder: int64(b.cfg.Drivers)})
-		}
-		if ph.measured {
-			if b.window.from.Load() == 1<<62 {
-				b.window.from.Store(t.UnixNano())
-			}
-			b.window.to.Store(end.UnixNano())
-		}
-		sch.setRate(t, i, ph.rate)
-		for {
-			at := sch.at(i)
-			if !at.Before(end) {
-				break
-			}
-			if i >= b.orders.capacity() || stop.Load() {
-				return
-			}
-			if d := time.Until(at); d > 0 {
-				timer.Reset(d)
-				select {
-				case <-ctx.Done():
-					return
-				case <-timer.C:
-				}
-			}
-			o := b.orders.add(i, func(o *orderState) {
-				o.at, o.tenant, o.step, o.measured = at, int(i%int64(len(b.tenants))), step, ph.measured
-			})
-			b.sendOrder(i, o)
-			i++
+		step := b.startPhase(ph, t, end)
+		ds.sch.setRate(t, ds.i, ph.rate)
+		if !b.sendPhase(ctx, &ds, end, step, ph.measured) {
+			return
 		}
 		t = end
 		// Sleep out the rest of the phase (a low rate may end early).
-		if d := time.Until(end); d > 0 {
-			timer.Reset(d)
-			select {
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			}
+		if !ds.waitUntil(ctx, end) {
+			return
 		}
+	}
+}
+
+// driveState is where the open-loop scheduler stands.
+type driveState struct {
+	sch   schedule
+	timer *time.Timer // reused for every wait
+	stop  *atomic.Bool
+	i     int64 // the next order's number
+}
+
+// waitUntil sleeps until at and reports false when ctx ended first.
+func (ds *driveState) waitUntil(ctx context.Context, at time.Time) bool {
+	if d := time.Until(at); d > 0 {
+		ds.timer.Reset(d)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-ds.timer.C:
+		}
+	}
+	return true
+}
+
+// startPhase registers the phase's ramp step (returning its index, -1
+// when it is not one) and stretches the measured window over it.
+func (b *bench) startPhase(ph phase, from, to time.Time) int {
+	step := -1
+	if ph.step {
+		step = b.steps.add(&stepStats{Rate: ph.rate, from: from, to: to, lat: newRecorder(),
+			errorsAtStart: b.st.errorsTotal.Load(), driversPerOrder: int64(b.cfg.Drivers)})
+	}
+	if ph.measured {
+		if b.window.from.Load() == 1<<62 {
+			b.window.from.Store(from.UnixNano())
+		}
+		b.window.to.Store(to.UnixNano())
+	}
+	return step
+}
+
+// sendPhase sends every order scheduled before end, each at its time. It
+// reports false when the run must stop: out of orders, stopped, or ctx
+// ended.
+func (b *bench) sendPhase(ctx context.Context, ds *driveState, end time.Time, step int, measured bool) bool {
+	for {
+		at := ds.sch.at(ds.i)
+		if !at.Before(end) {
+			return true
+		}
+		if ds.i >= b.orders.capacity() || ds.stop.Load() {
+			return false
+		}
+		if !ds.waitUntil(ctx, at) {
+			return false
+		}
+		i := ds.i
+		o := b.orders.add(i, func(o *orderState) {
+			o.at, o.tenant, o.step, o.measured = at, int(i%int64(len(b.tenants))), step, measured
+		})
+		b.sendOrder(i, o)
+		ds.i++
 	}
 }
 

@@ -41,7 +41,12 @@ func parseFrame(b []byte) (frame, error) {
 		f.data = b[1:]
 		return f, nil
 	}
-	b = b[1:]
+	return parseMessage(f, b[1:])
+}
+
+// parseMessage reads the Socket.IO packet b that an Engine.IO message
+// carries into f.
+func parseMessage(f frame, b []byte) (frame, error) {
 	if len(b) == 0 {
 		return f, errFrame
 	}
@@ -58,28 +63,10 @@ func parseFrame(b []byte) (frame, error) {
 		}
 		b = b[i+1:]
 	}
-	if len(b) > 0 && b[0] == '/' {
-		i := bytes.IndexByte(b, ',')
-		if i < 0 {
-			f.ns, b = b, nil
-		} else {
-			f.ns, b = b[:i], b[i+1:]
-		}
-		if len(f.ns) == 1 {
-			f.ns = nil // "/," is the main namespace spelt out
-		}
-	}
-	j := 0
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		j++
-	}
-	if j > 0 {
-		if j > 18 {
-			return f, errFrame
-		}
-		n, _ := strconv.ParseInt(string(b[:j]), 10, 64)
-		f.ackID = n
-		b = b[j:]
+	f.ns, b = splitNamespace(b)
+	var ok bool
+	if f.ackID, b, ok = splitAckID(b); !ok {
+		return f, errFrame
 	}
 	f.data = b
 	if f.sio == '2' || f.sio == '5' {
@@ -90,6 +77,41 @@ func parseFrame(b []byte) (frame, error) {
 		f.name, f.args = name, rest
 	}
 	return f, nil
+}
+
+// splitNamespace splits a leading "/ns," off b; ns is nil for the main
+// namespace, spelt out or not.
+func splitNamespace(b []byte) (ns, rest []byte) {
+	if len(b) == 0 || b[0] != '/' {
+		return nil, b
+	}
+	i := bytes.IndexByte(b, ',')
+	if i < 0 {
+		ns, rest = b, nil
+	} else {
+		ns, rest = b[:i], b[i+1:]
+	}
+	if len(ns) == 1 {
+		ns = nil // "/," is the main namespace spelt out
+	}
+	return ns, rest
+}
+
+// splitAckID splits leading ack id digits off b: noAck when there are
+// none, not ok when there are too many for an int64.
+func splitAckID(b []byte) (id int64, rest []byte, ok bool) {
+	j := 0
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	if j == 0 {
+		return noAck, b, true
+	}
+	if j > 18 {
+		return noAck, b, false
+	}
+	n, _ := strconv.ParseInt(string(b[:j]), 10, 64)
+	return n, b[j:], true
 }
 
 // eventName splits `["name",args...]` into name and `args...]`. Names with
@@ -147,38 +169,51 @@ func fieldValue(b []byte, key string) ([]byte, bool) {
 		}
 		i += off
 		off = i + len(key)
-		if i == 0 || b[i-1] != '"' || off >= len(b) || b[off] != '"' {
-			continue
+		if j, ok := valueStart(b, i, off); ok {
+			return rawValue(b, j)
 		}
-		j := skipSpace(b, off+1)
-		if j >= len(b) || b[j] != ':' {
-			continue
-		}
-		j = skipSpace(b, j+1)
-		if j >= len(b) {
-			return nil, false
-		}
-		if b[j] == '"' {
-			for k := j + 1; k < len(b); k++ {
-				switch b[k] {
-				case '\\':
-					k++
-				case '"':
-					return b[j+1 : k], true
-				}
-			}
-			return nil, false
-		}
-		k := j
-		for k < len(b) && b[k] != ',' && b[k] != '}' && b[k] != ']' && b[k] != ' ' {
-			k++
-		}
-		if k == j {
-			return nil, false
-		}
-		return b[j:k], true
 	}
 	return nil, false
+}
+
+// valueStart reports where the value starts when the key found at
+// b[i:end] is a whole quoted key followed by a colon.
+func valueStart(b []byte, i, end int) (int, bool) {
+	if i == 0 || b[i-1] != '"' || end >= len(b) || b[end] != '"' {
+		return 0, false
+	}
+	j := skipSpace(b, end+1)
+	if j >= len(b) || b[j] != ':' {
+		return 0, false
+	}
+	return skipSpace(b, j+1), true
+}
+
+// rawValue returns the value starting at b[j]: a string's contents
+// without quotes, or anything else up to the next delimiter.
+func rawValue(b []byte, j int) ([]byte, bool) {
+	if j >= len(b) {
+		return nil, false
+	}
+	if b[j] == '"' {
+		for k := j + 1; k < len(b); k++ {
+			switch b[k] {
+			case '\\':
+				k++
+			case '"':
+				return b[j+1 : k], true
+			}
+		}
+		return nil, false
+	}
+	k := j
+	for k < len(b) && b[k] != ',' && b[k] != '}' && b[k] != ']' && b[k] != ' ' {
+		k++
+	}
+	if k == j {
+		return nil, false
+	}
+	return b[j:k], true
 }
 
 func skipSpace(b []byte, i int) int {

@@ -59,17 +59,9 @@ func runPlot(args []string, stdout io.Writer) error {
 	if fs.NArg() == 0 {
 		return errors.New("plot: give result JSON files")
 	}
-	var results []*Result
-	for _, path := range fs.Args() {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		var r Result
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		results = append(results, &r)
+	results, err := readResults(fs.Args())
+	if err != nil {
+		return err
 	}
 	labels, series := plotSeries(results)
 	p := plot.New()
@@ -78,6 +70,40 @@ func runPlot(args []string, stdout io.Writer) error {
 	p.Y.Label.Text = "p99 pickup:available latency (ms)"
 	p.X.Min, p.Y.Min = 0, 0
 	p.Add(plotter.NewGrid())
+	if err := addSeries(p, labels, series); err != nil {
+		return err
+	}
+	if len(results) > 0 && results[0].Config.P99Target > 0 {
+		addTarget(p, float64(results[0].Config.P99Target)/1e6, series)
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	if err := p.Save(8*vg.Inch, 5*vg.Inch, *out); err != nil {
+		return fmt.Errorf("save %s: %w", *out, err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d series)\n", *out, len(labels))
+	return nil
+}
+
+// readResults reads result JSON files.
+func readResults(paths []string) ([]*Result, error) {
+	var results []*Result
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var r Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		results = append(results, &r)
+	}
+	return results, nil
+}
+
+// addSeries draws one line with points per label.
+func addSeries(p *plot.Plot, labels []string, series map[string][]point) error {
 	for i, l := range labels {
 		xys := make(plotter.XYs, len(series[l]))
 		for j, pt := range series[l] {
@@ -93,27 +119,23 @@ func runPlot(args []string, stdout io.Writer) error {
 		p.Add(line, points)
 		p.Legend.Add(l, line, points)
 	}
-	if len(results) > 0 && results[0].Config.P99Target > 0 {
-		target := float64(results[0].Config.P99Target) / 1e6
-		maxX := 1.0
-		for _, pts := range series {
-			for _, pt := range pts {
-				maxX = max(maxX, pt.rate)
-			}
-		}
-		bar, err := plotter.NewLine(plotter.XYs{{X: 0, Y: target}, {X: maxX * 1.05, Y: target}})
-		if err == nil {
-			bar.Color = color.RGBA{R: 200, A: 255}
-			bar.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
-			p.Add(bar)
-			p.Legend.Add(fmt.Sprintf("target p99 %.0f ms", target), bar)
-		}
-	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	if err := p.Save(8*vg.Inch, 5*vg.Inch, *out); err != nil {
-		return fmt.Errorf("save %s: %w", *out, err)
-	}
-	fmt.Fprintf(stdout, "wrote %s (%d series)\n", *out, len(labels))
 	return nil
+}
+
+// addTarget draws the p99 target (ms) as a dashed bar across every series.
+func addTarget(p *plot.Plot, target float64, series map[string][]point) {
+	maxX := 1.0
+	for _, pts := range series {
+		for _, pt := range pts {
+			maxX = max(maxX, pt.rate)
+		}
+	}
+	bar, err := plotter.NewLine(plotter.XYs{{X: 0, Y: target}, {X: maxX * 1.05, Y: target}})
+	if err != nil {
+		return // as before: no bar rather than no plot
+	}
+	bar.Color = color.RGBA{R: 200, A: 255}
+	bar.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(bar)
+	p.Legend.Add(fmt.Sprintf("target p99 %.0f ms", target), bar)
 }

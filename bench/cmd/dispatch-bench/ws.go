@@ -120,95 +120,157 @@ func (r *wsReader) next() (op byte, payload []byte, err error) {
 		r.discard = 0
 	}
 	r.msg = r.msg[:0]
-	var msgOp byte
-	fragmented := false
+	var msgOp byte // the message's opcode once its first fragment is in
 	for {
-		var hdr [2]byte
-		if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+		h, err := r.readHeader()
+		if err != nil {
 			return 0, nil, err
-		}
-		fin := hdr[0]&0x80 != 0
-		frameOp := hdr[0] & 0x0f
-		masked := hdr[1]&0x80 != 0
-		n := uint64(hdr[1] & 0x7f)
-		switch n {
-		case 126:
-			var ext [2]byte
-			if _, err := io.ReadFull(r.br, ext[:]); err != nil {
-				return 0, nil, err
-			}
-			n = uint64(binary.BigEndian.Uint16(ext[:]))
-		case 127:
-			var ext [8]byte
-			if _, err := io.ReadFull(r.br, ext[:]); err != nil {
-				return 0, nil, err
-			}
-			n = binary.BigEndian.Uint64(ext[:])
-		}
-		if n > maxMessage || uint64(len(r.msg))+n > maxMessage {
-			return 0, nil, fmt.Errorf("%w: frame of %d bytes", errWSProtocol, n)
-		}
-		var mask [4]byte
-		if masked {
-			if _, err := io.ReadFull(r.br, mask[:]); err != nil {
-				return 0, nil, err
-			}
-		}
-		control := frameOp >= opClose
-		if control && (!fin || n > 125) {
-			return 0, nil, fmt.Errorf("%w: bad control frame", errWSProtocol)
 		}
 		// Fast path: a whole unfragmented message that fits the buffer is
 		// handed out in place and dropped on the next call.
-		if !control && fin && !fragmented && int(n) <= r.br.Size() {
-			if frameOp != opText && frameOp != opBinary {
-				return 0, nil, fmt.Errorf("%w: opcode %d", errWSProtocol, frameOp)
-			}
-			p, err := r.br.Peek(int(n))
-			if err != nil {
-				return 0, nil, err
-			}
-			if masked {
-				maskBytes(p, mask)
-			}
-			r.discard = int(n)
-			return frameOp, p, nil
+		if !h.control() && h.fin && msgOp == 0 && h.n <= r.br.Size() {
+			return r.inPlace(h)
 		}
-		start := len(r.msg)
-		r.msg = append(r.msg, make([]byte, n)...)
-		if _, err := io.ReadFull(r.br, r.msg[start:]); err != nil {
+		start, err := r.appendPayload(h)
+		if err != nil {
 			return 0, nil, err
 		}
-		if masked {
-			maskBytes(r.msg[start:], mask)
-		}
-		if control {
-			body := r.msg[start:]
-			r.msg = r.msg[:start]
-			if frameOp == opClose {
-				return 0, nil, errWSClosed
-			}
-			if r.control != nil {
-				r.control(frameOp, body)
+		if h.control() {
+			if err := r.takeControl(h.op, start); err != nil {
+				return 0, nil, err
 			}
 			continue
 		}
-		switch {
-		case frameOp == opCont && !fragmented:
-			return 0, nil, fmt.Errorf("%w: continuation without start", errWSProtocol)
-		case frameOp != opCont && fragmented:
-			return 0, nil, fmt.Errorf("%w: new message inside a fragmented one", errWSProtocol)
-		case frameOp != opCont:
-			if frameOp != opText && frameOp != opBinary {
-				return 0, nil, fmt.Errorf("%w: opcode %d", errWSProtocol, frameOp)
-			}
-			msgOp = frameOp
-			fragmented = true
+		if msgOp, err = messageOp(msgOp, h.op); err != nil {
+			return 0, nil, err
 		}
-		if fin {
+		if h.fin {
 			return msgOp, r.msg, nil
 		}
 	}
+}
+
+// frameHeader is one frame's header as read off the wire.
+type frameHeader struct {
+	op     byte
+	fin    bool
+	masked bool
+	n      int // payload length, at most maxMessage
+	mask   [4]byte
+}
+
+func (h frameHeader) control() bool { return h.op >= opClose }
+
+// readHeader reads one frame header. It refuses a frame that would take
+// the message being assembled in r.msg past maxMessage, and a fragmented
+// or oversized control frame.
+func (r *wsReader) readHeader() (frameHeader, error) {
+	var hdr [2]byte
+	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+		return frameHeader{}, err
+	}
+	h := frameHeader{op: hdr[0] & 0x0f, fin: hdr[0]&0x80 != 0, masked: hdr[1]&0x80 != 0}
+	n, err := r.readLength(hdr[1] & 0x7f)
+	if err != nil {
+		return frameHeader{}, err
+	}
+	if n > maxMessage || uint64(len(r.msg))+n > maxMessage {
+		return frameHeader{}, fmt.Errorf("%w: frame of %d bytes", errWSProtocol, n)
+	}
+	h.n = int(n)
+	// A local array, as before the split: handing h.mask to io.ReadFull
+	// would move the whole header to the heap.
+	var mask [4]byte
+	if h.masked {
+		if _, err := io.ReadFull(r.br, mask[:]); err != nil {
+			return frameHeader{}, err
+		}
+	}
+	h.mask = mask
+	if h.control() && (!h.fin || h.n > 125) {
+		return frameHeader{}, fmt.Errorf("%w: bad control frame", errWSProtocol)
+	}
+	return h, nil
+}
+
+// readLength reads the extended payload length that the 7-bit length n7
+// announces, if any.
+func (r *wsReader) readLength(n7 byte) (uint64, error) {
+	switch n7 {
+	case 126:
+		var ext [2]byte
+		if _, err := io.ReadFull(r.br, ext[:]); err != nil {
+			return 0, err
+		}
+		return uint64(binary.BigEndian.Uint16(ext[:])), nil
+	case 127:
+		var ext [8]byte
+		if _, err := io.ReadFull(r.br, ext[:]); err != nil {
+			return 0, err
+		}
+		return binary.BigEndian.Uint64(ext[:]), nil
+	}
+	return uint64(n7), nil
+}
+
+// inPlace returns a whole message that sits in br without copying it.
+func (r *wsReader) inPlace(h frameHeader) (byte, []byte, error) {
+	if h.op != opText && h.op != opBinary {
+		return 0, nil, fmt.Errorf("%w: opcode %d", errWSProtocol, h.op)
+	}
+	p, err := r.br.Peek(h.n)
+	if err != nil {
+		return 0, nil, err
+	}
+	if h.masked {
+		maskBytes(p, h.mask)
+	}
+	r.discard = h.n
+	return h.op, p, nil
+}
+
+// appendPayload reads the frame's payload onto r.msg and returns where in
+// r.msg it starts.
+func (r *wsReader) appendPayload(h frameHeader) (int, error) {
+	start := len(r.msg)
+	r.msg = append(r.msg, make([]byte, h.n)...)
+	if _, err := io.ReadFull(r.br, r.msg[start:]); err != nil {
+		return 0, err
+	}
+	if h.masked {
+		maskBytes(r.msg[start:], h.mask)
+	}
+	return start, nil
+}
+
+// takeControl acts on a control frame whose payload is r.msg[start:] and
+// drops that payload from the message being assembled.
+func (r *wsReader) takeControl(op byte, start int) error {
+	body := r.msg[start:]
+	r.msg = r.msg[:start]
+	if op == opClose {
+		return errWSClosed
+	}
+	if r.control != nil {
+		r.control(op, body)
+	}
+	return nil
+}
+
+// messageOp checks a data frame's opcode against the message in progress
+// (msgOp, 0 before its first fragment) and returns the message's opcode.
+func messageOp(msgOp, frameOp byte) (byte, error) {
+	switch {
+	case frameOp == opCont && msgOp == 0:
+		return 0, fmt.Errorf("%w: continuation without start", errWSProtocol)
+	case frameOp != opCont && msgOp != 0:
+		return 0, fmt.Errorf("%w: new message inside a fragmented one", errWSProtocol)
+	case frameOp == opCont:
+		return msgOp, nil
+	case frameOp != opText && frameOp != opBinary:
+		return 0, fmt.Errorf("%w: opcode %d", errWSProtocol, frameOp)
+	}
+	return frameOp, nil
 }
 
 func maskBytes(b []byte, key [4]byte) {
