@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -83,12 +82,12 @@ func SocketURL(base, query string) (string, error) {
 // Engine.IO open packet, which it returns. The caller owns the
 // connection: this is the start of a session for tests that speak the
 // protocol packet by packet.
-func DialEngine(ctx context.Context, base string, header http.Header) (*RawConn, string, error) {
+func DialEngine(ctx context.Context, base string, opts RawOptions) (*RawConn, string, error) {
 	u, err := SocketURL(base, "")
 	if err != nil {
 		return nil, "", err
 	}
-	ws, _, err := DialRaw(ctx, u, RawOptions{Header: header})
+	ws, _, err := DialRaw(ctx, u, opts)
 	if err != nil {
 		return nil, "", fmt.Errorf("dial %s: %w", base, err)
 	}
@@ -104,7 +103,7 @@ func DialEngine(ctx context.Context, base string, header http.Header) (*RawConn,
 
 // Dial opens a WebSocket session to base (http://host:port) at /socket.io/.
 func Dial(ctx context.Context, base string) (*Client, error) {
-	ws, _, err := DialEngine(ctx, base, nil)
+	ws, _, err := DialEngine(ctx, base, RawOptions{})
 	if err != nil {
 		return nil, err
 	}

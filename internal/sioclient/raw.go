@@ -134,7 +134,7 @@ func DialRaw(ctx context.Context, rawURL string, opts RawOptions) (*RawConn, *ht
 		deadline = dl
 	}
 	_ = nc.SetDeadline(deadline)
-	c := &RawConn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), timeout: opts.Timeout}
+	c := &RawConn{nc: nc, br: bufio.NewReaderSize(nc, 4096), timeout: opts.Timeout}
 	resp, err := c.upgrade(u, opts)
 	if err != nil {
 		_ = nc.Close()
