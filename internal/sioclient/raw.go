@@ -53,6 +53,17 @@ type Frame struct {
 
 // Encode returns f on the wire, masked with the fixed key when f.Masked.
 func (f Frame) Encode() []byte {
+	b := f.Header(len(f.Payload))
+	if !f.Masked {
+		return append(b, f.Payload...)
+	}
+	return append(b, Mask(f.Payload, 0)...)
+}
+
+// Header is f's header for a payload of n bytes (f.Payload is ignored),
+// with the mask key when f.Masked: with [Mask], it lets a test stream a
+// frame too big to build in memory.
+func (f Frame) Header(n int) []byte {
 	b0 := f.Op&0x0f | (f.RSV&7)<<4
 	if f.Fin {
 		b0 |= 0x80
@@ -61,7 +72,6 @@ func (f Frame) Encode() []byte {
 	if f.Masked {
 		m = 0x80
 	}
-	n := len(f.Payload)
 	b := make([]byte, 0, 14+n)
 	switch {
 	case n <= 125:
@@ -71,14 +81,20 @@ func (f Frame) Encode() []byte {
 	default:
 		b = binary.BigEndian.AppendUint64(append(b, b0, m|127), uint64(n))
 	}
-	if !f.Masked {
-		return append(b, f.Payload...)
-	}
-	b = append(b, maskKey[:]...)
-	for i, c := range f.Payload {
-		b = append(b, c^maskKey[i&3])
+	if f.Masked {
+		b = append(b, maskKey[:]...)
 	}
 	return b
+}
+
+// Mask returns a masked copy of p, which starts at offset at of its
+// frame's payload.
+func Mask(p []byte, at int) []byte {
+	out := make([]byte, len(p))
+	for i, c := range p {
+		out[i] = c ^ maskKey[(at+i)&3]
+	}
+	return out
 }
 
 // CloseError is a close frame from the server.
@@ -172,10 +188,13 @@ func (c *RawConn) upgrade(u *url.URL, opts RawOptions) (*http.Response, error) {
 }
 
 // WriteRaw writes b as is: part of a frame, several frames, or garbage.
-func (c *RawConn) WriteRaw(b []byte) error {
+func (c *RawConn) WriteRaw(b []byte) error { return c.WriteRawWithin(b, c.timeout) }
+
+// WriteRawWithin is WriteRaw with its own bound on the write.
+func (c *RawConn) WriteRawWithin(b []byte, d time.Duration) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(d))
 	_, err := c.nc.Write(b)
 	return err
 }
