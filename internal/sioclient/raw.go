@@ -161,8 +161,14 @@ func DialRaw(ctx context.Context, rawURL string, opts RawOptions) (*RawConn, *ht
 }
 
 func (c *RawConn) upgrade(u *url.URL, opts RawOptions) (*http.Response, error) {
+	host := u.Host
+	if h := opts.Header.Get("Host"); h != "" { // a test of virtual hosts
+		host = h
+		opts.Header = opts.Header.Clone()
+		opts.Header.Del("Host")
+	}
 	var req bytes.Buffer
-	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
+	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), host)
 	req.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
 	req.WriteString("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
 	if err := opts.Header.Write(&req); err != nil {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -198,21 +198,21 @@ func TestIdleWebSocketsHoldNoGoroutines(t *testing.T) {
 	srv, base, closed := echoServer(t, Config{PingInterval: 500 * time.Millisecond, PingTimeout: 10 * time.Second})
 	wsBase := "ws" + strings.TrimPrefix(base, "http")
 	before := runtime.NumGoroutine()
-	clients := make([]*websocket.Conn, 0, n)
+	clients := make([]*sioclient.RawConn, 0, n)
 	for i := range n {
-		var ws *websocket.Conn
+		var ws *sioclient.RawConn
 		var err error
 		if i%50 == 0 {
 			sid := handshake(t, base)
-			ws, _, err = websocket.DefaultDialer.Dial(wsBase+"?EIO=4&transport=websocket&sid="+sid, nil)
+			ws, _, err = wsDial(wsBase+"?EIO=4&transport=websocket&sid="+sid, nil)
 			require.NoError(t, err)
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("2probe")))
 			_, m, err := ws.ReadMessage()
 			require.NoError(t, err)
 			require.Equal(t, "3probe", string(m))
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("5")))
 		} else {
-			ws, _, err = websocket.DefaultDialer.Dial(wsBase+"?EIO=4&transport=websocket", nil)
+			ws, _, err = wsDial(wsBase+"?EIO=4&transport=websocket", nil)
 			require.NoError(t, err)
 			_, _, err = ws.ReadMessage() // open
 			require.NoError(t, err)
@@ -230,16 +230,16 @@ func TestIdleWebSocketsHoldNoGoroutines(t *testing.T) {
 		_, m, err := ws.ReadMessage()
 		require.NoError(t, err)
 		require.Equal(t, "2", string(m), "client %d", i)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 		msg := fmt.Sprintf("4message %d", i)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(msg)))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte(msg)))
 		for {
 			_, m, err = ws.ReadMessage()
 			require.NoError(t, err)
 			if string(m) != "2" {
 				break
 			}
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 		}
 		require.Equal(t, msg, string(m))
 	}
@@ -280,12 +280,12 @@ func TestReadBufferIsReturnedBeforeHandlers(t *testing.T) {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 	})
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	ws, _, err := wsDial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ws.Close() })
 	_, _, err = ws.ReadMessage() // open
 	require.NoError(t, err)
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4hello")))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("4hello")))
 	select {
 	case n := <-spare:
 		require.Equal(t, 1, n, "spare read buffers while the handler runs")
