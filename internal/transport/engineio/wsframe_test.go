@@ -2,7 +2,6 @@ package engineio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strings"
 	"testing"
 
@@ -18,31 +17,9 @@ func clientFrame(fin bool, op byte, payload []byte) []byte {
 	return rawFrame(fin, op, payload, true)
 }
 
+// rawFrame encodes one frame with sioclient's raw mode, masked or not.
 func rawFrame(fin bool, op byte, payload []byte, masked bool) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	var b []byte
-	var maskBit byte
-	if masked {
-		maskBit = 0x80
-	}
-	switch n := len(payload); {
-	case n <= 125:
-		b = append(b, b0, maskBit|byte(n))
-	case n <= 0xffff:
-		b = append(b, b0, maskBit|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, b0, maskBit|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	if !masked {
-		return append(b, payload...)
-	}
-	b = append(b, testMaskKey[:]...)
-	return unmask(b, payload, testMaskKey) // masking is its own inverse
+	return sioclient.Frame{Fin: fin, Op: op, Masked: masked, Payload: payload}.Encode()
 }
 
 type wsEvent struct {

@@ -66,7 +66,7 @@ func TestWebSocketHeaderAloneAllocatesLittle(t *testing.T) {
 		c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
 		c.read() // open
 		c.write(announce(opText, true, 1_000_000, []byte("4x")))
-		require.NoError(t, c.nc.Close())
+		require.NoError(t, c.rc.Close())
 		// The peer's hang-up is read after the 16 bytes: once the session
 		// is closed, they were parsed.
 		select {

@@ -1,15 +1,9 @@
 package engineio
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -21,66 +15,38 @@ import (
 	"go.uber.org/zap/zaptest"
 )
 
-// rawWS is a WebSocket client on a bare TCP connection, for what gorilla's
-// client cannot do: send bytes right behind the upgrade request, or break
-// the protocol.
+// rawWS is sioclient's raw mode with the test's failure handling, for
+// what a well-behaved client cannot do: send bytes right behind the
+// upgrade request, or break the protocol.
 type rawWS struct {
 	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
+	rc *sioclient.RawConn
 }
 
 // dialRaw upgrades base+query and writes extra in the same write as the
 // request.
 func dialRaw(t testing.TB, base, query string, extra []byte) *rawWS {
 	t.Helper()
-	u, err := url.Parse(base)
+	rc, _, err := sioclient.DialRaw(context.Background(), base+query, sioclient.RawOptions{Early: extra})
 	require.NoError(t, err)
-	nc, err := net.Dial("tcp", u.Host)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = nc.Close() })
-	req := "GET " + u.Path + query + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13" +
-		"\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	_, err = nc.Write(append([]byte(req), extra...))
-	require.NoError(t, err)
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
-	return &rawWS{t: t, nc: nc, br: br}
+	t.Cleanup(func() { _ = rc.Close() })
+	return &rawWS{t: t, rc: rc}
 }
 
 func (c *rawWS) write(frames ...[]byte) {
 	c.t.Helper()
-	_, err := c.nc.Write(cat(frames...))
-	require.NoError(c.t, err)
+	require.NoError(c.t, c.rc.WriteRaw(cat(frames...)))
 }
 
-// read returns the next frame from the server, which neither masks nor
-// fragments.
+// read returns the next frame from the server, which must neither mask
+// nor fragment.
 func (c *rawWS) read() (byte, string) {
 	c.t.Helper()
-	require.NoError(c.t, c.nc.SetReadDeadline(time.Now().Add(5*time.Second)))
-	var h [2]byte
-	_, err := io.ReadFull(c.br, h[:])
+	require.NoError(c.t, c.rc.SetReadDeadline(time.Now().Add(5*time.Second)))
+	f, err := c.rc.ReadFrame()
 	require.NoError(c.t, err)
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		_, err = io.ReadFull(c.br, ext[:])
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		_, err = io.ReadFull(c.br, ext[:])
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	require.NoError(c.t, err)
-	payload := make([]byte, n)
-	_, err = io.ReadFull(c.br, payload)
-	require.NoError(c.t, err)
-	return h[0] & 0x0f, string(payload)
+	require.True(c.t, f.Fin && f.RSV == 0 && !f.Masked, "server frame: fin %v, RSV %d, masked %v", f.Fin, f.RSV, f.Masked)
+	return f.Op, string(f.Payload)
 }
 
 func textFrame(s string) []byte { return clientFrame(true, opText, []byte(s)) }
@@ -178,7 +144,7 @@ func TestWebSocketPeerGoneIsTransportClose(t *testing.T) {
 	c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
 	c.read()
 	c.write(textFrame("4x")[:3]) // a frame cut short
-	require.NoError(t, c.nc.Close())
+	require.NoError(t, c.rc.Close())
 	select {
 	case r := <-closed:
 		assert.Equal(t, ReasonTransportClose, r)
