@@ -115,6 +115,9 @@ type RawOptions struct {
 	Header  http.Header   // added to the upgrade request
 	Early   []byte        // written in the same write as the request, before the 101
 	Timeout time.Duration // bounds the upgrade and each write; 5 s when zero
+	// ReadBufferSize is the read buffer's size, 4 KiB when zero (many
+	// thousands of connections in one test may want less).
+	ReadBufferSize int
 }
 
 // RawConn is a WebSocket client on a bare TCP connection: it can send what
@@ -125,6 +128,7 @@ type RawConn struct {
 	nc      net.Conn
 	br      *bufio.Reader
 	timeout time.Duration
+	scratch [8]byte // the reader's: header bytes without an allocation each
 
 	wmu sync.Mutex // one frame at a time on the wire
 }
@@ -140,6 +144,9 @@ func DialRaw(ctx context.Context, rawURL string, opts RawOptions) (*RawConn, *ht
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
 	}
+	if opts.ReadBufferSize == 0 {
+		opts.ReadBufferSize = 4096
+	}
 	d := net.Dialer{Timeout: opts.Timeout}
 	nc, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
@@ -150,7 +157,7 @@ func DialRaw(ctx context.Context, rawURL string, opts RawOptions) (*RawConn, *ht
 		deadline = dl
 	}
 	_ = nc.SetDeadline(deadline)
-	c := &RawConn{nc: nc, br: bufio.NewReaderSize(nc, 4096), timeout: opts.Timeout}
+	c := &RawConn{nc: nc, br: bufio.NewReaderSize(nc, opts.ReadBufferSize), timeout: opts.Timeout}
 	resp, err := c.upgrade(u, opts)
 	if err != nil {
 		_ = nc.Close()
@@ -227,8 +234,8 @@ func (c *RawConn) Close() error { return c.nc.Close() }
 // ReadFrame reads the next frame as the server sent it, unmasking it if
 // it was masked (Masked tells).
 func (c *RawConn) ReadFrame() (Frame, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+	h := c.scratch[:2]
+	if _, err := io.ReadFull(c.br, h); err != nil {
 		return Frame{}, err
 	}
 	f := Frame{Fin: h[0]&0x80 != 0, RSV: h[0] >> 4 & 7, Op: h[0] & 0x0f, Masked: h[1]&0x80 != 0}
@@ -238,9 +245,10 @@ func (c *RawConn) ReadFrame() (Frame, error) {
 	}
 	var key [4]byte
 	if f.Masked {
-		if _, err := io.ReadFull(c.br, key[:]); err != nil {
+		if _, err := io.ReadFull(c.br, c.scratch[:4]); err != nil {
 			return Frame{}, err
 		}
+		copy(key[:], c.scratch[:4])
 	}
 	f.Payload = make([]byte, n)
 	if _, err := io.ReadFull(c.br, f.Payload); err != nil {
@@ -258,17 +266,15 @@ func (c *RawConn) readLength(n7 byte) (uint64, error) {
 	n := uint64(n7)
 	switch n7 {
 	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
+		if _, err := io.ReadFull(c.br, c.scratch[:2]); err != nil {
 			return 0, err
 		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
+		n = uint64(binary.BigEndian.Uint16(c.scratch[:2]))
 	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
+		if _, err := io.ReadFull(c.br, c.scratch[:8]); err != nil {
 			return 0, err
 		}
-		n = binary.BigEndian.Uint64(ext[:])
+		n = binary.BigEndian.Uint64(c.scratch[:8])
 	}
 	if n > maxFrame {
 		return 0, fmt.Errorf("server frame of %d bytes", n)

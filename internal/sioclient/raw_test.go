@@ -30,7 +30,8 @@ func TestReadMessage(t *testing.T) {
 		{name: "text", server: []Frame{{Fin: true, Op: OpText, Payload: []byte("40")}}, wantOp: OpText, want: "40"},
 		{name: "fragments joined", server: []Frame{{Op: OpBinary, Payload: []byte("ab")}, {Fin: true, Op: OpContinuation, Payload: []byte("c")}},
 			wantOp: OpBinary, want: "abc"},
-		{name: "long", server: []Frame{{Fin: true, Op: OpText, Payload: make([]byte, 70000)}}, wantOp: OpText, want: string(make([]byte, 70000))},
+		{name: "16-bit length", server: []Frame{{Fin: true, Op: OpText, Payload: make([]byte, 300)}}, wantOp: OpText, want: string(make([]byte, 300))},
+		{name: "64-bit length", server: []Frame{{Fin: true, Op: OpText, Payload: make([]byte, 70000)}}, wantOp: OpText, want: string(make([]byte, 70000))},
 		{name: "masked server frame", server: []Frame{{Fin: true, Op: OpText, Masked: true, Payload: []byte("4")}}, wantErr: ErrServerFrame},
 		{name: "RSV bit", server: []Frame{{Fin: true, RSV: 4, Op: OpText, Payload: []byte("4")}}, wantErr: ErrServerFrame},
 		{name: "unknown opcode", server: []Frame{{Fin: true, Op: 3}}, wantErr: ErrServerFrame},
@@ -88,5 +89,22 @@ func TestSplitHeader(t *testing.T) {
 		assert.Equal(t, tt.ns, ns, tt.give)
 		assert.Equal(t, tt.id, id, tt.give)
 		assert.Equal(t, tt.rest, string(rest), tt.give)
+	}
+}
+
+// A frame read back is the frame written, mask and all: the encoder is
+// what frame-level tests of the server send.
+func TestFrameRoundTrip(t *testing.T) {
+	for _, f := range []Frame{
+		{Fin: true, Op: OpText, Masked: true, Payload: []byte("hello")},
+		{Op: OpBinary, RSV: 5, Payload: []byte{1, 2, 3}},
+		{Fin: true, Op: OpBinary, Masked: true, Payload: make([]byte, 0x10000)},
+		{Fin: true, Op: OpPing, Masked: true, Payload: []byte{}},
+	} {
+		c, srv := pipe(t)
+		go func() { _, _ = srv.Write(f.Encode()) }()
+		got, err := c.ReadFrame()
+		require.NoError(t, err)
+		assert.Equal(t, f, got)
 	}
 }
