@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
 // clientFrame encodes one frame as a client sends it: masked, FIN as given.
 func clientFrame(fin bool, op byte, payload []byte) []byte {
@@ -190,10 +189,6 @@ func TestWSParserKeepsOnlyPartialBytes(t *testing.T) {
 	require.NoError(t, p.feed(clientFrame(false, opText, []byte("4a")), emit))
 	assert.True(t, p.atBoundary())
 }
-
-// unmask appends a whole frame's payload, unmasked (or masked: XOR is its
-// own inverse), to dst.
-func unmask(dst, payload []byte, key [4]byte) []byte { return unmaskAt(dst, payload, key, 0) }
 
 func TestWSParserDoesNotModifyInput(t *testing.T) {
 	give := clientFrame(true, opText, []byte("4hello"))

@@ -10,6 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testMaskKey is announce's: its frames are built by hand, always with a
+// 64-bit length, which sioclient's encoder would not choose.
+var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+
 // announce is a masked frame header claiming n payload bytes, followed by
 // the first few of them: 16 bytes that promise n.
 func announce(op byte, fin bool, n int, first []byte) []byte {
