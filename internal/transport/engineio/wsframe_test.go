@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 // clientFrame encodes one frame as a client sends it: masked, FIN as given.
 func clientFrame(fin bool, op byte, payload []byte) []byte {
 	return rawFrame(fin, op, payload, true)
