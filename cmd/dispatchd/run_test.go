@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -164,9 +164,8 @@ func TestServePing(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+s.addr+"/socket.io/?EIO=4&transport=websocket", nil)
+	ws, _, err := sioclient.DialRaw(ctx, "ws://"+s.addr+"/socket.io/?EIO=4&transport=websocket", sioclient.RawOptions{})
 	require.NoError(t, err)
-	resp.Body.Close()
 	defer ws.Close()
 	require.NoError(t, ws.SetReadDeadline(time.Now().Add(waitTimeout)))
 
@@ -179,12 +178,12 @@ func TestServePing(t *testing.T) {
 			if string(p) != "2" {
 				return string(p)
 			}
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 		}
 	}
 	write := func(p string) {
 		t.Helper()
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(p)))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte(p)))
 	}
 
 	open := read()

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -136,9 +136,8 @@ func TestIdleWebSocketOutlivesReadTimeout(t *testing.T) {
 	s := start(t, timeoutEnv, "serve", "--addr", "127.0.0.1:0")
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+s.addr+"/socket.io/?EIO=4&transport=websocket", nil)
+	ws, _, err := sioclient.DialRaw(ctx, "ws://"+s.addr+"/socket.io/?EIO=4&transport=websocket", sioclient.RawOptions{})
 	require.NoError(t, err)
-	resp.Body.Close()
 	defer ws.Close()
 	require.NoError(t, ws.SetReadDeadline(time.Now().Add(waitTimeout)))
 	_, open, err := ws.ReadMessage()
@@ -152,9 +151,9 @@ func TestIdleWebSocketOutlivesReadTimeout(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "2", string(p))
 		require.Greater(t, time.Since(begin), testReadTimeout)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 	}
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("40")))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("40")))
 	_, p, err := ws.ReadMessage()
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(p), "40{"), "connect reply: %q", p)

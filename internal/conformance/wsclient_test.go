@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,7 +33,7 @@ func binary(b ...byte) frame { return frame{binary: true, data: b} }
 // createWebSocket, so a test reads them in order at its own pace.
 type wsClient struct {
 	t      testing.TB
-	conn   *websocket.Conn
+	conn   *sioclient.RawConn
 	frames chan frame
 	closed chan struct{} // closed by the reader when the connection ends
 	err    error         // why it ended; read only after closed
@@ -56,7 +56,7 @@ func (s *server) dialWS(path, query string) *wsClient {
 func (s *server) tryDialWS(path, query string) (*wsClient, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	defer cancel()
-	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, s.wsURL(path, query), nil)
+	conn, resp, err := sioclient.DialRaw(ctx, s.wsURL(path, query), sioclient.RawOptions{Timeout: caseTimeout})
 	if err != nil {
 		return nil, resp, err
 	}
@@ -77,13 +77,13 @@ func (s *server) tryDialWS(path, query string) (*wsClient, *http.Response, error
 func (c *wsClient) readLoop() {
 	defer close(c.closed)
 	for {
-		typ, data, err := c.conn.ReadMessage()
+		op, data, err := c.conn.ReadMessage()
 		if err != nil {
 			c.err = err
 			return
 		}
 		select {
-		case c.frames <- frame{binary: typ == websocket.BinaryMessage, data: data}:
+		case c.frames <- frame{binary: op == sioclient.OpBinary, data: data}:
 		default:
 			c.err = errors.New("test client: frame buffer full")
 			return
@@ -152,20 +152,13 @@ func (c *wsClient) expect(want ...frame) {
 // send writes one text frame.
 func (c *wsClient) send(s string) {
 	c.t.Helper()
-	require.NoError(c.t, c.write(websocket.TextMessage, []byte(s)), "send %q", s)
+	require.NoError(c.t, c.conn.WriteMessage(sioclient.OpText, []byte(s)), "send %q", s)
 }
 
 // sendBinary writes one binary frame.
 func (c *wsClient) sendBinary(b ...byte) {
 	c.t.Helper()
-	require.NoError(c.t, c.write(websocket.BinaryMessage, b), "send % x", b)
-}
-
-func (c *wsClient) write(typ int, data []byte) error {
-	if err := c.conn.SetWriteDeadline(time.Now().Add(caseTimeout)); err != nil {
-		return err
-	}
-	return c.conn.WriteMessage(typ, data)
+	require.NoError(c.t, c.conn.WriteMessage(sioclient.OpBinary, b), "send % x", b)
 }
 
 // waitClosed requires the server to end the connection within timeout.

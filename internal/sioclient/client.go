@@ -2,6 +2,10 @@
 // tests and tools that drive a server (it is not a full client: no
 // polling, no binary, no reconnection). It answers pings, multiplexes
 // namespaces, matches acks to requests and hands every event to the caller.
+//
+// Under it, [RawConn] is the raw mode: a WebSocket client on a bare TCP
+// connection for frame-level tests, which may send any bytes at all. The
+// package imports nothing of the server, so every test may use it.
 package sioclient
 
 import (
@@ -13,8 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/gorilla/websocket"
+	"time"
 )
 
 // Event is a server→client event. AckID is set when the server asked for
@@ -40,9 +43,7 @@ var ErrClosed = errors.New("sioclient: connection closed")
 // Client is one Engine.IO session over WebSocket. Its reader goroutine
 // runs until Close or the server ends the session.
 type Client struct {
-	ws *websocket.Conn
-
-	wmu sync.Mutex // gorilla allows one writer at a time
+	ws *RawConn
 
 	mu       sync.Mutex
 	nextAck  uint64
@@ -61,23 +62,50 @@ type connectReply struct {
 	err error
 }
 
-// Dial opens a WebSocket session to base (http://host:port) at /socket.io/.
-func Dial(ctx context.Context, base string) (*Client, error) {
+// SocketURL is the WebSocket address of the Socket.IO endpoint of base
+// (http://host:port), with query added to the Engine.IO one.
+func SocketURL(base, query string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	u.Path = "/socket.io/"
 	u.RawQuery = "EIO=4&transport=websocket"
-	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", base, err)
+	if query != "" {
+		u.RawQuery += "&" + query
 	}
-	_, open, err := ws.ReadMessage()
-	if err != nil || len(open) == 0 || open[0] != '0' {
+	return u.String(), nil
+}
+
+// DialEngine opens a WebSocket to base's /socket.io/ and reads the
+// Engine.IO open packet, which it returns. The caller owns the
+// connection: this is the start of a session for tests that speak the
+// protocol packet by packet.
+func DialEngine(ctx context.Context, base string, opts RawOptions) (*RawConn, string, error) {
+	u, err := SocketURL(base, "")
+	if err != nil {
+		return nil, "", err
+	}
+	ws, _, err := DialRaw(ctx, u, opts)
+	if err != nil {
+		return nil, "", fmt.Errorf("dial %s: %w", base, err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(ws.timeout))
+	op, open, err := ws.ReadMessage()
+	_ = ws.SetReadDeadline(time.Time{})
+	if err != nil || op != OpText || len(open) == 0 || open[0] != '0' {
 		_ = ws.Close()
-		return nil, fmt.Errorf("no open packet: %w", err)
+		return nil, "", fmt.Errorf("no open packet (%q): %v", open, err)
+	}
+	return ws, string(open), nil
+}
+
+// Dial opens a WebSocket session to base (http://host:port) at /socket.io/.
+func Dial(ctx context.Context, base string) (*Client, error) {
+	ws, _, err := DialEngine(ctx, base, RawOptions{})
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{
 		ws:       ws,
@@ -208,9 +236,7 @@ func eventPacket(b []byte, id, event string, args []any) ([]byte, error) {
 }
 
 func (c *Client) write(b []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+	if err := c.ws.WriteMessage(OpText, b); err != nil {
 		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package sioclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -33,31 +34,7 @@ func (c *Client) packet(b []byte) {
 		return
 	}
 	typ := b[0]
-	b = b[1:]
-	ns := "/"
-	if len(b) > 0 && b[0] == '/' {
-		i := 0
-		for i < len(b) && b[i] != ',' {
-			i++
-		}
-		ns = string(b[:i])
-		if i < len(b) {
-			i++
-		}
-		b = b[i:]
-	}
-	var id *uint64
-	j := 0
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		j++
-	}
-	if j > 0 {
-		n, err := strconv.ParseUint(string(b[:j]), 10, 64)
-		if err == nil {
-			id = &n
-		}
-		b = b[j:]
-	}
+	ns, id, b := splitHeader(b[1:])
 	switch typ {
 	case '0':
 		var r struct {
@@ -70,26 +47,58 @@ func (c *Client) packet(b []byte) {
 		_ = json.Unmarshal(b, ce)
 		c.connectDone(ns, connectReply{err: ce})
 	case '2':
-		var args []json.RawMessage
-		if json.Unmarshal(b, &args) != nil || len(args) == 0 {
-			return
-		}
-		var name string
-		_ = json.Unmarshal(args[0], &name)
-		c.Events <- Event{Namespace: ns, Name: name, Args: args[1:], AckID: id}
+		c.event(ns, id, b)
 	case '3':
-		if id == nil {
-			return
+		c.ack(id, b)
+	}
+}
+
+// splitHeader takes the namespace ("/" when absent) and the ack id (nil
+// when absent) off the front of a packet's body.
+func splitHeader(b []byte) (ns string, id *uint64, rest []byte) {
+	ns = "/"
+	if len(b) > 0 && b[0] == '/' {
+		i := bytes.IndexByte(b, ',')
+		if i < 0 {
+			return string(b), nil, nil
 		}
-		var args []json.RawMessage
-		_ = json.Unmarshal(b, &args)
-		c.mu.Lock()
-		ch := c.acks[*id]
-		delete(c.acks, *id)
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- args
+		ns, b = string(b[:i]), b[i+1:]
+	}
+	j := 0
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	if j > 0 {
+		if n, err := strconv.ParseUint(string(b[:j]), 10, 64); err == nil {
+			id = &n
 		}
+		b = b[j:]
+	}
+	return ns, id, b
+}
+
+func (c *Client) event(ns string, id *uint64, b []byte) {
+	var args []json.RawMessage
+	if json.Unmarshal(b, &args) != nil || len(args) == 0 {
+		return
+	}
+	var name string
+	_ = json.Unmarshal(args[0], &name)
+	c.Events <- Event{Namespace: ns, Name: name, Args: args[1:], AckID: id}
+}
+
+func (c *Client) ack(id *uint64, b []byte) {
+	if id == nil {
+		return
+	}
+	var args []json.RawMessage
+	_ = json.Unmarshal(b, &args)
+	c.mu.Lock()
+	ch := c.acks[*id]
+	delete(c.acks, *id)
+	c.mu.Unlock()
+	if ch != nil {
+		ch <- args
 	}
 }
 

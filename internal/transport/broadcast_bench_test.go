@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"
 )
 
@@ -144,7 +144,7 @@ func BenchmarkRoomEmitFanout(b *testing.B) {
 
 			var fan benchFanout
 			fan.done = make(chan struct{}, 1)
-			clients := make([]*websocket.Conn, n)
+			clients := make([]*sioclient.RawConn, n)
 			var wg sync.WaitGroup
 			b.Cleanup(func() {
 				for _, ws := range clients {
@@ -154,9 +154,9 @@ func BenchmarkRoomEmitFanout(b *testing.B) {
 				}
 				wg.Wait()
 			})
-			dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024, HandshakeTimeout: 10 * time.Second}
+			opts := sioclient.RawOptions{ReadBufferSize: 1024, Timeout: 10 * time.Second}
 			for i := range clients {
-				ws, _, err := dialer.Dial(url, nil)
+				ws, _, err := sioclient.DialRaw(context.Background(), url, opts)
 				if err != nil {
 					b.Fatalf("dial %d: %v", i, err)
 				}
@@ -164,7 +164,7 @@ func BenchmarkRoomEmitFanout(b *testing.B) {
 				if _, _, err := ws.ReadMessage(); err != nil { // the open packet
 					b.Fatal(err)
 				}
-				if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+				if err := ws.WriteMessage(sioclient.OpText, []byte("40")); err != nil {
 					b.Fatal(err)
 				}
 				if _, msg, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(msg), "40{") {
@@ -204,7 +204,7 @@ type benchFanout struct {
 	done     chan struct{}
 }
 
-func (f *benchFanout) read(wg *sync.WaitGroup, ws *websocket.Conn) {
+func (f *benchFanout) read(wg *sync.WaitGroup, ws *sioclient.RawConn) {
 	defer wg.Done()
 	for {
 		_, msg, err := ws.ReadMessage()
@@ -213,7 +213,7 @@ func (f *benchFanout) read(wg *sync.WaitGroup, ws *websocket.Conn) {
 		}
 		switch {
 		case len(msg) == 1 && msg[0] == byte(engineio.Ping):
-			_ = ws.WriteMessage(websocket.TextMessage, []byte{byte(engineio.Pong)})
+			_ = ws.WriteMessage(sioclient.OpText, []byte{byte(engineio.Pong)})
 		case bytes.HasPrefix(msg, []byte(`42["order:status"`)):
 			if f.received.Add(1) == f.target.Load() {
 				f.received.Store(0)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/dispatchd/dispatchd/internal/transport/engineio"
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 )
@@ -37,8 +36,7 @@ func startServer(t testing.TB, cfg Config, setup func(*Server)) (*Server, string
 // pings and hands every other text packet to the test.
 type wsClient struct {
 	t    testing.TB
-	ws   *websocket.Conn
-	wmu  sync.Mutex // gorilla allows one writer at a time
+	ws   *sioclient.RawConn
 	msgs chan []byte
 	bins chan []byte
 	done chan struct{}
@@ -46,32 +44,28 @@ type wsClient struct {
 
 func dial(t testing.TB, url string) *wsClient {
 	t.Helper()
-	u := "ws" + strings.TrimPrefix(url, "http") + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	ws, open, err := sioclient.DialEngine(context.Background(), url, sioclient.RawOptions{})
 	require.NoError(t, err)
+	require.Equal(t, byte(engineio.Open), open[0])
 	c := &wsClient{t: t, ws: ws, msgs: make(chan []byte, 1024), bins: make(chan []byte, 64), done: make(chan struct{})}
 	go c.read()
 	t.Cleanup(func() { _ = ws.Close(); <-c.done })
-	open := c.next()
-	require.Equal(t, byte(engineio.Open), open[0])
 	return c
 }
 
 func (c *wsClient) read() {
 	defer close(c.done)
 	for {
-		mt, data, err := c.ws.ReadMessage()
+		op, data, err := c.ws.ReadMessage()
 		if err != nil {
 			return
 		}
-		if mt == websocket.BinaryMessage {
+		if op == sioclient.OpBinary {
 			c.bins <- data
 			continue
 		}
 		if string(data) == "2" {
-			c.wmu.Lock()
-			_ = c.ws.WriteMessage(websocket.TextMessage, []byte("3"))
-			c.wmu.Unlock()
+			_ = c.ws.WriteMessage(sioclient.OpText, []byte("3"))
 			continue
 		}
 		c.msgs <- data
@@ -80,16 +74,12 @@ func (c *wsClient) read() {
 
 func (c *wsClient) send(s string) {
 	c.t.Helper()
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	require.NoError(c.t, c.ws.WriteMessage(websocket.TextMessage, []byte(s)))
+	require.NoError(c.t, c.ws.WriteMessage(sioclient.OpText, []byte(s)))
 }
 
 func (c *wsClient) sendBinary(b []byte) {
 	c.t.Helper()
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	require.NoError(c.t, c.ws.WriteMessage(websocket.BinaryMessage, b))
+	require.NoError(c.t, c.ws.WriteMessage(sioclient.OpBinary, b))
 }
 
 // next returns the next non-ping text packet, failing after 2 s.

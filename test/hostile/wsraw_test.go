@@ -6,14 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 )
 
 // wsSession is one raw attacker WebSocket session: it writes whatever
@@ -23,10 +21,8 @@ import (
 // Goroutines: one reader, which ends when the connection does; close
 // waits for it.
 type wsSession struct {
-	ws    *websocket.Conn
+	ws    *sioclient.RawConn
 	setup setup
-
-	wmu sync.Mutex // gorilla allows one writer at a time
 
 	in     chan string   // Socket.IO packets ("4…") from the server
 	done   chan struct{} // closed when the reader ends
@@ -40,27 +36,13 @@ type wsSession struct {
 // pong, the end of a session.
 const waitTimeout = 10 * time.Second
 
-var dialer = websocket.Dialer{HandshakeTimeout: waitTimeout, ReadBufferSize: 4096, WriteBufferSize: 4096}
-
 // dialWS opens a session and joins / (and the setup's namespace with
 // token), so that probes work.
 func dialWS(ctx context.Context, base string, s setup, token string) (*wsSession, error) {
-	u, err := url.Parse(base)
+	ws, _, err := sioclient.DialEngine(ctx, base, sioclient.RawOptions{Timeout: waitTimeout})
 	if err != nil {
 		return nil, err
 	}
-	u.Scheme, u.Path, u.RawQuery = "ws", "/socket.io/", "EIO=4&transport=websocket"
-	ws, _, err := dialer.DialContext(ctx, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("dial: %w", err)
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(waitTimeout))
-	_, open, err := ws.ReadMessage()
-	if err != nil || len(open) == 0 || open[0] != '0' {
-		_ = ws.Close()
-		return nil, fmt.Errorf("no open packet (%q): %v", open, err)
-	}
-	_ = ws.SetReadDeadline(time.Time{})
 	w := &wsSession{ws: ws, setup: s, in: make(chan string, 4096), done: make(chan struct{}), probes: probeBase}
 	go w.read()
 	if err := w.join("/", ""); err != nil {
@@ -97,7 +79,7 @@ func (w *wsSession) read() {
 			return
 		}
 		switch {
-		case typ != websocket.TextMessage || len(data) == 0:
+		case typ != sioclient.OpText || len(data) == 0:
 		case string(data) == "2":
 			_ = w.write(frame{data: []byte("3")})
 		case data[0] == '4':
@@ -110,13 +92,10 @@ func (w *wsSession) read() {
 }
 
 func (w *wsSession) write(f frame) error {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	typ := websocket.TextMessage
+	typ := sioclient.OpText
 	if f.binary {
-		typ = websocket.BinaryMessage
+		typ = sioclient.OpBinary
 	}
-	_ = w.ws.SetWriteDeadline(time.Now().Add(waitTimeout))
 	return w.ws.WriteMessage(typ, f.data)
 }
 
@@ -187,7 +166,7 @@ func (w *wsSession) ended() ([]string, waitResult) {
 // closeCode is the WebSocket close code the server sent, or -1 for none
 // (the connection just ended). Call it after done.
 func (w *wsSession) closeCode() int {
-	var ce *websocket.CloseError
+	var ce *sioclient.CloseError
 	if errors.As(w.closed, &ce) {
 		return ce.Code
 	}
@@ -206,10 +185,7 @@ func (w *wsSession) isDone() bool {
 // close ends the session from our side and waits for the reader.
 func (w *wsSession) close() {
 	w.self.Store(true)
-	w.wmu.Lock()
-	_ = w.ws.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = w.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-	w.wmu.Unlock()
+	_ = w.ws.WriteClose(sioclient.CloseNormal, "")
 	_ = w.ws.Close()
 	<-w.done
 }

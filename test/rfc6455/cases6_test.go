@@ -60,7 +60,7 @@ func utf8Cases() []wsCase {
 	inChops := func(cut1, cut2 int) func(*script) {
 		return func(s *script) {
 			wired := s.wire(text(bad))[0]
-			enc := wired.encode(s.c.key)
+			enc := wired.encode()
 			at := len(enc) - len(wired.payload) + len(s.ep.prefix) // where the case's payload starts
 			s.raw(enc[:at+cut1], true)
 			if !s.pause("A") {

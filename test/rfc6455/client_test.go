@@ -1,26 +1,25 @@
 package rfc6455
 
 import (
-	"bufio"
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 )
 
-// Frame opcodes (RFC 6455 §5.2).
+// Frame opcodes (RFC 6455 §5.2), short names for the case tables.
 const (
-	opCont   byte = 0x0
-	opText   byte = 0x1
-	opBinary byte = 0x2
-	opClose  byte = 0x8
-	opPing   byte = 0x9
-	opPong   byte = 0xA
+	opCont   = sioclient.OpContinuation
+	opText   = sioclient.OpText
+	opBinary = sioclient.OpBinary
+	opClose  = sioclient.OpClose
+	opPing   = sioclient.OpPing
+	opPong   = sioclient.OpPong
 )
 
 // frame is one frame as a case sends it; every field may break the rules.
@@ -31,32 +30,17 @@ type frame struct {
 	payload []byte
 }
 
-// encode masks f with key as a client must (§5.3).
-func (f frame) encode(key [4]byte) []byte {
-	b := append(make([]byte, 0, 14+len(f.payload)), f.header(len(f.payload), key)...)
-	for i, c := range f.payload {
-		b = append(b, c^key[i&3])
-	}
-	return b
+// wire is f as sioclient's raw mode sends it, masked as a client must
+// (§5.3).
+func (f frame) wire() sioclient.Frame {
+	return sioclient.Frame{Fin: f.fin, RSV: f.rsv, Op: f.op, Masked: true, Payload: f.payload}
 }
 
+// encode is f on the wire.
+func (f frame) encode() []byte { return f.wire().Encode() }
+
 // header is f's header for n payload bytes, mask key included.
-func (f frame) header(n int, key [4]byte) []byte {
-	b0 := f.op | f.rsv<<4
-	if f.fin {
-		b0 |= 0x80
-	}
-	b := make([]byte, 0, 14)
-	switch {
-	case n <= 125:
-		b = append(b, b0, 0x80|byte(n))
-	case n <= 0xffff:
-		b = binary.BigEndian.AppendUint16(append(b, b0, 0x80|126), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint64(append(b, b0, 0x80|127), uint64(n))
-	}
-	return append(b, key[:]...)
-}
+func (f frame) header(n int) []byte { return f.wire().Header(n) }
 
 // event is what the client saw from the server, in order.
 type event struct {
@@ -69,9 +53,7 @@ type event struct {
 // no message of the client's is half sent, since a data frame cannot go
 // inside another message.
 type client struct {
-	nc   net.Conn
-	br   *bufio.Reader
-	key  [4]byte
+	rc   *sioclient.RawConn
 	done chan struct{} // closed when the reader has seen the connection end
 
 	mu        sync.Mutex
@@ -86,32 +68,12 @@ type client struct {
 
 // dial upgrades path on addr and starts the reader.
 func dial(addr, path string) (*client, error) {
-	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	u := url.URL{Scheme: "ws", Host: addr, Path: path, RawQuery: "EIO=4&transport=websocket"}
+	rc, _, err := sioclient.DialRaw(context.Background(), u.String(), sioclient.RawOptions{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, err
 	}
-	u := url.URL{Path: path, RawQuery: "EIO=4&transport=websocket"}
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + addr +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13" +
-		"\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	if _, err := nc.Write([]byte(req)); err != nil {
-		_ = nc.Close()
-		return nil, err
-	}
-	br := bufio.NewReaderSize(nc, 64<<10)
-	_ = nc.SetReadDeadline(time.Now().Add(2 * time.Second))
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		_ = nc.Close()
-		return nil, err
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		_ = nc.Close()
-		return nil, fmt.Errorf("upgrade: %s", resp.Status)
-	}
-	_ = nc.SetReadDeadline(time.Time{})
-	c := &client{nc: nc, br: br, key: [4]byte{0x9a, 0x1e, 0x5c, 0x03}, done: make(chan struct{})}
+	c := &client{rc: rc, done: make(chan struct{})}
 	c.cond = sync.NewCond(&c.mu)
 	go c.read()
 	return c, nil
@@ -160,37 +122,17 @@ func (c *client) read() {
 	c.mu.Unlock()
 }
 
+// readFrame reads a frame as the server sent it, so that a fragmented,
+// RSV or masked one is reported rather than handled.
 func (c *client) readFrame() (byte, []byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+	f, err := c.rc.ReadFrame()
+	if err != nil {
 		return 0, nil, err
 	}
-	if h[0]&0x80 == 0 || h[0]&0x70 != 0 || h[1]&0x80 != 0 {
-		return 0, nil, fmt.Errorf("server frame header %#x %#x: fragmented, RSV or masked", h[0], h[1])
+	if !f.Fin || f.RSV != 0 || f.Masked {
+		return 0, nil, fmt.Errorf("server frame: fin %v, RSV %d, masked %v: fragmented, RSV or masked", f.Fin, f.RSV, f.Masked)
 	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return 0, nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return 0, nil, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	if n > 64<<20 {
-		return 0, nil, fmt.Errorf("server frame of %d bytes", n)
-	}
-	data := make([]byte, n)
-	if _, err := io.ReadFull(c.br, data); err != nil {
-		return 0, nil, err
-	}
-	return h[0] & 0x0f, data, nil
+	return f.Op, f.Payload, nil
 }
 
 // answerPings writes the Engine.IO pongs that are due, unless a message
@@ -200,7 +142,7 @@ func (c *client) answerPings() {
 	defer c.mu.Unlock()
 	for c.pongDue > 0 && !c.midMsg && !c.sentClose {
 		c.pongDue--
-		_, _ = c.nc.Write(frame{op: opText, fin: true, payload: []byte("3")}.encode(c.key))
+		_ = c.rc.WriteRaw(frame{op: opText, fin: true, payload: []byte("3")}.encode())
 	}
 }
 
@@ -219,8 +161,7 @@ func (c *client) write(b []byte, chop int, midMsg bool) bool {
 	ok := true
 	for len(b) > 0 {
 		n := min(chop, len(b))
-		_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.nc.Write(b[:n]); err != nil {
+		if err := c.rc.WriteRawWithin(b[:n], 5*time.Second); err != nil {
 			ok = false
 			break
 		}
@@ -290,8 +231,7 @@ func (c *client) sendClose(p []byte) (first bool) {
 	first = !c.serverClosedLocked()
 	c.sentClose = true
 	c.mu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = c.nc.Write(frame{op: opClose, fin: true, payload: p}.encode(c.key))
+	_ = c.rc.WriteRawWithin(frame{op: opClose, fin: true, payload: p}.encode(), time.Second)
 	return first
 }
 
@@ -303,7 +243,7 @@ func (c *client) waitEnd(d time.Duration) (hungUp bool, err error) {
 		hungUp = true
 	case <-time.After(d):
 	}
-	_ = c.nc.Close()
+	_ = c.rc.Close()
 	<-c.done
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -63,7 +63,7 @@ var socketIO = &endpoint{
 		if err := expectText(c, "0{"); err != nil {
 			return err
 		}
-		c.write(frame{op: opText, fin: true, payload: []byte("40")}.encode(c.key), 0, false)
+		c.write(frame{op: opText, fin: true, payload: []byte("40")}.encode(), 0, false)
 		return expectText(c, "40{")
 	},
 	unwrap: func(in []event) []event {

@@ -3,6 +3,8 @@ package rfc6455
 import (
 	"bytes"
 	"time"
+
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 )
 
 // pauseFor stands in for Autobahn's one-second waits ("continueLater",
@@ -62,7 +64,7 @@ func (s *script) encode(frames []frame) []byte {
 	var b []byte
 	for _, f := range frames {
 		for _, w := range s.wire(f) {
-			b = append(b, w.encode(s.c.key)...)
+			b = append(b, w.encode()...)
 		}
 	}
 	return b
@@ -130,21 +132,14 @@ func (s *script) stream(op byte, n int) {
 	if op == opText {
 		pre, suf = []byte(s.ep.prefix), []byte(s.ep.suffix)
 	} else if s.ep.binaryLead != "" {
-		s.c.write(frame{op: opText, fin: true, payload: []byte(s.ep.binaryLead)}.encode(s.c.key), 0, false)
+		s.c.write(frame{op: opText, fin: true, payload: []byte(s.ep.binaryLead)}.encode(), 0, false)
 	}
 	total := len(pre) + n + len(suf)
-	hdr := frame{op: op, fin: true}.header(total, s.c.key)
-	mask := func(b []byte, at int) []byte {
-		out := make([]byte, len(b))
-		for i, c := range b {
-			out[i] = c ^ s.c.key[(at+i)&3]
-		}
-		return out
-	}
+	hdr := frame{op: op, fin: true}.header(total)
 	// Every chunk starts at the same mask phase (its length is a multiple
 	// of 4), so one masked copy serves them all.
-	chunk := mask(bytes.Repeat([]byte("BAsd7&jh23"), 6552), len(pre))
-	s.c.write(append(hdr, mask(pre, 0)...), 0, true)
+	chunk := sioclient.Mask(bytes.Repeat([]byte("BAsd7&jh23"), 6552), len(pre))
+	s.c.write(append(hdr, sioclient.Mask(pre, 0)...), 0, true)
 	left := n
 	for left > 0 {
 		k := min(left, len(chunk))
@@ -153,7 +148,7 @@ func (s *script) stream(op byte, n int) {
 		}
 		left -= k
 	}
-	s.c.write(mask(suf, len(pre)+n), 0, false)
+	s.c.write(sioclient.Mask(suf, len(pre)+n), 0, false)
 }
 
 // Frame helpers.

@@ -130,7 +130,7 @@ func runCase(addr string, ep *endpoint, c wsCase) result {
 		return result{Failed, "dial: " + err.Error()}
 	}
 	if err := ep.setup(cl); err != nil {
-		_ = cl.nc.Close()
+		_ = cl.rc.Close()
 		<-cl.done
 		return result{Failed, "setup: " + err.Error()}
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -104,7 +103,7 @@ func TestClosedSessionRefusesInput(t *testing.T) {
 			assert.JSONEq(t, unknownSID, body)
 
 			ws := "ws" + strings.TrimPrefix(base, "http") + "?EIO=4&transport=websocket&sid=" + sid
-			conn, resp, err := websocket.DefaultDialer.Dial(ws, nil)
+			conn, resp, err := wsDial(ws, nil)
 			if conn != nil {
 				conn.Close()
 			}

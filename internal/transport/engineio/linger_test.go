@@ -3,7 +3,6 @@ package engineio
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -25,9 +24,8 @@ func TestFrameErrorCloseSurvivesTheRest(t *testing.T) {
 		go func() {
 			// In pieces, as ws and gorilla write, so that the client is
 			// still writing when the server has answered.
-			_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			for b := big; len(b) > 0; b = b[min(len(b), 4096):] {
-				if _, err := c.nc.Write(b[:min(len(b), 4096)]); err != nil {
+				if err := c.rc.WriteRaw(b[:min(len(b), 4096)]); err != nil {
 					sent <- err
 					return
 				}
@@ -38,6 +36,6 @@ func TestFrameErrorCloseSurvivesTheRest(t *testing.T) {
 		assert.Equal(t, opClose, op)
 		assert.Equal(t, string(closePayload(1009, "message too big")), payload)
 		assert.NoError(t, <-sent, "try %d: the server reset the connection under the client's write", i)
-		_ = c.nc.Close()
+		_ = c.rc.Close()
 	}
 }

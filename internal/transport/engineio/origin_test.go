@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -131,7 +130,7 @@ func TestOriginPolicy(t *testing.T) {
 				if tc.origin != "" {
 					hdr.Set("Origin", tc.origin)
 				}
-				ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", hdr)
+				ws, resp, err := wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", hdr)
 				if !tc.ok {
 					require.Error(t, err)
 					require.NotNil(t, resp)

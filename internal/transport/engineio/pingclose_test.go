@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,16 +18,16 @@ import (
 // Node's ws (test/interop/strictclose.test.js) caught it.
 func TestPingTimeoutSendsCloseFrame(t *testing.T) {
 	_, base, closed := echoServer(t, Config{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond})
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", nil)
+	ws, _, err := wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", nil)
 	require.NoError(t, err)
 	defer ws.Close()
 	require.NoError(t, ws.SetReadDeadline(time.Now().Add(2*time.Second)))
 	for {
 		_, m, err := ws.ReadMessage() // pings are read and never answered
 		if err != nil {
-			var ce *websocket.CloseError
+			var ce *sioclient.CloseError
 			require.True(t, errors.As(err, &ce), "the session ended without a close frame: %v", err)
-			assert.Equal(t, websocket.CloseNormalClosure, ce.Code)
+			assert.Equal(t, sioclient.CloseNormal, ce.Code)
 			break
 		}
 		require.True(t, string(m) == "2" || strings.HasPrefix(string(m), "0"), "unexpected message %q", m)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -155,16 +155,16 @@ func TestPayloadTooLarge(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
 	assert.Equal(t, ReasonTransportError, <-closed)
 
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", nil)
+	ws, _, err := wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", nil)
 	require.NoError(t, err)
 	defer ws.Close()
 	_, _, err = ws.ReadMessage() // open
 	require.NoError(t, err)
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4"+strings.Repeat("x", 200))))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("4"+strings.Repeat("x", 200))))
 	_, _, err = ws.ReadMessage()
-	var ce *websocket.CloseError
+	var ce *sioclient.CloseError
 	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, websocket.CloseMessageTooBig, ce.Code)
+	assert.Equal(t, sioclient.CloseTooBig, ce.Code)
 }
 
 func TestUpgradeReleasesPollAndKeepsOrder(t *testing.T) {
@@ -178,10 +178,10 @@ func TestUpgradeReleasesPollAndKeepsOrder(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return srv.pollHeld(sid) }, 2*time.Second, 5*time.Millisecond)
 
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket&sid="+sid, nil)
+	ws, _, err := wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket&sid="+sid, nil)
 	require.NoError(t, err)
 	defer ws.Close()
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("2probe")))
 	_, m, err := ws.ReadMessage()
 	require.NoError(t, err)
 	assert.Equal(t, "3probe", string(m))
@@ -190,7 +190,7 @@ func TestUpgradeReleasesPollAndKeepsOrder(t *testing.T) {
 	// Sent over polling during the switch: echoed after it, on the socket.
 	status, _ := do(t, "POST", u, "4during-upgrade")
 	require.Equal(t, 200, status)
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("5")))
 	_, m, err = ws.ReadMessage()
 	require.NoError(t, err)
 	assert.Equal(t, "4during-upgrade", string(m))
@@ -199,13 +199,13 @@ func TestUpgradeReleasesPollAndKeepsOrder(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status, "polling after the upgrade")
 
 	// A second WebSocket for the session is closed straight away.
-	ws2, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket&sid="+sid, nil)
+	ws2, _, err := wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket&sid="+sid, nil)
 	require.NoError(t, err)
 	defer ws2.Close()
 	_, _, err = ws2.ReadMessage()
 	assert.Error(t, err)
 	// The first one still works.
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4still")))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("4still")))
 	_, m, err = ws.ReadMessage()
 	require.NoError(t, err)
 	assert.Equal(t, "4still", string(m))
@@ -232,13 +232,13 @@ func TestOriginAllowlist(t *testing.T) {
 	assert.Equal(t, "content-type", resp.Header.Get("Access-Control-Allow-Headers"))
 
 	h := http.Header{"Origin": {"https://evil.example"}}
-	_, _, err = websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", h)
+	_, _, err = wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", h)
 	assert.Error(t, err)
 }
 
 func TestHeartbeat(t *testing.T) {
 	_, base, closed := echoServer(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", nil)
+	ws, _, err := wsDial("ws"+strings.TrimPrefix(base, "http")+"?EIO=4&transport=websocket", nil)
 	require.NoError(t, err)
 	defer ws.Close()
 	_, open, err := ws.ReadMessage()
@@ -251,7 +251,7 @@ func TestHeartbeat(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "2", string(m))
 		assert.Less(t, time.Since(start), 250*time.Millisecond)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 	}
 	_, m, err := ws.ReadMessage()
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 )
@@ -177,7 +177,7 @@ type fuzzClient struct {
 	sid   string
 	probe *sessionProbe
 
-	ws      net.Conn // the WebSocket, once dialled
+	ws      *sioclient.RawConn // the WebSocket, once dialled
 	drained sync.WaitGroup
 }
 
@@ -314,34 +314,26 @@ func (c *fuzzClient) upgrade() {
 		c.ws = nil
 	}
 	closed := c.probe.closing.Load()
-	u, _ := url.Parse(c.url("websocket"))
-	nc, err := net.Dial("tcp", u.Host)
-	if err != nil {
+	rc, _, err := sioclient.DialRaw(context.Background(), c.url("websocket"), sioclient.RawOptions{Timeout: time.Second})
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
 		c.t.Fatalf("dial: %v", err)
 	}
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13" +
-		"\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	_ = nc.SetDeadline(time.Now().Add(time.Second))
-	br := bufio.NewReader(nc)
-	if _, err := nc.Write([]byte(req)); err != nil {
-		_ = nc.Close()
-		return
-	}
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		_ = nc.Close()
-		return
+	if err != nil {
+		return // refused, or given up
 	}
 	if closed {
 		c.t.Fatalf("a closed session upgraded")
 	}
-	_ = nc.SetDeadline(time.Time{})
-	c.ws = nc
+	c.ws = rc
 	c.drained.Add(1)
 	go func() {
 		defer c.drained.Done()
-		_, _ = io.Copy(io.Discard, br)
+		for {
+			if _, err := rc.ReadFrame(); err != nil {
+				return
+			}
+		}
 	}()
 }
 
@@ -351,8 +343,7 @@ func (c *fuzzClient) write(b []byte) {
 	if c.ws == nil {
 		return
 	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, err := c.ws.Write(b); err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "timeout") {
+	if err := c.ws.WriteRawWithin(b, 50*time.Millisecond); err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "timeout") {
 		_ = c.ws.Close()
 	}
 }

@@ -2,47 +2,22 @@ package engineio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strings"
 	"testing"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
 
 // clientFrame encodes one frame as a client sends it: masked, FIN as given.
 func clientFrame(fin bool, op byte, payload []byte) []byte {
 	return rawFrame(fin, op, payload, true)
 }
 
+// rawFrame encodes one frame with sioclient's raw mode, masked or not.
 func rawFrame(fin bool, op byte, payload []byte, masked bool) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	var b []byte
-	var maskBit byte
-	if masked {
-		maskBit = 0x80
-	}
-	switch n := len(payload); {
-	case n <= 125:
-		b = append(b, b0, maskBit|byte(n))
-	case n <= 0xffff:
-		b = append(b, b0, maskBit|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, b0, maskBit|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	if !masked {
-		return append(b, payload...)
-	}
-	b = append(b, testMaskKey[:]...)
-	return unmask(b, payload, testMaskKey) // masking is its own inverse
+	return sioclient.Frame{Fin: fin, Op: op, Masked: masked, Payload: payload}.Encode()
 }
 
 type wsEvent struct {
@@ -133,31 +108,31 @@ func TestWSParser(t *testing.T) {
 		{name: "empty close", give: clientFrame(true, opClose, nil), want: []wsEvent{{opClose, ""}}},
 		{name: "close code 4000", give: clientFrame(true, opClose, closePayload(4000, "")), want: []wsEvent{{opClose, "\x0f\xa0"}}},
 
-		{name: "unmasked", give: rawFrame(true, opText, []byte("4x"), false), wantCode: websocket.CloseProtocolError},
-		{name: "RSV1", give: append([]byte{0xc1}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: websocket.CloseProtocolError},
-		{name: "RSV2", give: append([]byte{0xa1}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: websocket.CloseProtocolError},
-		{name: "RSV3", give: append([]byte{0x91}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: websocket.CloseProtocolError},
-		{name: "opcode 3", give: clientFrame(true, 3, []byte("x")), wantCode: websocket.CloseProtocolError},
-		{name: "opcode 0xB", give: clientFrame(true, 0xB, nil), wantCode: websocket.CloseProtocolError},
-		{name: "ping over 125 bytes", give: clientFrame(true, opPing, bytes.Repeat([]byte{'p'}, 126)), wantCode: websocket.CloseProtocolError},
-		{name: "fragmented ping", give: clientFrame(false, opPing, nil), wantCode: websocket.CloseProtocolError},
-		{name: "continuation without a message", give: clientFrame(true, opContinuation, []byte("x")), wantCode: websocket.CloseProtocolError},
+		{name: "unmasked", give: rawFrame(true, opText, []byte("4x"), false), wantCode: sioclient.CloseProtocol},
+		{name: "RSV1", give: append([]byte{0xc1}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: sioclient.CloseProtocol},
+		{name: "RSV2", give: append([]byte{0xa1}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: sioclient.CloseProtocol},
+		{name: "RSV3", give: append([]byte{0x91}, clientFrame(true, opText, []byte("4x"))[1:]...), wantCode: sioclient.CloseProtocol},
+		{name: "opcode 3", give: clientFrame(true, 3, []byte("x")), wantCode: sioclient.CloseProtocol},
+		{name: "opcode 0xB", give: clientFrame(true, 0xB, nil), wantCode: sioclient.CloseProtocol},
+		{name: "ping over 125 bytes", give: clientFrame(true, opPing, bytes.Repeat([]byte{'p'}, 126)), wantCode: sioclient.CloseProtocol},
+		{name: "fragmented ping", give: clientFrame(false, opPing, nil), wantCode: sioclient.CloseProtocol},
+		{name: "continuation without a message", give: clientFrame(true, opContinuation, []byte("x")), wantCode: sioclient.CloseProtocol},
 		{name: "text inside a fragmented message", give: cat(
 			clientFrame(false, opText, []byte("4a")),
 			clientFrame(true, opText, []byte("4b"))),
-			wantCode: websocket.CloseProtocolError},
-		{name: "close with 1-byte payload", give: clientFrame(true, opClose, []byte{3}), wantCode: websocket.CloseProtocolError},
-		{name: "close code 1005", give: clientFrame(true, opClose, []byte{0x03, 0xed}), wantCode: websocket.CloseProtocolError},
-		{name: "close code 999", give: clientFrame(true, opClose, closePayload(999, "")), wantCode: websocket.CloseProtocolError},
-		{name: "close text not UTF-8", give: clientFrame(true, opClose, append(closePayload(1000, ""), 0xff)), wantCode: websocket.CloseInvalidFramePayloadData},
-		{name: "64-bit length with high bit", give: []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0}, wantCode: websocket.CloseProtocolError},
+			wantCode: sioclient.CloseProtocol},
+		{name: "close with 1-byte payload", give: clientFrame(true, opClose, []byte{3}), wantCode: sioclient.CloseProtocol},
+		{name: "close code 1005", give: clientFrame(true, opClose, []byte{0x03, 0xed}), wantCode: sioclient.CloseProtocol},
+		{name: "close code 999", give: clientFrame(true, opClose, closePayload(999, "")), wantCode: sioclient.CloseProtocol},
+		{name: "close text not UTF-8", give: clientFrame(true, opClose, append(closePayload(1000, ""), 0xff)), wantCode: sioclient.CloseInvalidData},
+		{name: "64-bit length with high bit", give: []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0}, wantCode: sioclient.CloseProtocol},
 		{name: "messages before an error are delivered", give: cat(
 			clientFrame(true, opText, []byte("4ok")),
 			rawFrame(true, opText, []byte("4x"), false)),
-			want: []wsEvent{{opText, "4ok"}}, wantCode: websocket.CloseProtocolError},
+			want: []wsEvent{{opText, "4ok"}}, wantCode: sioclient.CloseProtocol},
 
 		{name: "at the limit", max: 10, give: clientFrame(true, opText, []byte("4123456789")), want: []wsEvent{{opText, "4123456789"}}},
-		{name: "over the limit", max: 10, give: clientFrame(true, opText, []byte("41234567890")), wantCode: websocket.CloseMessageTooBig},
+		{name: "over the limit", max: 10, give: clientFrame(true, opText, []byte("41234567890")), wantCode: sioclient.CloseTooBig},
 		{name: "fragments at the limit", max: 10, give: cat(
 			clientFrame(false, opText, []byte("41234")),
 			clientFrame(true, opContinuation, []byte("56789"))),
@@ -165,10 +140,10 @@ func TestWSParser(t *testing.T) {
 		{name: "fragments over the limit", max: 10, give: cat(
 			clientFrame(false, opText, []byte("412345")),
 			clientFrame(true, opContinuation, []byte("67890"))),
-			wantCode: websocket.CloseMessageTooBig},
+			wantCode: sioclient.CloseTooBig},
 		{name: "control frames are not limited", max: 10, give: clientFrame(true, opPing, bytes.Repeat([]byte{'p'}, 20)),
 			want: []wsEvent{{opPing, strings.Repeat("p", 20)}}},
-		{name: "too big as soon as the header says so", max: 1000, give: tooBigHeader, wantCode: websocket.CloseMessageTooBig},
+		{name: "too big as soon as the header says so", max: 1000, give: tooBigHeader, wantCode: sioclient.CloseTooBig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,10 +188,6 @@ func TestWSParserKeepsOnlyPartialBytes(t *testing.T) {
 	require.NoError(t, p.feed(clientFrame(false, opText, []byte("4a")), emit))
 	assert.True(t, p.atBoundary())
 }
-
-// unmask appends a whole frame's payload, unmasked (or masked: XOR is its
-// own inverse), to dst.
-func unmask(dst, payload []byte, key [4]byte) []byte { return unmaskAt(dst, payload, key, 0) }
 
 func TestWSParserDoesNotModifyInput(t *testing.T) {
 	give := clientFrame(true, opText, []byte("4hello"))

@@ -10,6 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testMaskKey is announce's: its frames are built by hand, always with a
+// 64-bit length, which sioclient's encoder would not choose.
+var testMaskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+
 // announce is a masked frame header claiming n payload bytes, followed by
 // the first few of them: 16 bytes that promise n.
 func announce(op byte, fin bool, n int, first []byte) []byte {
@@ -66,7 +70,7 @@ func TestWebSocketHeaderAloneAllocatesLittle(t *testing.T) {
 		c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
 		c.read() // open
 		c.write(announce(opText, true, 1_000_000, []byte("4x")))
-		require.NoError(t, c.nc.Close())
+		require.NoError(t, c.rc.Close())
 		// The peer's hang-up is read after the 16 bytes: once the session
 		// is closed, they were parsed.
 		select {

@@ -1,86 +1,52 @@
 package engineio
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 )
 
-// rawWS is a WebSocket client on a bare TCP connection, for what gorilla's
-// client cannot do: send bytes right behind the upgrade request, or break
-// the protocol.
+// rawWS is sioclient's raw mode with the test's failure handling, for
+// what a well-behaved client cannot do: send bytes right behind the
+// upgrade request, or break the protocol.
 type rawWS struct {
 	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
+	rc *sioclient.RawConn
 }
 
 // dialRaw upgrades base+query and writes extra in the same write as the
 // request.
 func dialRaw(t testing.TB, base, query string, extra []byte) *rawWS {
 	t.Helper()
-	u, err := url.Parse(base)
+	rc, _, err := sioclient.DialRaw(context.Background(), base+query, sioclient.RawOptions{Early: extra})
 	require.NoError(t, err)
-	nc, err := net.Dial("tcp", u.Host)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = nc.Close() })
-	req := "GET " + u.Path + query + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13" +
-		"\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	_, err = nc.Write(append([]byte(req), extra...))
-	require.NoError(t, err)
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
-	return &rawWS{t: t, nc: nc, br: br}
+	t.Cleanup(func() { _ = rc.Close() })
+	return &rawWS{t: t, rc: rc}
 }
 
 func (c *rawWS) write(frames ...[]byte) {
 	c.t.Helper()
-	_, err := c.nc.Write(cat(frames...))
-	require.NoError(c.t, err)
+	require.NoError(c.t, c.rc.WriteRaw(cat(frames...)))
 }
 
-// read returns the next frame from the server, which neither masks nor
-// fragments.
+// read returns the next frame from the server, which must neither mask
+// nor fragment.
 func (c *rawWS) read() (byte, string) {
 	c.t.Helper()
-	require.NoError(c.t, c.nc.SetReadDeadline(time.Now().Add(5*time.Second)))
-	var h [2]byte
-	_, err := io.ReadFull(c.br, h[:])
+	require.NoError(c.t, c.rc.SetReadDeadline(time.Now().Add(5*time.Second)))
+	f, err := c.rc.ReadFrame()
 	require.NoError(c.t, err)
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		_, err = io.ReadFull(c.br, ext[:])
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		_, err = io.ReadFull(c.br, ext[:])
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	require.NoError(c.t, err)
-	payload := make([]byte, n)
-	_, err = io.ReadFull(c.br, payload)
-	require.NoError(c.t, err)
-	return h[0] & 0x0f, string(payload)
+	require.True(c.t, f.Fin && f.RSV == 0 && !f.Masked, "server frame: fin %v, RSV %d, masked %v", f.Fin, f.RSV, f.Masked)
+	return f.Op, string(f.Payload)
 }
 
 func textFrame(s string) []byte { return clientFrame(true, opText, []byte(s)) }
@@ -178,7 +144,7 @@ func TestWebSocketPeerGoneIsTransportClose(t *testing.T) {
 	c := dialRaw(t, base, "?EIO=4&transport=websocket", nil)
 	c.read()
 	c.write(textFrame("4x")[:3]) // a frame cut short
-	require.NoError(t, c.nc.Close())
+	require.NoError(t, c.rc.Close())
 	select {
 	case r := <-closed:
 		assert.Equal(t, ReasonTransportClose, r)
@@ -198,21 +164,21 @@ func TestIdleWebSocketsHoldNoGoroutines(t *testing.T) {
 	srv, base, closed := echoServer(t, Config{PingInterval: 500 * time.Millisecond, PingTimeout: 10 * time.Second})
 	wsBase := "ws" + strings.TrimPrefix(base, "http")
 	before := runtime.NumGoroutine()
-	clients := make([]*websocket.Conn, 0, n)
+	clients := make([]*sioclient.RawConn, 0, n)
 	for i := range n {
-		var ws *websocket.Conn
+		var ws *sioclient.RawConn
 		var err error
 		if i%50 == 0 {
 			sid := handshake(t, base)
-			ws, _, err = websocket.DefaultDialer.Dial(wsBase+"?EIO=4&transport=websocket&sid="+sid, nil)
+			ws, _, err = wsDial(wsBase+"?EIO=4&transport=websocket&sid="+sid, nil)
 			require.NoError(t, err)
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("2probe")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("2probe")))
 			_, m, err := ws.ReadMessage()
 			require.NoError(t, err)
 			require.Equal(t, "3probe", string(m))
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("5")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("5")))
 		} else {
-			ws, _, err = websocket.DefaultDialer.Dial(wsBase+"?EIO=4&transport=websocket", nil)
+			ws, _, err = wsDial(wsBase+"?EIO=4&transport=websocket", nil)
 			require.NoError(t, err)
 			_, _, err = ws.ReadMessage() // open
 			require.NoError(t, err)
@@ -230,16 +196,16 @@ func TestIdleWebSocketsHoldNoGoroutines(t *testing.T) {
 		_, m, err := ws.ReadMessage()
 		require.NoError(t, err)
 		require.Equal(t, "2", string(m), "client %d", i)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 		msg := fmt.Sprintf("4message %d", i)
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(msg)))
+		require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte(msg)))
 		for {
 			_, m, err = ws.ReadMessage()
 			require.NoError(t, err)
 			if string(m) != "2" {
 				break
 			}
-			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("3")))
+			require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("3")))
 		}
 		require.Equal(t, msg, string(m))
 	}
@@ -280,12 +246,12 @@ func TestReadBufferIsReturnedBeforeHandlers(t *testing.T) {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 	})
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	ws, _, err := wsDial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ws.Close() })
 	_, _, err = ws.ReadMessage() // open
 	require.NoError(t, err)
-	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("4hello")))
+	require.NoError(t, ws.WriteMessage(sioclient.OpText, []byte("4hello")))
 	select {
 	case n := <-spare:
 		require.Equal(t, 1, n, "spare read buffers while the handler runs")

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,19 +63,19 @@ func TestWSParserFailsFastOnInvalidUTF8(t *testing.T) {
 		want     []wsEvent
 		wantCode int
 	}{
-		{name: "in one frame", give: announce(opText, true, len(valid)+10, append(append([]byte{}, valid...), 0xf4, 0x90)), wantCode: websocket.CloseInvalidFramePayloadData},
+		{name: "in one frame", give: announce(opText, true, len(valid)+10, append(append([]byte{}, valid...), 0xf4, 0x90)), wantCode: sioclient.CloseInvalidData},
 		{name: "in a later fragment", give: cat(clientFrame(false, opText, valid), clientFrame(false, opContinuation, []byte{0xf4, 0x90, 0x80, 0x80})),
-			rest: clientFrame(true, opContinuation, []byte("edited")), wantCode: websocket.CloseInvalidFramePayloadData},
-		{name: "surrogate", give: clientFrame(true, opText, []byte("4\xed\xa0\x80")), wantCode: websocket.CloseInvalidFramePayloadData},
-		{name: "overlong", give: clientFrame(true, opText, []byte("4\xc0\xaf")), wantCode: websocket.CloseInvalidFramePayloadData},
+			rest: clientFrame(true, opContinuation, []byte("edited")), wantCode: sioclient.CloseInvalidData},
+		{name: "surrogate", give: clientFrame(true, opText, []byte("4\xed\xa0\x80")), wantCode: sioclient.CloseInvalidData},
+		{name: "overlong", give: clientFrame(true, opText, []byte("4\xc0\xaf")), wantCode: sioclient.CloseInvalidData},
 		{name: "truncated at the message's end", give: cat(clientFrame(false, opText, []byte("4\xe2\x82")), clientFrame(true, opContinuation, nil)),
-			wantCode: websocket.CloseInvalidFramePayloadData},
+			wantCode: sioclient.CloseInvalidData},
 		{name: "split character across fragments is fine", give: cat(clientFrame(false, opText, []byte("4\xe2")), clientFrame(false, opContinuation, []byte("\x82")),
 			clientFrame(true, opContinuation, []byte("\xac"))), want: []wsEvent{{opText, "4€"}}},
 		{name: "binary is not checked", give: clientFrame(true, opBinary, []byte{0xff, 0xfe}), want: []wsEvent{{opBinary, "\xff\xfe"}}},
 		{name: "earlier messages are delivered", give: cat(clientFrame(true, opText, valid), clientFrame(true, opText, []byte{0xff})),
-			want: []wsEvent{{opText, string(valid)}}, wantCode: websocket.CloseInvalidFramePayloadData},
-		{name: "close reason", give: clientFrame(true, opClose, append(closePayload(1000, ""), 0xff)), wantCode: websocket.CloseInvalidFramePayloadData},
+			want: []wsEvent{{opText, string(valid)}}, wantCode: sioclient.CloseInvalidData},
+		{name: "close reason", give: clientFrame(true, opClose, append(closePayload(1000, ""), 0xff)), wantCode: sioclient.CloseInvalidData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
