@@ -40,56 +40,71 @@ func scanArray(data []byte, emit func([]byte)) (int, error) {
 	if i >= len(data) || data[i] != '[' {
 		return 0, ErrInvalidPayload
 	}
-	i++
-	n, depth, start := 0, 0, -1
-	inString := false
-	for ; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+	s := arrayScan{data: data, emit: emit, start: -1}
+	for i++; i < len(data); i++ {
+		switch data[i] {
 		case ' ', '\t', '\r', '\n':
 			continue
 		case '"':
-			inString = true
-		case '[', '{':
-			depth++
-		case ']', '}':
-			if depth == 0 { // the closing bracket of the array
-				if start >= 0 {
-					n++
-					if emit != nil {
-						emit(data[start:i])
-					}
-				}
-				return n, nil
+			end := stringEnd(data, i)
+			if end < 0 {
+				return 0, ErrInvalidPayload
 			}
-			depth--
+			s.open(i)
+			i = end - 1 // the closing quote
+			continue
+		case '[', '{':
+			s.depth++
+		case ']', '}':
+			if s.depth == 0 { // the closing bracket of the array
+				return s.last(i), nil
+			}
+			s.depth--
 		case ',':
-			if depth == 0 {
-				if start < 0 {
+			if s.depth == 0 {
+				if s.start < 0 {
 					return 0, ErrInvalidPayload
 				}
-				n++
-				if emit != nil {
-					emit(data[start:i])
-				}
-				start = -1
+				s.element(i)
 				continue
 			}
 		}
-		if start < 0 {
-			start = i
-		}
+		s.open(i)
 	}
 	return 0, ErrInvalidPayload
+}
+
+// arrayScan is scanArray's state at the array's top level.
+type arrayScan struct {
+	data  []byte
+	emit  func([]byte)
+	n     int // elements so far
+	depth int // nesting inside the current element
+	start int // where the current element starts; -1 between elements
+}
+
+// open notes that an element starts at i, unless one already runs.
+func (s *arrayScan) open(i int) {
+	if s.start < 0 {
+		s.start = i
+	}
+}
+
+// element ends the current element just before end.
+func (s *arrayScan) element(end int) {
+	s.n++
+	if s.emit != nil {
+		s.emit(s.data[s.start:end])
+	}
+	s.start = -1
+}
+
+// last ends the array at its closing bracket, i, and returns the count.
+func (s *arrayScan) last(i int) int {
+	if s.start >= 0 {
+		s.element(i)
+	}
+	return s.n
 }
 
 func skipSpace(b []byte, i int) int {
@@ -112,64 +127,89 @@ func CheckPlaceholders(data []byte, n int) error {
 	if !json.Valid(data) {
 		return ErrInvalidPayload
 	}
-	// One frame per open object or array. In an object, key says which
-	// member the next value belongs to.
-	type frame struct {
-		object   bool
-		wantKey  bool
-		key      byte // 'p': _placeholder, 'n': num, 0: other
-		ph       bool
-		numValid bool
-	}
-	var stack []frame
-	// value records a value in the innermost object; raw is its text.
-	value := func(raw []byte) {
-		if len(stack) == 0 || !stack[len(stack)-1].object {
-			return
-		}
-		f := &stack[len(stack)-1]
-		switch f.key {
-		case 'p':
-			f.ph = string(raw) == "true"
-		case 'n':
-			// Any JSON spelling of an integer index counts (1e0 too), as
-			// in the reference parser.
-			v, err := strconv.ParseFloat(string(raw), 64)
-			f.numValid = err == nil && v == math.Trunc(v) && v >= 0 && v < float64(n)
-		}
-		f.wantKey = true
-	}
+	s := placeholderScan{n: n}
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case ' ', '\t', '\r', '\n', ',', ':':
 		case '{', '[':
-			value(nil) // a nested value resets the member it stands for
-			stack = append(stack, frame{object: c == '{', wantKey: c == '{'})
+			s.value(nil) // a nested value resets the member it stands for
+			s.stack = append(s.stack, phFrame{object: c == '{', wantKey: c == '{'})
 		case '}', ']':
-			f := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if f.ph && !f.numValid {
+			if !s.close() {
 				return ErrAttachments
 			}
 		case '"':
 			end := stringEnd(data, i)
-			if f := top(stack); f != nil && f.object && f.wantKey {
-				f.key = memberKey(data[i:end])
-				f.wantKey = false
-			} else {
-				value(data[i:end])
-			}
+			s.str(data[i:end])
 			i = end - 1
 		default: // number or literal
-			j := i
-			for j < len(data) && strings.IndexByte(" \t\r\n,]}", data[j]) < 0 {
-				j++
-			}
-			value(data[i:j])
+			j := literalEnd(data, i)
+			s.value(data[i:j])
 			i = j - 1
 		}
 	}
 	return nil
+}
+
+// placeholderScan is CheckPlaceholders' state: one frame per open object
+// or array.
+type placeholderScan struct {
+	stack []phFrame
+	n     int // attachments
+}
+
+// phFrame is an open object or array. In an object, key says which member
+// the next value belongs to.
+type phFrame struct {
+	object   bool
+	wantKey  bool
+	key      byte // 'p': _placeholder, 'n': num, 0: other
+	ph       bool
+	numValid bool
+}
+
+// value records a value in the innermost object; raw is its text.
+func (s *placeholderScan) value(raw []byte) {
+	if len(s.stack) == 0 || !s.stack[len(s.stack)-1].object {
+		return
+	}
+	f := &s.stack[len(s.stack)-1]
+	switch f.key {
+	case 'p':
+		f.ph = string(raw) == "true"
+	case 'n':
+		// Any JSON spelling of an integer index counts (1e0 too), as
+		// in the reference parser.
+		v, err := strconv.ParseFloat(string(raw), 64)
+		f.numValid = err == nil && v == math.Trunc(v) && v >= 0 && v < float64(s.n)
+	}
+	f.wantKey = true
+}
+
+// str takes a JSON string (quotes included): a member's key, or a value.
+func (s *placeholderScan) str(raw []byte) {
+	if f := top(s.stack); f != nil && f.object && f.wantKey {
+		f.key = memberKey(raw)
+		f.wantKey = false
+		return
+	}
+	s.value(raw)
+}
+
+// close ends the innermost object or array; false means it was a
+// placeholder without a valid index.
+func (s *placeholderScan) close() bool {
+	f := s.stack[len(s.stack)-1]
+	s.stack = s.stack[:len(s.stack)-1]
+	return !f.ph || f.numValid
+}
+
+// literalEnd returns the index just past the number or literal at i.
+func literalEnd(data []byte, i int) int {
+	for i < len(data) && strings.IndexByte(" \t\r\n,]}", data[i]) < 0 {
+		i++
+	}
+	return i
 }
 
 func top[T any](s []T) *T {
