@@ -29,14 +29,22 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 	if to == 0 || from > to || len(subjects) == 0 {
 		return nil
 	}
-	from = max(from, 1)
-	filters := minimalFilters(subjects)
-	var cursors []*rangeCursor
+	cursors, err := b.openCursors(ctx, minimalFilters(subjects), max(from, 1), to)
 	defer func() {
 		for _, c := range cursors {
 			c.close()
 		}
 	}()
+	if err != nil {
+		return err
+	}
+	return readMerged(ctx, cursors, handle)
+}
+
+// openCursors opens the cursors that together cover filters. On an error
+// it returns those already open, for the caller to close.
+func (b *Broker) openCursors(ctx context.Context, filters []string, from, to uint64) ([]*rangeCursor, error) {
+	var cursors []*rangeCursor
 	// One consumer with all filters needs nats-server 2.10; older servers
 	// get one consumer per subject, merged here by position.
 	if len(filters) == 1 || !b.noMultiFilter.Load() {
@@ -45,20 +53,24 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 		case errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported):
 			b.noMultiFilter.Store(true)
 		case err != nil:
-			return err
+			return nil, err
 		default:
-			cursors = append(cursors, c)
+			return append(cursors, c), nil
 		}
 	}
-	if len(cursors) == 0 {
-		for _, f := range filters {
-			c, err := b.openCursor(ctx, []string{f}, from, to)
-			if err != nil {
-				return err
-			}
-			cursors = append(cursors, c)
+	for _, f := range filters {
+		c, err := b.openCursor(ctx, []string{f}, from, to)
+		if err != nil {
+			return cursors, err
 		}
+		cursors = append(cursors, c)
 	}
+	return cursors, nil
+}
+
+// readMerged calls handle for the cursors' records in position order, a
+// record that several cursors hold once.
+func readMerged(ctx context.Context, cursors []*rangeCursor, handle func(pos uint64, subject string, data []byte) error) error {
 	for _, c := range cursors {
 		if err := c.advance(ctx); err != nil {
 			return err
@@ -66,12 +78,7 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 	}
 	var last uint64
 	for {
-		var next *rangeCursor
-		for _, c := range cursors {
-			if c.head != nil && (next == nil || c.pos < next.pos) {
-				next = c
-			}
-		}
+		next := earliest(cursors)
 		if next == nil {
 			return nil
 		}
@@ -87,6 +94,18 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 			return err
 		}
 	}
+}
+
+// earliest returns the cursor whose head comes first, nil when all are
+// done.
+func earliest(cursors []*rangeCursor) *rangeCursor {
+	var next *rangeCursor
+	for _, c := range cursors {
+		if c.head != nil && (next == nil || c.pos < next.pos) {
+			next = c
+		}
+	}
+	return next
 }
 
 // rangeCursor walks one ordered consumer's records up to a position. It
