@@ -29,22 +29,16 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 	if to == 0 || from > to || len(subjects) == 0 {
 		return nil
 	}
-	cursors, err := b.openCursors(ctx, minimalFilters(subjects), max(from, 1), to)
+	from = max(from, 1)
+	filters := minimalFilters(subjects)
+	// The cursors are opened here, not in a helper that returns them: a
+	// slice that stays in Read stays off the heap.
+	var cursors []*rangeCursor
 	defer func() {
 		for _, c := range cursors {
 			c.close()
 		}
 	}()
-	if err != nil {
-		return err
-	}
-	return readMerged(ctx, cursors, handle)
-}
-
-// openCursors opens the cursors that together cover filters. On an error
-// it returns those already open, for the caller to close.
-func (b *Broker) openCursors(ctx context.Context, filters []string, from, to uint64) ([]*rangeCursor, error) {
-	var cursors []*rangeCursor
 	// One consumer with all filters needs nats-server 2.10; older servers
 	// get one consumer per subject, merged here by position.
 	if len(filters) == 1 || !b.noMultiFilter.Load() {
@@ -53,19 +47,21 @@ func (b *Broker) openCursors(ctx context.Context, filters []string, from, to uin
 		case errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported):
 			b.noMultiFilter.Store(true)
 		case err != nil:
-			return nil, err
+			return err
 		default:
-			return append(cursors, c), nil
+			cursors = append(cursors, c)
 		}
 	}
-	for _, f := range filters {
-		c, err := b.openCursor(ctx, []string{f}, from, to)
-		if err != nil {
-			return cursors, err
+	if len(cursors) == 0 {
+		for _, f := range filters {
+			c, err := b.openCursor(ctx, []string{f}, from, to)
+			if err != nil {
+				return err
+			}
+			cursors = append(cursors, c)
 		}
-		cursors = append(cursors, c)
 	}
-	return cursors, nil
+	return readMerged(ctx, cursors, handle)
 }
 
 // readMerged calls handle for the cursors' records in position order, a

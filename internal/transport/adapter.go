@@ -120,7 +120,10 @@ func (a *Adapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	defer a.mu.RUnlock()
 	f := fanout{frames: p.frames}
 	if len(opts.Except) > 0 {
-		f.except = a.membersLocked(opts.Except)
+		// Made here, not in the helper: a map that does not escape
+		// Broadcast stays off the heap.
+		f.except = make(map[*Socket]struct{})
+		a.addMembersLocked(f.except, opts.Except)
 	}
 	switch len(opts.Rooms) {
 	case 0:
@@ -143,10 +146,9 @@ func (a *Adapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	}
 }
 
-// membersLocked returns the set of sockets in any of rooms, own-id rooms
+// addMembersLocked adds to set the sockets in any of rooms, own-id rooms
 // included.
-func (a *Adapter) membersLocked(rooms []string) map[*Socket]struct{} {
-	set := make(map[*Socket]struct{})
+func (a *Adapter) addMembersLocked(set map[*Socket]struct{}, rooms []string) {
 	for _, r := range rooms {
 		for s := range a.rooms[r] {
 			set[s] = struct{}{}
@@ -155,7 +157,6 @@ func (a *Adapter) membersLocked(rooms []string) map[*Socket]struct{} {
 			set[s] = struct{}{}
 		}
 	}
-	return set
 }
 
 // sendRoomOnceLocked sends to the members of room (an own-id room

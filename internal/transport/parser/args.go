@@ -40,7 +40,7 @@ func scanArray(data []byte, emit func([]byte)) (int, error) {
 	if i >= len(data) || data[i] != '[' {
 		return 0, ErrInvalidPayload
 	}
-	s := arrayScan{data: data, emit: emit, start: -1}
+	s := arrayScan{data: data, start: -1}
 	for i++; i < len(data); i++ {
 		switch data[i] {
 		case ' ', '\t', '\r', '\n':
@@ -57,7 +57,7 @@ func scanArray(data []byte, emit func([]byte)) (int, error) {
 			s.depth++
 		case ']', '}':
 			if s.depth == 0 { // the closing bracket of the array
-				return s.last(i), nil
+				return s.last(i, emit), nil
 			}
 			s.depth--
 		case ',':
@@ -65,7 +65,7 @@ func scanArray(data []byte, emit func([]byte)) (int, error) {
 				if s.start < 0 {
 					return 0, ErrInvalidPayload
 				}
-				s.element(i)
+				s.element(i, emit)
 				continue
 			}
 		}
@@ -74,10 +74,11 @@ func scanArray(data []byte, emit func([]byte)) (int, error) {
 	return 0, ErrInvalidPayload
 }
 
-// arrayScan is scanArray's state at the array's top level.
+// arrayScan is scanArray's state at the array's top level. emit is not
+// kept in it: called through a field, it would escape, and SplitArray's
+// closure with it (two allocations per call).
 type arrayScan struct {
 	data  []byte
-	emit  func([]byte)
 	n     int // elements so far
 	depth int // nesting inside the current element
 	start int // where the current element starts; -1 between elements
@@ -90,19 +91,20 @@ func (s *arrayScan) open(i int) {
 	}
 }
 
-// element ends the current element just before end.
-func (s *arrayScan) element(end int) {
+// element ends the current element just before end and passes it to
+// emit, if not nil.
+func (s *arrayScan) element(end int, emit func([]byte)) {
 	s.n++
-	if s.emit != nil {
-		s.emit(s.data[s.start:end])
+	if emit != nil {
+		emit(s.data[s.start:end])
 	}
 	s.start = -1
 }
 
 // last ends the array at its closing bracket, i, and returns the count.
-func (s *arrayScan) last(i int) int {
+func (s *arrayScan) last(i int, emit func([]byte)) int {
 	if s.start >= 0 {
-		s.element(i)
+		s.element(i, emit)
 	}
 	return s.n
 }
