@@ -129,35 +129,33 @@ func CheckPlaceholders(data []byte, n int) error {
 	if !json.Valid(data) {
 		return ErrInvalidPayload
 	}
-	s := placeholderScan{n: n}
+	// One frame per open object or array. A local slice, appended to only
+	// here: the compiler keeps a shallow one's backing store on the stack,
+	// which it does not for a struct field.
+	var stack []phFrame
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case ' ', '\t', '\r', '\n', ',', ':':
 		case '{', '[':
-			s.value(nil) // a nested value resets the member it stands for
-			s.stack = append(s.stack, phFrame{object: c == '{', wantKey: c == '{'})
+			phValue(stack, nil, n) // a nested value resets the member it stands for
+			stack = append(stack, phFrame{object: c == '{', wantKey: c == '{'})
 		case '}', ']':
-			if !s.close() {
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if f.ph && !f.numValid {
 				return ErrAttachments
 			}
 		case '"':
 			end := stringEnd(data, i)
-			s.str(data[i:end])
+			phString(stack, data[i:end], n)
 			i = end - 1
 		default: // number or literal
 			j := literalEnd(data, i)
-			s.value(data[i:j])
+			phValue(stack, data[i:j], n)
 			i = j - 1
 		}
 	}
 	return nil
-}
-
-// placeholderScan is CheckPlaceholders' state: one frame per open object
-// or array.
-type placeholderScan struct {
-	stack []phFrame
-	n     int // attachments
 }
 
 // phFrame is an open object or array. In an object, key says which member
@@ -170,12 +168,13 @@ type phFrame struct {
 	numValid bool
 }
 
-// value records a value in the innermost object; raw is its text.
-func (s *placeholderScan) value(raw []byte) {
-	if len(s.stack) == 0 || !s.stack[len(s.stack)-1].object {
+// phValue records a value in the innermost object of stack; raw is its
+// text and n the number of attachments.
+func phValue(stack []phFrame, raw []byte, n int) {
+	if len(stack) == 0 || !stack[len(stack)-1].object {
 		return
 	}
-	f := &s.stack[len(s.stack)-1]
+	f := &stack[len(stack)-1]
 	switch f.key {
 	case 'p':
 		f.ph = string(raw) == "true"
@@ -183,27 +182,20 @@ func (s *placeholderScan) value(raw []byte) {
 		// Any JSON spelling of an integer index counts (1e0 too), as
 		// in the reference parser.
 		v, err := strconv.ParseFloat(string(raw), 64)
-		f.numValid = err == nil && v == math.Trunc(v) && v >= 0 && v < float64(s.n)
+		f.numValid = err == nil && v == math.Trunc(v) && v >= 0 && v < float64(n)
 	}
 	f.wantKey = true
 }
 
-// str takes a JSON string (quotes included): a member's key, or a value.
-func (s *placeholderScan) str(raw []byte) {
-	if f := top(s.stack); f != nil && f.object && f.wantKey {
+// phString takes a JSON string (quotes included): a member's key, or a
+// value.
+func phString(stack []phFrame, raw []byte, n int) {
+	if f := top(stack); f != nil && f.object && f.wantKey {
 		f.key = memberKey(raw)
 		f.wantKey = false
 		return
 	}
-	s.value(raw)
-}
-
-// close ends the innermost object or array; false means it was a
-// placeholder without a valid index.
-func (s *placeholderScan) close() bool {
-	f := s.stack[len(s.stack)-1]
-	s.stack = s.stack[:len(s.stack)-1]
-	return !f.ph || f.numValid
+	phValue(stack, raw, n)
 }
 
 // literalEnd returns the index just past the number or literal at i.
