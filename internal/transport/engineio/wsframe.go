@@ -84,11 +84,15 @@ func (p *wsParser) feed(b []byte, emit func(op byte, data []byte) bool) error {
 			if len(b) == 0 {
 				return nil
 			}
-			rest, err := p.startFrame(b)
-			if err != nil || !p.inFrame {
-				return err // on nil, the header's rest is still to come
+			n, err := p.readHeader(b)
+			if err != nil {
+				p.drop()
+				return err
 			}
-			b = rest
+			b = b[n:]
+			if !p.inFrame {
+				return nil // the header's rest is still to come
+			}
 		}
 		rest, err := p.takePayload(b)
 		if err != nil {
@@ -106,17 +110,6 @@ func (p *wsParser) feed(b []byte, emit func(op byte, data []byte) bool) error {
 			return err
 		}
 	}
-}
-
-// startFrame reads header bytes from b and returns the rest of b. A broken
-// header drops the stream.
-func (p *wsParser) startFrame(b []byte) ([]byte, error) {
-	n, err := p.readHeader(b)
-	if err != nil {
-		p.drop()
-		return nil, err
-	}
-	return b[n:], nil
 }
 
 // takePayload takes what b holds of the current frame's payload and
