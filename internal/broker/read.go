@@ -31,6 +31,8 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 	}
 	from = max(from, 1)
 	filters := minimalFilters(subjects)
+	// The cursors are opened here, not in a helper that returns them: a
+	// slice that stays in Read stays off the heap.
 	var cursors []*rangeCursor
 	defer func() {
 		for _, c := range cursors {
@@ -59,6 +61,12 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 			cursors = append(cursors, c)
 		}
 	}
+	return readMerged(ctx, cursors, handle)
+}
+
+// readMerged calls handle for the cursors' records in position order, a
+// record that several cursors hold once.
+func readMerged(ctx context.Context, cursors []*rangeCursor, handle func(pos uint64, subject string, data []byte) error) error {
 	for _, c := range cursors {
 		if err := c.advance(ctx); err != nil {
 			return err
@@ -66,12 +74,7 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 	}
 	var last uint64
 	for {
-		var next *rangeCursor
-		for _, c := range cursors {
-			if c.head != nil && (next == nil || c.pos < next.pos) {
-				next = c
-			}
-		}
+		next := earliest(cursors)
 		if next == nil {
 			return nil
 		}
@@ -87,6 +90,18 @@ func (b *Broker) Read(ctx context.Context, subjects []string, from, to uint64, h
 			return err
 		}
 	}
+}
+
+// earliest returns the cursor whose head comes first, nil when all are
+// done.
+func earliest(cursors []*rangeCursor) *rangeCursor {
+	var next *rangeCursor
+	for _, c := range cursors {
+		if c.head != nil && (next == nil || c.pos < next.pos) {
+			next = c
+		}
+	}
+	return next
 }
 
 // rangeCursor walks one ordered consumer's records up to a position. It

@@ -125,36 +125,49 @@ func (w *groupWriter) runTx(group []*writeReq, errs []error) error {
 	}
 	defer rollback(tx)
 	if len(group) == 1 {
-		// Nothing to isolate from: the transaction is the savepoint.
-		r := group[0]
-		if errs[0] = r.ctx.Err(); errs[0] != nil {
+		// Nothing to isolate from: the transaction is the savepoint, so a
+		// failed write is rolled back, not committed.
+		if errs[0] = runWrite(tx, group[0]); errs[0] != nil {
 			return nil
 		}
-		if errs[0] = r.fn(context.WithoutCancel(r.ctx), tx); errs[0] != nil {
-			return nil
-		}
-	} else {
-		for i, r := range group {
-			if errs[i] = r.ctx.Err(); errs[i] != nil {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-				return fmt.Errorf("savepoint: %w", err)
-			}
-			if errs[i] = r.fn(context.WithoutCancel(r.ctx), tx); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
-		}
+	} else if err := runSavepoints(ctx, tx, group, errs); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	w.commits.Add(1)
+	return nil
+}
+
+// runWrite runs one request's fn in tx, unless its caller has gone.
+func runWrite(tx *sql.Tx, r *writeReq) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	return r.fn(context.WithoutCancel(r.ctx), tx)
+}
+
+// runSavepoints runs each request in its own savepoint, rolled back to
+// when it fails; errs[i] gets request i's failure. The returned error
+// means the transaction itself failed.
+func runSavepoints(ctx context.Context, tx *sql.Tx, group []*writeReq, errs []error) error {
+	for i, r := range group {
+		if errs[i] = r.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		if errs[i] = r.fn(context.WithoutCancel(r.ctx), tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+				return fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
 	return nil
 }
 

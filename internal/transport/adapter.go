@@ -118,51 +118,75 @@ func (a *Adapter) SocketRooms(s *Socket) []string {
 func (a *Adapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	var except map[*Socket]struct{}
+	f := fanout{frames: p.frames}
 	if len(opts.Except) > 0 {
-		except = make(map[*Socket]struct{})
-		for _, r := range opts.Except {
-			for s := range a.rooms[r] {
-				except[s] = struct{}{}
-			}
-			if s := a.lookup(r); s != nil {
-				except[s] = struct{}{}
-			}
-		}
-	}
-	send := func(s *Socket) {
-		if _, skip := except[s]; !skip {
-			s.sendFrames(p.frames)
-		}
+		// Made here, not in the helper: a map that does not escape
+		// Broadcast stays off the heap.
+		f.except = make(map[*Socket]struct{})
+		a.addMembersLocked(f.except, opts.Except)
 	}
 	switch len(opts.Rooms) {
 	case 0:
 		for s := range a.sids {
-			send(s)
+			f.send(s)
 		}
 	case 1:
 		for s := range a.rooms[opts.Rooms[0]] {
-			send(s)
+			f.send(s)
 		}
 		if s := a.lookup(opts.Rooms[0]); s != nil {
-			send(s)
+			f.send(s)
 		}
 	default:
 		// A socket in several of the rooms gets the packet once.
-		seen := make(map[*Socket]struct{})
+		f.seen = make(map[*Socket]struct{})
 		for _, r := range opts.Rooms {
-			for s := range a.rooms[r] {
-				if _, dup := seen[s]; !dup {
-					seen[s] = struct{}{}
-					send(s)
-				}
-			}
-			if s := a.lookup(r); s != nil {
-				if _, dup := seen[s]; !dup {
-					seen[s] = struct{}{}
-					send(s)
-				}
-			}
+			a.sendRoomOnceLocked(&f, r)
 		}
+	}
+}
+
+// addMembersLocked adds to set the sockets in any of rooms, own-id rooms
+// included.
+func (a *Adapter) addMembersLocked(set map[*Socket]struct{}, rooms []string) {
+	for _, r := range rooms {
+		for s := range a.rooms[r] {
+			set[s] = struct{}{}
+		}
+		if s := a.lookup(r); s != nil {
+			set[s] = struct{}{}
+		}
+	}
+}
+
+// sendRoomOnceLocked sends to the members of room (an own-id room
+// included) that f has not sent to yet.
+func (a *Adapter) sendRoomOnceLocked(f *fanout, room string) {
+	for s := range a.rooms[room] {
+		f.sendOnce(s)
+	}
+	if s := a.lookup(room); s != nil {
+		f.sendOnce(s)
+	}
+}
+
+// fanout is one broadcast's frames and the sockets it skips.
+type fanout struct {
+	frames []*engineio.Frame
+	except map[*Socket]struct{}
+	seen   map[*Socket]struct{} // already sent to; nil when no socket can repeat
+}
+
+func (f *fanout) send(s *Socket) {
+	if _, skip := f.except[s]; !skip {
+		s.sendFrames(f.frames)
+	}
+}
+
+// sendOnce sends to s unless it already got the packet.
+func (f *fanout) sendOnce(s *Socket) {
+	if _, dup := f.seen[s]; !dup {
+		f.seen[s] = struct{}{}
+		f.send(s)
 	}
 }

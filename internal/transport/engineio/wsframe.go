@@ -94,14 +94,11 @@ func (p *wsParser) feed(b []byte, emit func(op byte, data []byte) bool) error {
 				return nil // the header's rest is still to come
 			}
 		}
-		if n := min(len(b), p.left); n > 0 {
-			if err := p.payload(b[:n]); err != nil {
-				p.drop()
-				return err
-			}
-			b = b[n:]
-			p.left -= n
+		rest, err := p.takePayload(b)
+		if err != nil {
+			return err
 		}
+		b = rest
 		if p.left > 0 {
 			return nil
 		}
@@ -113,6 +110,21 @@ func (p *wsParser) feed(b []byte, emit func(op byte, data []byte) bool) error {
 			return err
 		}
 	}
+}
+
+// takePayload takes what b holds of the current frame's payload and
+// returns the rest of b. A broken payload drops the stream.
+func (p *wsParser) takePayload(b []byte) ([]byte, error) {
+	n := min(len(b), p.left)
+	if n == 0 {
+		return b, nil
+	}
+	if err := p.payload(b[:n]); err != nil {
+		p.drop()
+		return nil, err
+	}
+	p.left -= n
+	return b[n:], nil
 }
 
 // drop forgets everything: the stream is over.
@@ -225,57 +237,19 @@ func (p *wsParser) header(b []byte) (h wsHeader, ok bool, err error) {
 	h.fin = b[0]&0x80 != 0
 	h.op = b[0] & 0x0f
 	n := int(b[1] & 0x7f)
-	switch h.op {
-	case opClose, opPing, opPong:
-		if n > maxControlPayload {
-			return h, false, badFrame("control frame over 125 bytes")
-		}
-		if !h.fin {
-			return h, false, badFrame("fragmented control frame")
-		}
-	case opText, opBinary:
-		if p.msgOp != 0 {
-			return h, false, badFrame("data frame inside a fragmented message")
-		}
-	case opContinuation:
-		if p.msgOp == 0 {
-			return h, false, badFrame("continuation without a message")
-		}
-	default:
-		return h, false, badFrame("bad opcode " + strconv.Itoa(int(h.op)))
+	if err := p.checkOpcode(h.op, h.fin, n); err != nil {
+		return h, false, err
 	}
 	if b[1]&0x80 == 0 {
 		return h, false, badFrame("unmasked client frame")
 	}
-	h.size = 2
-	var length uint64
-	switch n {
-	case 126:
-		if len(b) < 4 {
-			return h, false, nil
-		}
-		length = uint64(binary.BigEndian.Uint16(b[2:]))
-		h.size = 4
-	case 127:
-		if len(b) < 10 {
-			return h, false, nil
-		}
-		length = binary.BigEndian.Uint64(b[2:])
-		if length>>63 != 0 {
-			return h, false, badFrame("payload length with the high bit set")
-		}
-		h.size = 10
-	default:
-		length = uint64(n)
+	length, size, ok, err := payloadLength(b, n)
+	if !ok || err != nil {
+		return h, false, err
 	}
-	if h.op == opText || h.op == opBinary || h.op == opContinuation {
-		if p.max > 0 && length > uint64(p.max-len(p.msg)) {
-			return h, false, errMessageTooBig
-		}
-	}
-	if length > math.MaxInt32 {
-		// Only reachable without a size limit; keep lengths in int range.
-		return h, false, errMessageTooBig
+	h.size = size
+	if err := p.checkLength(h.op, length); err != nil {
+		return h, false, err
 	}
 	h.length = int(length)
 	if len(b) < h.size+4 {
@@ -284,6 +258,71 @@ func (p *wsParser) header(b []byte) (h wsHeader, ok bool, err error) {
 	copy(h.mask[:], b[h.size:h.size+4])
 	h.size += 4
 	return h, true, nil
+}
+
+// checkOpcode applies the rules of the first two header bytes: a known
+// opcode, a short unfragmented control frame, data frames in their place
+// in a fragmented message. n is the 7-bit length.
+func (p *wsParser) checkOpcode(op byte, fin bool, n int) error {
+	switch op {
+	case opClose, opPing, opPong:
+		if n > maxControlPayload {
+			return badFrame("control frame over 125 bytes")
+		}
+		if !fin {
+			return badFrame("fragmented control frame")
+		}
+	case opText, opBinary:
+		if p.msgOp != 0 {
+			return badFrame("data frame inside a fragmented message")
+		}
+	case opContinuation:
+		if p.msgOp == 0 {
+			return badFrame("continuation without a message")
+		}
+	default:
+		return badFrame("bad opcode " + strconv.Itoa(int(op)))
+	}
+	return nil
+}
+
+// payloadLength decodes the payload length, whose 7-bit field is n, and
+// returns it with the header size before the mask key; ok is false while
+// b holds only part of it.
+func payloadLength(b []byte, n int) (length uint64, size int, ok bool, err error) {
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return 0, 0, false, nil
+		}
+		return uint64(binary.BigEndian.Uint16(b[2:])), 4, true, nil
+	case 127:
+		if len(b) < 10 {
+			return 0, 0, false, nil
+		}
+		length = binary.BigEndian.Uint64(b[2:])
+		if length>>63 != 0 {
+			return 0, 0, false, badFrame("payload length with the high bit set")
+		}
+		return length, 10, true, nil
+	default:
+		return uint64(n), 2, true, nil
+	}
+}
+
+// checkLength bounds a frame's payload: a data frame by what is left of
+// the message limit, any frame by the int range.
+func (p *wsParser) checkLength(op byte, length uint64) error {
+	if op == opText || op == opBinary || op == opContinuation {
+		if p.max > 0 && length > uint64(p.max-len(p.msg)) {
+			return errMessageTooBig
+		}
+	}
+	if length > math.MaxInt32 {
+		// Only reachable without a size limit; keep lengths in int range.
+		return errMessageTooBig
+	}
+	return nil
 }
 
 // unmaskAt appends payload XORed with the mask key (§5.3) to dst; off is

@@ -40,56 +40,73 @@ func scanArray(data []byte, emit func([]byte)) (int, error) {
 	if i >= len(data) || data[i] != '[' {
 		return 0, ErrInvalidPayload
 	}
-	i++
-	n, depth, start := 0, 0, -1
-	inString := false
-	for ; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+	s := arrayScan{data: data, start: -1}
+	for i++; i < len(data); i++ {
+		switch data[i] {
 		case ' ', '\t', '\r', '\n':
 			continue
 		case '"':
-			inString = true
-		case '[', '{':
-			depth++
-		case ']', '}':
-			if depth == 0 { // the closing bracket of the array
-				if start >= 0 {
-					n++
-					if emit != nil {
-						emit(data[start:i])
-					}
-				}
-				return n, nil
+			end := stringEnd(data, i)
+			if end < 0 {
+				return 0, ErrInvalidPayload
 			}
-			depth--
+			s.open(i)
+			i = end - 1 // the closing quote
+			continue
+		case '[', '{':
+			s.depth++
+		case ']', '}':
+			if s.depth == 0 { // the closing bracket of the array
+				return s.last(i, emit), nil
+			}
+			s.depth--
 		case ',':
-			if depth == 0 {
-				if start < 0 {
+			if s.depth == 0 {
+				if s.start < 0 {
 					return 0, ErrInvalidPayload
 				}
-				n++
-				if emit != nil {
-					emit(data[start:i])
-				}
-				start = -1
+				s.element(i, emit)
 				continue
 			}
 		}
-		if start < 0 {
-			start = i
-		}
+		s.open(i)
 	}
 	return 0, ErrInvalidPayload
+}
+
+// arrayScan is scanArray's state at the array's top level. emit is not
+// kept in it: called through a field, it would escape, and SplitArray's
+// closure with it (two allocations per call).
+type arrayScan struct {
+	data  []byte
+	n     int // elements so far
+	depth int // nesting inside the current element
+	start int // where the current element starts; -1 between elements
+}
+
+// open notes that an element starts at i, unless one already runs.
+func (s *arrayScan) open(i int) {
+	if s.start < 0 {
+		s.start = i
+	}
+}
+
+// element ends the current element just before end and passes it to
+// emit, if not nil.
+func (s *arrayScan) element(end int, emit func([]byte)) {
+	s.n++
+	if emit != nil {
+		emit(s.data[s.start:end])
+	}
+	s.start = -1
+}
+
+// last ends the array at its closing bracket, i, and returns the count.
+func (s *arrayScan) last(i int, emit func([]byte)) int {
+	if s.start >= 0 {
+		s.element(i, emit)
+	}
+	return s.n
 }
 
 func skipSpace(b []byte, i int) int {
@@ -112,39 +129,16 @@ func CheckPlaceholders(data []byte, n int) error {
 	if !json.Valid(data) {
 		return ErrInvalidPayload
 	}
-	// One frame per open object or array. In an object, key says which
-	// member the next value belongs to.
-	type frame struct {
-		object   bool
-		wantKey  bool
-		key      byte // 'p': _placeholder, 'n': num, 0: other
-		ph       bool
-		numValid bool
-	}
-	var stack []frame
-	// value records a value in the innermost object; raw is its text.
-	value := func(raw []byte) {
-		if len(stack) == 0 || !stack[len(stack)-1].object {
-			return
-		}
-		f := &stack[len(stack)-1]
-		switch f.key {
-		case 'p':
-			f.ph = string(raw) == "true"
-		case 'n':
-			// Any JSON spelling of an integer index counts (1e0 too), as
-			// in the reference parser.
-			v, err := strconv.ParseFloat(string(raw), 64)
-			f.numValid = err == nil && v == math.Trunc(v) && v >= 0 && v < float64(n)
-		}
-		f.wantKey = true
-	}
+	// One frame per open object or array. A local slice, appended to only
+	// here: the compiler keeps a shallow one's backing store on the stack,
+	// which it does not for a struct field.
+	var stack []phFrame
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case ' ', '\t', '\r', '\n', ',', ':':
 		case '{', '[':
-			value(nil) // a nested value resets the member it stands for
-			stack = append(stack, frame{object: c == '{', wantKey: c == '{'})
+			phValue(stack, nil, n) // a nested value resets the member it stands for
+			stack = append(stack, phFrame{object: c == '{', wantKey: c == '{'})
 		case '}', ']':
 			f := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -153,23 +147,63 @@ func CheckPlaceholders(data []byte, n int) error {
 			}
 		case '"':
 			end := stringEnd(data, i)
-			if f := top(stack); f != nil && f.object && f.wantKey {
-				f.key = memberKey(data[i:end])
-				f.wantKey = false
-			} else {
-				value(data[i:end])
-			}
+			phString(stack, data[i:end], n)
 			i = end - 1
 		default: // number or literal
-			j := i
-			for j < len(data) && strings.IndexByte(" \t\r\n,]}", data[j]) < 0 {
-				j++
-			}
-			value(data[i:j])
+			j := literalEnd(data, i)
+			phValue(stack, data[i:j], n)
 			i = j - 1
 		}
 	}
 	return nil
+}
+
+// phFrame is an open object or array. In an object, key says which member
+// the next value belongs to.
+type phFrame struct {
+	object   bool
+	wantKey  bool
+	key      byte // 'p': _placeholder, 'n': num, 0: other
+	ph       bool
+	numValid bool
+}
+
+// phValue records a value in the innermost object of stack; raw is its
+// text and n the number of attachments.
+func phValue(stack []phFrame, raw []byte, n int) {
+	if len(stack) == 0 || !stack[len(stack)-1].object {
+		return
+	}
+	f := &stack[len(stack)-1]
+	switch f.key {
+	case 'p':
+		f.ph = string(raw) == "true"
+	case 'n':
+		// Any JSON spelling of an integer index counts (1e0 too), as
+		// in the reference parser.
+		v, err := strconv.ParseFloat(string(raw), 64)
+		f.numValid = err == nil && v == math.Trunc(v) && v >= 0 && v < float64(n)
+	}
+	f.wantKey = true
+}
+
+// phString takes a JSON string (quotes included): a member's key, or a
+// value.
+func phString(stack []phFrame, raw []byte, n int) {
+	if f := top(stack); f != nil && f.object && f.wantKey {
+		f.key = memberKey(raw)
+		f.wantKey = false
+		return
+	}
+	phValue(stack, raw, n)
+}
+
+// literalEnd returns the index just past the number or literal at i.
+func literalEnd(data []byte, i int) int {
+	for i < len(data) && strings.IndexByte(" \t\r\n,]}", data[i]) < 0 {
+		i++
+	}
+	return i
 }
 
 func top[T any](s []T) *T {

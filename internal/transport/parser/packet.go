@@ -67,48 +67,19 @@ func Decode(b []byte) (Packet, error) {
 	p.Type = Type(b[0] - '0')
 	i := 1
 	if p.Type == BinaryEvent || p.Type == BinaryAck {
-		j := i
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
+		n, next, err := decodeAttachments(b, i)
+		if err != nil {
+			return p, err
 		}
-		if j == i || j-i > 3 || j >= len(b) || b[j] != '-' {
-			return p, ErrAttachments
-		}
-		n, _ := strconv.Atoi(string(b[i:j]))
-		if n > MaxAttachments {
-			return p, fmt.Errorf("%w: %d attachments", ErrAttachments, n)
-		}
-		p.Attachments = n
-		i = j + 1
+		p.Attachments, i = n, next
 	}
-	p.Namespace = "/"
-	if i < len(b) && b[i] == '/' {
-		j := i
-		for j < len(b) && b[j] != ',' {
-			j++
-		}
-		p.Namespace = string(b[i:j])
-		i = j
-		if i < len(b) {
-			i++ // the comma
-		}
-	}
+	p.Namespace, i = decodeNamespace(b, i)
 	if i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		j := i
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
+		id, next, err := decodeID(b, i)
+		if err != nil {
+			return p, err
 		}
-		// Ids are JavaScript safe integers (≤ 2^53, 16 digits): refuse
-		// longer runs before parsing, so a huge id costs no copy.
-		if j-i > 16 {
-			return p, ErrAckID
-		}
-		id, err := strconv.ParseUint(string(b[i:j]), 10, 64)
-		if err != nil || id > 1<<53 {
-			return p, ErrAckID
-		}
-		p.ID, p.HasID = id, true
-		i = j
+		p.ID, p.HasID, i = id, true, next
 	}
 	if i < len(b) {
 		p.Data = json.RawMessage(b[i:])
@@ -119,11 +90,78 @@ func Decode(b []byte) (Packet, error) {
 	return p, nil
 }
 
+// decodeAttachments reads the "N-" attachment count at b[i:] and returns
+// it with the index after the dash.
+func decodeAttachments(b []byte, i int) (n, next int, err error) {
+	j := digitsEnd(b, i)
+	if j == i || j-i > 3 || j >= len(b) || b[j] != '-' {
+		return 0, i, ErrAttachments
+	}
+	n, _ = strconv.Atoi(string(b[i:j]))
+	if n > MaxAttachments {
+		return 0, i, fmt.Errorf("%w: %d attachments", ErrAttachments, n)
+	}
+	return n, j + 1, nil
+}
+
+// decodeNamespace reads the "/name," namespace at b[i:], "/" when absent,
+// and returns it with the index after the comma.
+func decodeNamespace(b []byte, i int) (string, int) {
+	if i >= len(b) || b[i] != '/' {
+		return "/", i
+	}
+	j := i
+	for j < len(b) && b[j] != ',' {
+		j++
+	}
+	ns := string(b[i:j])
+	if j < len(b) {
+		j++ // the comma
+	}
+	return ns, j
+}
+
+// decodeID reads the ack id, a run of digits, at b[i:] and returns it with
+// the index after it.
+func decodeID(b []byte, i int) (uint64, int, error) {
+	j := digitsEnd(b, i)
+	// Ids are JavaScript safe integers (≤ 2^53, 16 digits): refuse
+	// longer runs before parsing, so a huge id costs no copy.
+	if j-i > 16 {
+		return 0, i, ErrAckID
+	}
+	id, err := strconv.ParseUint(string(b[i:j]), 10, 64)
+	if err != nil || id > 1<<53 {
+		return 0, i, ErrAckID
+	}
+	return id, j, nil
+}
+
+// digitsEnd returns the index just past the run of ASCII digits at i.
+func digitsEnd(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // validate applies the reference parser's payload rules per type.
 func validate(p *Packet) error {
 	if p.Data != nil && !json.Valid(p.Data) {
 		return ErrInvalidPayload
 	}
+	if err := validateShape(p); err != nil {
+		return err
+	}
+	if (p.Type == Connect || p.Type == Disconnect || p.Type == ConnectError) && p.HasID {
+		return ErrAckID
+	}
+	return nil
+}
+
+// validateShape checks the payload's kind (object, array, string or none)
+// against the packet type.
+func validateShape(p *Packet) error {
 	switch p.Type {
 	case Connect:
 		if p.Data != nil && firstByte(p.Data) != '{' {
@@ -148,9 +186,6 @@ func validate(p *Packet) error {
 		if !p.HasID || firstByte(p.Data) != '[' {
 			return ErrInvalidPayload
 		}
-	}
-	if (p.Type == Connect || p.Type == Disconnect || p.Type == ConnectError) && p.HasID {
-		return ErrAckID
 	}
 	return nil
 }
