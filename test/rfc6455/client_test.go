@@ -177,13 +177,18 @@ func (c *client) write(b []byte, chop int, midMsg bool) bool {
 // wait blocks until cond holds (under c.mu) or d has passed; it reports
 // whether cond held.
 func (c *client) wait(d time.Duration, cond func() bool) bool {
+	// The deadline is taken before the timer starts, so the timer's
+	// broadcast never comes before it: a waiter woken by it then sees the
+	// deadline passed, where it used to wait again, with nothing left to
+	// wake it until the connection ended (5.19 hung for the server's
+	// ping interval + timeout on a loaded machine).
+	deadline := time.Now().Add(d)
 	t := time.AfterFunc(d, func() {
 		c.mu.Lock()
 		c.cond.Broadcast()
 		c.mu.Unlock()
 	})
 	defer t.Stop()
-	deadline := time.Now().Add(d)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for !cond() {
