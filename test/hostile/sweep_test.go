@@ -25,7 +25,9 @@ const (
 	sweepWorkers  = 8
 	sweepDeadline = 45 * time.Second // the attacker's whole run
 	warmupShare   = 20               // the first 1/warmupShare of the items run before the baseline
-	orderEvery    = 200 * time.Millisecond
+	// orderEvery keeps the control customer under its 200 open watches
+	// (tenants.max_watches) for the whole deadline: 45 s / 250 ms = 180.
+	orderEvery    = 250 * time.Millisecond
 	pingEvery     = 250 * time.Millisecond
 	settleTimeout = 20 * time.Second
 	goroutineKeep = 16       // goroutines after may exceed goroutines before by this many
