@@ -23,11 +23,11 @@ import (
 const (
 	sweepSeed     = 20260415
 	sweepWorkers  = 8
-	sweepDeadline = 45 * time.Second // the attacker's whole run
+	sweepDeadline = 60 * time.Second // the attacker's whole run (38-42 s alone or in CI under -race)
 	warmupShare   = 20               // the first 1/warmupShare of the items run before the baseline
 	// orderEvery keeps the control customer under its 200 open watches
-	// (tenants.max_watches) for the whole deadline: 45 s / 250 ms = 180.
-	orderEvery    = 250 * time.Millisecond
+	// (tenants.max_watches) for the whole deadline: 60 s / 320 ms = 187.
+	orderEvery    = 320 * time.Millisecond
 	pingEvery     = 250 * time.Millisecond
 	settleTimeout = 20 * time.Second
 	goroutineKeep = 16       // goroutines after may exceed goroutines before by this many
