@@ -45,10 +45,9 @@ func (s *Server) onConn(conn *engineio.Conn) {
 	})
 }
 
+// onMessage runs only while the conn is open (Conn.deliver checks it
+// under the lock that serialises messages).
 func (c *client) onMessage(data []byte, binary bool) {
-	if c.conn.Closed() {
-		return // the Engine.IO layer stops too; this keeps the log to one line
-	}
 	p, atts, done, err := c.dec.Add(data, binary)
 	if err == nil && done {
 		err = c.handle(p, atts)

@@ -53,6 +53,10 @@ type Conn struct {
 	// wheelSlot is the heartbeat wheel's, guarded by its lock.
 	wheelSlot int
 
+	// ended mirrors phase.closed(), written by transitionLocked, so that
+	// the checks on every inbound message (Closed) take no lock.
+	ended atomic.Bool
+
 	// mu guards what follows. The session's life is phase and kind
 	// (state.go: changed only by transitionLocked); the rest is state
 	// that varies independently of it.
@@ -112,11 +116,7 @@ func (c *Conn) OnMessage(h func(data []byte, binary bool)) { c.onMessage = h }
 func (c *Conn) OnClose(h func(reason string)) { c.onClose = h }
 
 // Closed reports whether the session has ended.
-func (c *Conn) Closed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.phase.closed()
-}
+func (c *Conn) Closed() bool { return c.ended.Load() }
 
 // CloseReason returns why the session ended, "" while it is open.
 func (c *Conn) CloseReason() string {

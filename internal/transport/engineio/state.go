@@ -92,6 +92,7 @@ func (c *Conn) transitionLocked(ev event) bool {
 		return false
 	}
 	c.phase = to
+	c.ended.Store(to.closed())
 	if ev == evUpgraded {
 		c.kind = kindWebSocket
 	}
