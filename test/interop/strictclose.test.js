@@ -28,16 +28,15 @@ function requireEnv(name) {
 
 // openRaw opens a raw Engine.IO WebSocket and waits for the open packet. The
 // returned object records messages and errors; `closed` resolves with the
-// code and reason of the close event.
+// code and reason of the close event, or rejects ms after it is called.
 async function openRaw(t, base) {
   const ws = new WebSocket(base.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket");
   const conn = { ws, messages: [], errors: [] };
   ws.on("error", (err) => conn.errors.push(err));
-  conn.closed = deadline(
-    new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }))),
-    5000,
-    "the close event",
-  );
+  const closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  // The deadline runs from the moment a test starts waiting, not from the
+  // open: a test may spend seconds before it expects the close.
+  conn.closed = (ms = 5000) => deadline(closed, ms, "the close event");
   const opened = new Promise((resolve) => {
     ws.on("message", (data, isBinary) => {
       const text = isBinary ? null : data.toString();
@@ -53,7 +52,7 @@ async function openRaw(t, base) {
 }
 
 async function expectServerClose(t, conn, what) {
-  const { code, reason } = await conn.closed;
+  const { code, reason } = await conn.closed();
   t.diagnostic(`${what}: close code ${code}${reason ? ` reason ${JSON.stringify(reason)}` : ""}`);
   assert.deepEqual(conn.errors.map(String), [], `${what}: ws reported errors`);
   assert.ok(VALID_SERVER_CODES.has(code), `${what}: close code ${code} is not one a server may show`);
@@ -70,7 +69,7 @@ function unmaskedFrame(text) {
 test("client close without a code is answered with an empty close (1005)", async (t) => {
   const conn = await openRaw(t, SERVER_URL);
   conn.ws.close();
-  const { code } = await conn.closed;
+  const { code } = await conn.closed();
   t.diagnostic(`client close(): close code ${code}`);
   assert.deepEqual(conn.errors.map(String), []);
   assert.equal(code, 1005);
@@ -79,7 +78,7 @@ test("client close without a code is answered with an empty close (1005)", async
 test("client close with 1000 is echoed", async (t) => {
   const conn = await openRaw(t, SERVER_URL);
   conn.ws.close(1000);
-  const { code } = await conn.closed;
+  const { code } = await conn.closed();
   t.diagnostic(`client close(1000): close code ${code}`);
   assert.deepEqual(conn.errors.map(String), []);
   assert.equal(code, 1000);
@@ -88,7 +87,7 @@ test("client close with 1000 is echoed", async (t) => {
 test("client close with 4000 and a reason is echoed", async (t) => {
   const conn = await openRaw(t, SERVER_URL);
   conn.ws.close(4000, "bye");
-  const { code } = await conn.closed;
+  const { code } = await conn.closed();
   t.diagnostic(`client close(4000, "bye"): close code ${code}`);
   assert.deepEqual(conn.errors.map(String), []);
   assert.equal(code, 4000);
@@ -128,25 +127,68 @@ test("a ping timeout closes with a valid code", async (t) => {
 // server then drops the connection, and the client sees 1006 once it reads
 // on. What must hold is that ws meets nothing it refuses on the way: no
 // error is reported, and the eviction came before everything was sent.
+//
+// The client keeps its socket paused until a second connection has seen the
+// server record the disconnect: how much the kernel buffers before the send
+// queue fills depends on the machine (tcp_rmem may allow 32 MB), so neither
+// a fixed number of requests nor a fixed pause is enough on every machine.
 test("a slow consumer is evicted without an error", async (t) => {
   const conn = await openRaw(t, SLOW_SERVER_URL);
-  const connected = new Promise((resolve) => conn.ws.on("message", (d) => d.toString().startsWith("40") && resolve()));
-  conn.ws.send("40");
-  await deadline(connected, 5000, "the Socket.IO CONNECT answer");
-  // Stop reading: the server's writes back up in the TCP buffers, then its
-  // send queue (4 packets) overflows.
+  const sid = await connectRaw(conn);
+  const probe = await openRaw(t, SLOW_SERVER_URL);
+  await connectRaw(probe);
   conn.ws._socket.pause();
-  for (let i = 0; i < 40; i++) {
-    conn.ws.send('42["send-binary",{"size":500000}]');
+  let sent = 0;
+  let reason = null;
+  // 400 requests of 500 kB are 200 MB: far more than any TCP buffer.
+  for (let round = 0; round < 20 && reason === null; round++) {
+    for (let i = 0; i < 20; i++, sent++) {
+      conn.ws.send('42["send-binary",{"size":500000}]');
+    }
+    await sleep(100 * (round + 1));
+    [reason] = await ask(probe, 10 + round, "disconnect-reason", sid);
   }
-  await sleep(500);
   conn.ws._socket.resume();
-  const { code } = await conn.closed;
-  t.diagnostic(`slow consumer: close code ${code} after ${conn.messages.length} messages`);
+  assert.ok(reason !== null, `the server did not evict a client that read nothing while ${sent} requests of 500 kB were sent`);
+  const { code } = await conn.closed(10000);
+  t.diagnostic(`slow consumer: evicted (${reason}) after ${sent} requests; close code ${code} after ${conn.messages.length} messages`);
   assert.deepEqual(conn.errors.map(String), [], "slow consumer: ws reported errors");
   assert.ok(code === 1006 || VALID_SERVER_CODES.has(code), `slow consumer: close code ${code}`);
-  assert.ok(conn.messages.length < 2 + 3 * 40, "the server evicted the client before sending everything");
+  assert.ok(conn.messages.length < 2 + 3 * sent, "the server evicted the client before sending everything");
 });
+
+// connectRaw connects a raw connection to the main namespace and returns
+// its Socket.IO id.
+async function connectRaw(conn) {
+  const answer = new Promise((resolve) => {
+    conn.ws.on("message", (data, isBinary) => {
+      const text = isBinary ? "" : data.toString();
+      if (text.startsWith("40")) {
+        resolve(JSON.parse(text.slice(2)).sid);
+      }
+    });
+  });
+  conn.ws.send("40");
+  return deadline(answer, 5000, "the Socket.IO CONNECT answer");
+}
+
+// ask emits event with args and ack id id on a raw connection and returns
+// the ack's arguments.
+async function ask(conn, id, event, ...args) {
+  const prefix = `43${id}`;
+  const answer = new Promise((resolve) => {
+    const onMessage = (data, isBinary) => {
+      const text = isBinary ? "" : data.toString();
+      if (text.startsWith(prefix + "[")) {
+        conn.ws.off("message", onMessage);
+        resolve(JSON.parse(text.slice(prefix.length)));
+      }
+    };
+    conn.ws.on("message", onMessage);
+  });
+  conn.ws.send(`42${id}${JSON.stringify([event, ...args])}`);
+  return deadline(answer, 5000, `the ack of ${event}`);
+}
 
 test("a server shutdown closes with a valid code", async (t) => {
   const conn = await openRaw(t, SHUTDOWN_SERVER_URL);
