@@ -45,8 +45,12 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 			a.close(log)
 		}
 	}()
+	// Observers are pushed into each component through its Config's
+	// Observer field; the metrics that are counts of state (sockets,
+	// queues, writes) are read at scrape time through metrics.Watch*.
+	a.metrics = metrics.New()
 	sc := cfg.Store
-	sc.DataDir = cfg.DataDir
+	sc.DataDir, sc.Observer = cfg.DataDir, a.metrics
 	if a.store, err = store.Open(ctx, sc, log.Named("store")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -68,19 +72,16 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	if a.verifier, err = auth.NewVerifier(cfg.Auth); err != nil {
 		return nil, err
 	}
-	a.metrics = metrics.New()
-	db := timedStore{s: a.store, m: a.metrics}
 	tc := cfg.Transport
 	// The spread must leave the rest of the drain its time.
 	tc.ShutdownSpread = min(tc.ShutdownSpread, cfg.HTTP.ShutdownTimeout/3)
 	a.sio = transport.NewServer(tc, log.Named("transport"))
 	mountMain(a.sio, log)
-	relay := delivery.NewRelay(db, a.broker, dispatch.Fanout, log.Named("relay"))
-	relay.SetObserver(a.metrics)
 	locations := dispatch.NewLocations(a.broker, dispatch.ServerEmitter{Srv: a.sio}, log.Named("locations"))
 	dc := cfg.Delivery.Config
 	dc.Feeds, dc.Observer = dispatch.OwnFeeds(), a.metrics
-	a.queues = delivery.NewQueues(dc, a.broker, db, log.Named("delivery"))
+	relay := delivery.NewRelay(dc, a.store, a.broker, dispatch.Fanout, log.Named("relay"))
+	a.queues = delivery.NewQueues(dc, a.broker, a.store, log.Named("delivery"))
 	if err = a.queues.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -90,7 +91,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		a.queues.Close(ctx)
 		cancel()
 	})
-	a.svc = dispatch.NewService(db, relay, locations)
+	a.svc = dispatch.NewService(a.store, relay, locations)
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst

@@ -69,14 +69,16 @@ type Relay struct {
 	markDone chan error     // nil when no mark is running
 }
 
-// NewRelay returns a relay of outbox to log; start it with Run.
-func NewRelay(outbox Outbox, log Publisher, fanout Fanout, zl *zap.Logger) *Relay {
-	return &Relay{outbox: outbox, log: log, fanout: fanout, zl: zl, wake: make(chan struct{}, 1), obs: nopObserver{},
+// NewRelay returns a relay of outbox to log; start it with Run. Of cfg
+// it uses only the Observer, which hears every publish.
+func NewRelay(cfg Config, outbox Outbox, log Publisher, fanout Fanout, zl *zap.Logger) *Relay {
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &Relay{outbox: outbox, log: log, fanout: fanout, zl: zl, wake: make(chan struct{}, 1), obs: obs,
 		marking: make(map[int64]bool)}
 }
-
-// SetObserver makes o hear every publish; call it before Run.
-func (c *Relay) SetObserver(o Observer) { c.obs = o }
 
 // Wake makes the relay read the outbox now rather than at its next poll:
 // a change was just committed to it. It never blocks.

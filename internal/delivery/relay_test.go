@@ -86,7 +86,7 @@ func TestRelayKeepsOrderAcrossFailures(t *testing.T) {
 	// Change 1 has 3 records (vendor, customer, pickups); fail the 5th
 	// publish, the second record of change 2.
 	ml.failAt = 5
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	ctx := context.Background()
 
 	for c.RelayOnce(ctx) {
@@ -122,7 +122,7 @@ func TestRelayWaves(t *testing.T) {
 	other.OrderID = "o2"
 	box := &fakeOutbox{sent: map[int64]bool{}, entries: []delivery.OutboxEntry{change(t, 1, orders.Ready), other}}
 	ml := newMemLog()
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	require.False(t, c.RelayOnce(context.Background()))
 	require.Equal(t, [][]string{
 		{"x.ev.acme.v.v1", "x.ev.acme.c.c1", "x.ev.acme.p.~", "x.ev.acme.v.v1", "x.ev.acme.c.c1"},
@@ -149,7 +149,7 @@ func TestRelayOverlapsMarks(t *testing.T) {
 	box := &fakeOutbox{sent: map[int64]bool{}, markGate: gate,
 		entries: []delivery.OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Assigned)}}
 	ml := newMemLog()
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	ctx := context.Background()
 
 	require.True(t, c.RelayOnce(ctx), "change 2 waits for the next round")
@@ -187,7 +187,7 @@ func TestRelayTakesOneChangePerOrderPerRound(t *testing.T) {
 		change(t, 1, orders.Ready), other(2, orders.Ready), change(t, 3, orders.Assigned),
 	}}
 	ml := newMemLog()
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	assert.True(t, c.RelayOnce(context.Background()), "o1's second change waits for the next round")
 	c.AwaitMark()
 	pending, _ := box.PendingOutbox(context.Background(), 10)
@@ -200,7 +200,7 @@ func TestRunRelaysOnWake(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	box := &fakeOutbox{sent: map[int64]bool{}}
 	ml := newMemLog()
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { c.Run(ctx); done <- nil }()
@@ -223,7 +223,7 @@ func TestRelayedChangesReachRecipients(t *testing.T) {
 	ml := newMemLog()
 	d := node(t, ml, newMemRecipients(), delivery.Config{})
 	v, _ := attach(t, d, vendor1)
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	box.entries = []delivery.OutboxEntry{change(t, 1, orders.Ready), change(t, 2, orders.Cancelled)}
 	for c.RelayOnce(context.Background()) {
 	}
@@ -236,7 +236,7 @@ func TestRunDrainsTheOutboxWhenStopped(t *testing.T) {
 	log := zaptest.NewLogger(t)
 	box := &fakeOutbox{sent: map[int64]bool{}}
 	ml := newMemLog()
-	c := delivery.NewRelay(box, ml, dispatch.Fanout, log)
+	c := delivery.NewRelay(delivery.Config{}, box, ml, dispatch.Fanout, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { c.Run(ctx); done <- nil }()

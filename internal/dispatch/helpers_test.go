@@ -46,7 +46,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	br, err := broker.Open(ctx, broker.Config{DataDir: dir}, log)
 	require.NoError(t, err)
 	srv := transport.NewServer(transport.Config{}, log)
-	relay := delivery.NewRelay(st, br, Fanout, log)
+	relay := delivery.NewRelay(delivery.Config{}, st, br, Fanout, log)
 	locations := NewLocations(br, ServerEmitter{srv}, log)
 	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Config selects and tunes the database. Zero fields mean the defaults.
@@ -16,7 +17,20 @@ type Config struct {
 	DatabaseURL string `yaml:"database_url"`
 	// DataDir holds the SQLite file; default ./data.
 	DataDir string `yaml:"-"`
+	// Observer hears how long each database operation took; nil: none.
+	Observer Observer `yaml:"-"`
 }
+
+// Observer hears the store's operations, for metrics. It is called on
+// every operation: it must be cheap and must not block.
+type Observer interface {
+	// DB: the operation op (create_order, transition, …) took d.
+	DB(op string, d time.Duration)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) DB(string, time.Duration) {}
 
 // DefaultConfig returns the settings of a local SQLite store.
 func DefaultConfig() Config {

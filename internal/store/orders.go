@@ -54,6 +54,7 @@ type querier interface {
 // nil event.
 // now is stored truncated to microseconds, in UTC.
 func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (o orders.Order, created *orders.Event, err error) {
+	defer s.timed("create_order", time.Now())
 	if err := refuseNUL(tenant, vendorID, n); err != nil {
 		return orders.Order{}, nil, err
 	}
@@ -125,6 +126,7 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 // GetOrder returns the tenant's order, or orders.ErrNotFound when there is
 // none: another tenant's order looks exactly like a missing one.
 func (s *Store) GetOrder(ctx context.Context, tenant, id string) (orders.Order, error) {
+	defer s.timed("get_order", time.Now())
 	return s.getOrder(ctx, s.r, tenant, id)
 }
 
@@ -152,6 +154,7 @@ func (s *Store) orderByKey(ctx context.Context, q querier, tenant, vendorID, key
 // ListOrders returns the tenant's orders matching f, oldest first (ids are
 // UUIDv7, so id order is creation order).
 func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orders.Order, error) {
+	defer s.timed("list_orders", time.Now())
 	where := []string{"tenant = ?"}
 	args := []any{tenant}
 	for _, c := range []struct {
@@ -201,6 +204,7 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orde
 // up and not yet delivered, oldest first: one read on the driver index,
 // as every driver connect asks it.
 func (s *Store) CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error) {
+	defer s.timed("carried_orders", time.Now())
 	rows, err := s.query(ctx, s.r, s.d.q(`SELECT id FROM orders
 		WHERE tenant = ? AND driver_id = ? AND status IN (?, ?) ORDER BY id LIMIT ?`),
 		tenant, driverID, string(orders.PickedUp), string(orders.InTransit), maxListLimit)

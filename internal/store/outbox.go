@@ -42,6 +42,7 @@ func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, o orders.Order, ev
 // order (seq order). It reads on the reader pool: every committed row is
 // there, and the one writer stays free.
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
+	defer s.timed("pending_outbox", time.Now())
 	rows, err := s.query(ctx, s.r, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
 		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`), limit)
 	if err != nil {
@@ -66,6 +67,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, er
 
 // MarkSent records that the entries with these seqs were published.
 func (s *Store) MarkSent(ctx context.Context, seqs []int64, now time.Time) error {
+	defer s.timed("mark_sent", time.Now())
 	if len(seqs) == 0 {
 		return nil
 	}

@@ -47,6 +47,7 @@ const upsertCursorsConflict = ` ON CONFLICT (tenant, role, user_id) DO UPDATE
 // concurrent call stored another start first: every caller gets the stored
 // cursor.
 func (s *Store) LoadRecipient(ctx context.Context, id delivery.RecipientID, start delivery.Cursor) (delivery.Cursor, []delivery.Subscription, error) {
+	defer s.timed("load_recipient", time.Now())
 	// Most loads find the cursor: read first and write only for a new
 	// recipient, so that reconnects do not queue on SQLite's one writer.
 	c, found, err := s.cursor(ctx, s.r, id)
@@ -156,6 +157,7 @@ func (s *Store) subscriptions(ctx context.Context, id delivery.RecipientID) ([]d
 // new recipients. A stored cursor only moves forward: a save whose Pos is
 // not greater than the stored one leaves that row unchanged.
 func (s *Store) SaveCursors(ctx context.Context, cursors map[delivery.RecipientID]delivery.Cursor) error {
+	defer s.timed("save_cursors", time.Now())
 	if len(cursors) == 0 {
 		return nil
 	}
@@ -211,6 +213,7 @@ func compareRecipients(a, b delivery.RecipientID) int {
 // PutSubscription creates the recipient's subscription of sub.Kind and
 // sub.Key, or replaces its From and Until.
 func (s *Store) PutSubscription(ctx context.Context, id delivery.RecipientID, sub delivery.Subscription) error {
+	defer s.timed("put_subscription", time.Now())
 	from, err := toColumn(sub.From)
 	if err != nil {
 		return fmt.Errorf("put subscription %s %q: from: %w", sub.Kind, sub.Key, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -16,6 +17,7 @@ type Store struct {
 	w   *sql.DB // writes and read-modify-write transactions; one connection on SQLite
 	r   *sql.DB // plain reads; the same pool as w on PostgreSQL
 	log *zap.Logger
+	obs Observer
 	// Prepared statements of w and r (SQLite only; nil on PostgreSQL).
 	cw, cr *stmtCache
 	// gw owns w and runs every write after the migrations (SQLite
@@ -49,6 +51,10 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 		return nil, err
 	}
 	s.log = log
+	s.obs = cfg.Observer
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate %s store: %w", s.d.name, err), s.Close())
 	}
@@ -64,6 +70,9 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	log.Info("store opened", zap.String("dialect", s.d.name))
 	return s, nil
 }
+
+// timed reports how long op took since start: `defer s.timed(op, time.Now())`.
+func (s *Store) timed(op string, start time.Time) { s.obs.DB(op, time.Since(start)) }
 
 // Close closes the connection pools. It is safe to call more than once.
 func (s *Store) Close() error {

@@ -33,6 +33,7 @@ const (
 // orders.ErrAlreadyClaimed to all but one of many concurrent claims), or
 // orders.ErrNotFound. now is stored truncated to microseconds, in UTC.
 func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error) {
+	defer s.timed("transition", time.Now())
 	now = stamp(now)
 	// A read first: an action the committed state refuses (the claims
 	// that lost a race) or has done already (a retry) needs no write
@@ -130,6 +131,7 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev o
 // transition. It returns orders.ErrNotFound for a missing order or another
 // tenant's.
 func (s *Store) Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error) {
+	defer s.timed("events", time.Now())
 	rows, err := s.query(ctx, s.r, s.d.q(`SELECT id, order_id, version, status, driver_id, actor_role, actor_id, at
 		FROM order_events WHERE tenant = ? AND order_id = ? ORDER BY version`), tenant, orderID)
 	if err != nil {
