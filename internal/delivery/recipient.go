@@ -70,7 +70,7 @@ func (r *recipient) addConn(c Conn) {
 }
 
 // accepts reports whether the record at pos is this recipient's. Records
-// of its own vendor or driver feed always are; a customer's only for the
+// of its own feed (vendor, driver, or any role's added later) always are; a customer's only for the
 // orders it watched, a driver's pickups only for its zones, each from its
 // subscription's position on.
 func (r *recipient) accepts(pos uint64, rec *Record) bool {
@@ -78,14 +78,15 @@ func (r *recipient) accepts(pos uint64, rec *Record) bool {
 		return false
 	}
 	switch rec.Feed {
-	case FeedVendor, FeedDriver:
-		return rec.Feed == r.feed && rec.Key == r.id.User
 	case FeedCustomer:
 		return rec.Feed == r.feed && rec.Key == r.id.User && r.subscribed(SubOrder, rec.OrderID, pos)
 	case FeedPickups:
 		return r.feed == FeedDriver && (r.subscribed(SubZone, "", pos) || rec.Zone != "" && r.subscribed(SubZone, rec.Zone, pos))
+	default:
+		// Any other feed is some role's own, keyed by user id: a role
+		// added to Config.Feeds needs no rule here.
+		return rec.Feed == r.feed && rec.Key == r.id.User
 	}
-	return false
 }
 
 func (r *recipient) subscribed(kind, key string, pos uint64) bool {
