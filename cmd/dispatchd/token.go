@@ -38,8 +38,8 @@ func (r runner) token(args []string) error {
 	switch {
 	case !orders.ValidName(c.Tenant) || !orders.ValidName(c.Subject):
 		return errors.New("token: --tenant and --sub are required: 1-64 letters, digits, '_' or '-'")
-	case c.Role != orders.RoleVendor && c.Role != orders.RoleDriver && c.Role != orders.RoleCustomer:
-		return fmt.Errorf("token: --role must be vendor, driver or customer, not %q", *role)
+	case !c.Role.Valid():
+		return fmt.Errorf("token: --role must be one of %v, not %q", orders.Roles(), *role)
 	case *ttl <= 0:
 		return errors.New("token: --ttl must be positive")
 	}

@@ -84,9 +84,7 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	if !orders.ValidName(c.Subject) || !orders.ValidName(c.Tenant) {
 		return Claims{}, fmt.Errorf("%w: sub and tenant must be 1-%d letters, digits, '_' or '-'", ErrUnauthorized, orders.MaxNameLen)
 	}
-	switch c.Role {
-	case orders.RoleVendor, orders.RoleDriver, orders.RoleCustomer:
-	default:
+	if !c.Role.Valid() {
 		return Claims{}, fmt.Errorf("%w: unknown role %q", ErrUnauthorized, tc.Role)
 	}
 	return c, nil

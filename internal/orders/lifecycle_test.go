@@ -77,3 +77,12 @@ func TestCodeOf(t *testing.T) {
 	code, _ = CodeOf(assert.AnError)
 	assert.Equal(t, CodeInternal, code)
 }
+
+func TestRoleValid(t *testing.T) {
+	for _, r := range Roles() {
+		require.True(t, r.Valid(), r)
+	}
+	for _, r := range []Role{"", "admin", "Vendor", "vendor "} {
+		require.False(t, r.Valid(), r)
+	}
+}

@@ -68,6 +68,20 @@ const (
 	RoleCustomer Role = "customer"
 )
 
+// Roles lists every role, in the order tokens and help texts name them.
+func Roles() []Role { return []Role{RoleVendor, RoleDriver, RoleCustomer} }
+
+// Valid reports whether r is one of Roles: the one place that knows, for
+// the token verifier and the token command alike.
+func (r Role) Valid() bool {
+	for _, v := range Roles() {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}
+
 // Actor identifies who caused a transition.
 type Actor struct {
 	Role Role   `json:"role"`
