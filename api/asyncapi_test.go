@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -145,7 +146,11 @@ func TestAsyncAPINamespaces(t *testing.T) {
 	for _, ch := range doc.Channels {
 		got = append(got, ch.Address)
 	}
-	assert.ElementsMatch(t, []string{"/", dispatch.NSVendors, dispatch.NSDrivers, dispatch.NSCustomers}, got)
+	want := []string{"/"}
+	for _, a := range dispatch.Audiences() {
+		want = append(want, a.Namespace)
+	}
+	assert.ElementsMatch(t, want, got)
 }
 
 // TestAsyncAPIClientEvents: every event the server registers is documented
@@ -183,8 +188,8 @@ func TestAsyncAPIClientEvents(t *testing.T) {
 			assert.True(t, registered[ns][ev], "%s %q is in api/asyncapi.yaml but the server does not handle it", ns, ev)
 		}
 	}
-	for _, ns := range []string{dispatch.NSVendors, dispatch.NSDrivers, dispatch.NSCustomers} {
-		assert.True(t, connects[ns], "%s: the CONNECT auth payload is documented", ns)
+	for _, a := range dispatch.Audiences() {
+		assert.True(t, connects[a.Namespace], "%s: the CONNECT auth payload is documented", a.Namespace)
 	}
 	// Every client event named in events.go has a handler.
 	for name, ev := range eventNames(t, token.NewFileSet()) {
@@ -405,6 +410,14 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	step(o, orders.Cancelled, "d1", vendor) // cancelled after a claim
 	require.NoError(t, l.Show("t1", []string{o.ID},
 		dispatch.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))
+	board := dispatch.NewBoard(&loopback{}, rec, zap.NewNop())
+	stopBoard := runBoard(t, board)
+	// Published again until heard: Run subscribes on its own goroutine.
+	require.Eventually(t, func() bool {
+		board.OrderChanged(o)
+		return rec.sent(dispatch.NSDispatchers) > 0
+	}, 2*time.Second, 10*time.Millisecond)
+	stopBoard()
 
 	documented := map[[2]string]message{}
 	for _, op := range loadAsyncAPI(t) {
@@ -480,4 +493,58 @@ func hubEvents(t *testing.T) []string {
 	}
 	require.NotEmpty(t, out)
 	return out
+}
+
+func (r *recorder) sent(ns string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.emits {
+		if e.ns == ns {
+			n++
+		}
+	}
+	return n
+}
+
+// loopback is a best-effort subject on one process: what is published is
+// handed to the subscriber at once.
+type loopback struct {
+	mu     sync.Mutex
+	handle func([]byte)
+}
+
+func (l *loopback) BoardSubject() string { return "board" }
+
+func (l *loopback) PublishBestEffort(_ string, data []byte) error {
+	l.mu.Lock()
+	h := l.handle
+	l.mu.Unlock()
+	if h != nil {
+		h(data)
+	}
+	return nil
+}
+
+func (l *loopback) SubscribeBestEffort(_ string, handle func([]byte)) (func(), error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.handle = handle
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.handle = nil
+	}, nil
+}
+
+// runBoard runs b until the returned stop, once it has subscribed.
+func runBoard(t *testing.T, b *dispatch.Board) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	return func() {
+		cancel()
+		require.NoError(t, <-done)
+	}
 }

@@ -91,7 +91,8 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		a.queues.Close(ctx)
 		cancel()
 	})
-	a.svc = dispatch.NewService(a.store, relay, locations)
+	board := dispatch.NewBoard(a.broker, dispatch.ServerEmitter{Srv: a.sio}, log.Named("board"))
+	a.svc = dispatch.NewService(a.store, relay, locations, board)
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
@@ -112,6 +113,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		return nil
 	})
 	a.life.run(ctx, "driver positions", locations.Run)
+	a.life.run(ctx, "dispatch board", board.Run)
 	a.life.run(ctx, "housekeeping", func(ctx context.Context) error {
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		return nil

@@ -18,6 +18,12 @@ func (b *Broker) EventSubject(tokens ...string) string {
 	return b.cfg.Prefix + ".ev." + strings.Join(tokens, ".")
 }
 
+// BoardSubject carries best-effort board updates for dispatchers on core
+// NATS, never stored, like positions.
+func (b *Broker) BoardSubject() string {
+	return b.cfg.Prefix + ".board"
+}
+
 // LocationSubject carries best-effort driver positions on core NATS; it is
 // outside the stream's subjects so positions are never stored.
 func (b *Broker) LocationSubject() string {

@@ -8,10 +8,15 @@ import (
 
 // Namespaces of the dispatch service.
 const (
-	NSVendors   = "/vendors"
-	NSDrivers   = "/drivers"
-	NSCustomers = "/customers"
+	NSVendors     = "/vendors"
+	NSDrivers     = "/drivers"
+	NSCustomers   = "/customers"
+	NSDispatchers = "/dispatchers"
 )
+
+// FeedDispatcher is a dispatcher's own durable feed, keyed by its user
+// id (delivery treats any feed of Config.Feeds so).
+const FeedDispatcher = "o"
 
 // Audience is one kind of client: the role its token carries, the
 // namespace it connects to, the durable feed keyed by its user id, the
@@ -31,6 +36,7 @@ func Audiences() []Audience {
 		{Role: orders.RoleVendor, Namespace: NSVendors, Feed: delivery.FeedVendor, Metric: NSVendors, mount: (*Handlers).mountVendors},
 		{Role: orders.RoleDriver, Namespace: NSDrivers, Feed: delivery.FeedDriver, Metric: NSDrivers, mount: (*Handlers).mountDrivers},
 		{Role: orders.RoleCustomer, Namespace: NSCustomers, Feed: delivery.FeedCustomer, Metric: NSCustomers, mount: (*Handlers).mountCustomers},
+		{Role: orders.RoleDispatcher, Namespace: NSDispatchers, Feed: FeedDispatcher, Metric: NSDispatchers, mount: (*Handlers).mountDispatchers},
 	}
 }
 

@@ -28,6 +28,8 @@ const (
 	// /customers
 	ClientOrderWatch   = "order:watch"
 	ClientOrderUnwatch = "order:unwatch"
+	// /dispatchers
+	ClientBoardSubscribe = "board:subscribe"
 )
 
 // Event is a server→client event name.
@@ -41,7 +43,26 @@ const (
 	EventPickupAvailable Event = "pickup:available"
 	EventPickupTaken     Event = "pickup:taken"
 	EventDriverLocation  Event = "driver:location"
+	// EventBoardOrder is best-effort like driver:location: a dispatcher
+	// resyncs with board:subscribe.
+	EventBoardOrder Event = "board:order"
 )
+
+// BoardOrder is the board:order payload: an order of the tenant after a
+// change.
+type BoardOrder struct {
+	Order orders.Order `json:"order"`
+}
+
+// BoardDriver is one driver row of the board:subscribe result.
+type BoardDriver struct {
+	DriverID     string     `json:"driverId"`
+	OnDuty       bool       `json:"onDuty"`
+	Lat          *float64   `json:"lat,omitempty"`
+	Lng          *float64   `json:"lng,omitempty"`
+	At           *time.Time `json:"at,omitempty"`
+	ActiveOrders int        `json:"activeOrders"`
+}
 
 // OrderStatus is the order:status payload.
 type OrderStatus struct {

@@ -8,3 +8,12 @@ package dispatch
 
 // OrderRoom holds the customers watching one order (in /customers).
 func OrderRoom(tenant, orderID string) string { return "t:" + tenant + ":order:" + orderID }
+
+// BoardRoom holds the dispatchers watching a tenant's board (in
+// /dispatchers): zone "" for the whole tenant, else one zone's.
+func BoardRoom(tenant, zone string) string {
+	if zone == "" {
+		return "t:" + tenant + ":board"
+	}
+	return "t:" + tenant + ":board:zone:" + zone
+}

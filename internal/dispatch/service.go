@@ -44,12 +44,22 @@ type Service struct {
 	store     Store
 	relay     Relay
 	locations LocationPublisher
+	board     BoardPublisher
 	now       func() time.Time
 }
 
-// NewService returns the dispatch service.
-func NewService(store Store, relay Relay, locations LocationPublisher) *Service {
-	return &Service{store: store, relay: relay, locations: locations, now: func() time.Time { return time.Now().UTC() }}
+// NewService returns the dispatch service; board (may be nil) hears every
+// committed change.
+func NewService(store Store, relay Relay, locations LocationPublisher, board BoardPublisher) *Service {
+	return &Service{store: store, relay: relay, locations: locations, board: board, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// committed tells the relay and the board of a change just committed.
+func (s *Service) committed(o orders.Order) {
+	s.relay.Wake()
+	if s.board != nil {
+		s.board.OrderChanged(o)
+	}
 }
 
 // CreateOrder posts a new ready order for the calling vendor; created is
@@ -66,7 +76,7 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 		return orders.Order{}, false, err
 	}
 	if ev != nil {
-		s.relay.Wake()
+		s.committed(o)
 	}
 	return o, ev != nil, nil
 }
@@ -82,7 +92,7 @@ func (s *Service) Act(ctx context.Context, c auth.Claims, orderID string, a orde
 		return orders.Order{}, err
 	}
 	if ev != nil {
-		s.relay.Wake()
+		s.committed(o)
 	}
 	return o, nil
 }

@@ -61,7 +61,7 @@ func TestServiceRefusesNUL(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, st.Close()) })
 			counted := &writeCounter{Store: st}
-			svc := NewService(counted, noRelay{}, noLocations{})
+			svc := NewService(counted, noRelay{}, noLocations{}, nil)
 
 			creates := []struct {
 				field  string

@@ -66,10 +66,13 @@ const (
 	RoleVendor   Role = "vendor"
 	RoleDriver   Role = "driver"
 	RoleCustomer Role = "customer"
+	// RoleDispatcher is an operator of the tenant: it sees the tenant's
+	// whole board.
+	RoleDispatcher Role = "dispatcher"
 )
 
 // Roles lists every role, in the order tokens and help texts name them.
-func Roles() []Role { return []Role{RoleVendor, RoleDriver, RoleCustomer} }
+func Roles() []Role { return []Role{RoleVendor, RoleDriver, RoleCustomer, RoleDispatcher} }
 
 // Valid reports whether r is one of Roles: the one place that knows, for
 // the token verifier and the token command alike.

@@ -76,7 +76,7 @@ func newFixtureConfig(t testing.TB, rc Config) *fixture {
 	verifier, err := auth.NewVerifier(cfg)
 	require.NoError(t, err)
 	relay := &countingRelay{}
-	svc := dispatch.NewService(st, relay, noLocations{})
+	svc := dispatch.NewService(st, relay, noLocations{}, nil)
 
 	e := echo.New()
 	Register(e.Group("/api/v1"), rc, svc, verifier, log)

@@ -1,0 +1,95 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// boardReply is the board:subscribe result.
+type boardReply struct {
+	OK      bool           `json:"ok"`
+	Orders  []orders.Order `json:"orders"`
+	Drivers []BoardDriver  `json:"drivers"`
+}
+
+func (u *user) board(arg any) boardReply {
+	u.t.Helper()
+	r := u.mustOK(ClientBoardSubscribe, arg)
+	var b boardReply
+	require.NoError(u.t, json.Unmarshal(r.Raw, &b))
+	return b
+}
+
+// expectBoardOrder skips to the next board:order and returns its order.
+func (u *user) expectBoardOrder() orders.Order {
+	u.t.Helper()
+	var m BoardOrder
+	u.expect(string(EventBoardOrder), &m)
+	return m.Order
+}
+
+func TestDispatcherBoard(t *testing.T) {
+	e := newEnv(t, Config{})
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	driver := e.connect(t, "acme", orders.RoleDriver, "d1")
+	done := vendor.mustOK(ClientOrderCreate, newOrder("c1")).Order
+	active := vendor.mustOK(ClientOrderCreate, newOrder("c2")).Order
+	for _, step := range []string{ClientPickupClaim, ClientOrderPickedUp, ClientOrderInTransit, ClientOrderDelivered} {
+		driver.mustOK(step, map[string]any{"orderId": done.ID})
+	}
+	driver.mustOK(ClientPickupClaim, map[string]any{"orderId": active.ID})
+	south := newOrder("c3")
+	south["zone"] = "south"
+	ready := vendor.mustOK(ClientOrderCreate, south).Order
+
+	op := e.connect(t, "acme", orders.RoleDispatcher, "op1")
+	all := op.board(map[string]any{})
+	require.Equal(t, []string{active.ID, ready.ID}, ids(all.Orders), "active orders only, oldest first")
+	require.Equal(t, []BoardDriver{{DriverID: "d1", OnDuty: true, ActiveOrders: 1}}, all.Drivers)
+
+	// Live: every change of the tenant's orders, the whole order each time.
+	driver.mustOK(ClientOrderPickedUp, map[string]any{"orderId": active.ID})
+	got := op.expectBoardOrder()
+	require.Equal(t, active.ID, got.ID)
+	require.Equal(t, orders.PickedUp, got.Status)
+	created := vendor.mustOK(ClientOrderCreate, newOrder("c4")).Order
+	require.Equal(t, created.ID, op.expectBoardOrder().ID)
+
+	// A zone's board lists and hears that zone only.
+	zop := e.connect(t, "acme", orders.RoleDispatcher, "op2")
+	require.Equal(t, []string{ready.ID}, ids(zop.board(map[string]any{"zone": "south"}).Orders))
+	vendor.mustOK(ClientOrderCreate, newOrder("c5")) // zone north
+	zop.quiet(300 * time.Millisecond)
+}
+
+func TestDispatcherBoardIsTenantScoped(t *testing.T) {
+	e := newEnv(t, Config{})
+	other := e.connect(t, "other", orders.RoleDispatcher, "op1")
+	require.Empty(t, other.board(map[string]any{}).Orders)
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	vendor.mustOK(ClientOrderCreate, newOrder("c1"))
+	other.quiet(300 * time.Millisecond)
+}
+
+func TestBoardRefusesOtherRolesAndBadInput(t *testing.T) {
+	e := newEnv(t, Config{})
+	op := e.connect(t, "acme", orders.RoleDispatcher, "op1")
+	op.mustFail(orders.CodeInvalidArgument, ClientBoardSubscribe, map[string]any{"zone": "no spaces allowed"})
+	op.mustFail(orders.CodeInvalidArgument, ClientBoardSubscribe, "not an object")
+	_, _, err := e.svc.Board(t.Context(), auth.Claims{Tenant: "acme", Role: orders.RoleVendor, Subject: "v1"}, "")
+	require.ErrorIs(t, err, orders.ErrForbidden)
+}
+
+func ids(list []orders.Order) []string {
+	out := make([]string, len(list))
+	for i, o := range list {
+		out[i] = o.ID
+	}
+	return out
+}
