@@ -227,6 +227,7 @@ func (d *Queues) detach(r *recipient, c Conn) {
 	// The last socket left: the queue's state is the cursor, which the
 	// flusher writes; the next attach, here or elsewhere, resumes there.
 	r.closed = true
+	r.unstall()
 	r.queue = nil
 	if d.byID[r.id] == r {
 		delete(d.byID, r.id)

@@ -46,6 +46,10 @@ type recipient struct {
 	live    bool
 	reading bool // a catch-up runs
 	closed  bool // every socket left
+	// fullSince: when the window last filled with no ack moving it since
+	// (zero while it has room); stalled: counted as stalled (stall.go).
+	fullSince time.Time
+	stalled   bool
 }
 
 func newRecipient(d *Queues, id RecipientID, feed string, cur Cursor, subs []Subscription) *recipient {
@@ -196,6 +200,9 @@ func (r *recipient) pump() {
 		r.send(e, r.conns...)
 		r.sent++
 	}
+	if r.sent >= r.d.cfg.Window && r.fullSince.IsZero() {
+		r.fullSince = time.Now()
+	}
 }
 
 // send hands e to conns; its payload is made once, for all of the user's
@@ -268,6 +275,7 @@ func (r *recipient) advance(n int) {
 		}
 	}
 	r.d.cursors.put(r.id, r.cursor)
+	r.unstall()
 	r.pump()
 	if !r.live && !r.reading && len(r.queue) <= r.d.cfg.QueueLimit/2 {
 		r.reading = true
