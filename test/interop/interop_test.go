@@ -48,7 +48,7 @@ func TestInterop(t *testing.T) {
 		t.Fatalf("no *.test.js files in test/interop (glob error: %v)", err)
 	}
 	// These run against the real binary, from TestDispatchStory.
-	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile || f == redeliveryFile || f == consoleFile })
+	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile || f == redeliveryFile || f == consoleFile || f == partialAcksFile })
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
 	env := append([]string{"SERVER_URL=" + mainURL, "HEARTBEAT_SERVER_URL=" + heartbeatURL}, strictServers(t)...)
 	runNode(t, node, args, env...)
