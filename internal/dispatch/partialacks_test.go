@@ -54,4 +54,3 @@ func TestClientAckingOneEventTypeKeepsReceiving(t *testing.T) {
 	ok := assert.Eventually(t, func() bool { return delivered.Load() == n }, 10*time.Second, 5*time.Millisecond)
 	require.True(t, ok, "got %d order:delivered of %d", delivered.Load(), n)
 }
-
