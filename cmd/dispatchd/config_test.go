@@ -279,6 +279,7 @@ func TestValidate(t *testing.T) {
 				c.Delivery.Retention = 0
 				c.Delivery.Window = 8
 				c.Delivery.QueueLimit = 4
+				c.Delivery.StallAfter = 0
 				c.Transport.MaxPendingAcks = 4
 				c.Transport.ShutdownSpread = -time.Second
 				c.NATS.Stream = "a.b"
@@ -288,6 +289,7 @@ func TestValidate(t *testing.T) {
 			contains: []string{
 				"tenants.max_watches must be positive", "tenants.events_per_second must be positive",
 				"delivery.retention must be positive", "delivery.queue_limit must be at least window (8), got 4",
+				"delivery.stall_after must be positive, got 0s",
 				"transport.max_pending_acks must be at least delivery.window (8), got 4",
 				"transport.shutdown_spread must not be negative", `nats.stream "a.b"`, "nats.replicas must be 1 to 5, got 9",
 				`debug.pprof_addr "6060"`,

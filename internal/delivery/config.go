@@ -22,6 +22,11 @@ type Config struct {
 	// store (default 50ms): acks are coalesced, and an ack newer than the
 	// last flush may be redelivered after a crash.
 	FlushInterval time.Duration `yaml:"flush_interval"`
+	// StallAfter is how long a recipient's window may stay full, with no
+	// ack moving it, before the recipient counts as stalled: logged once
+	// per episode and counted (default 30s). A client that acks nothing
+	// it is sent is the usual cause.
+	StallAfter time.Duration `yaml:"stall_after"`
 	// Observer hears deliveries and acks (default: nobody).
 	Observer Observer `yaml:"-"`
 	// Feeds names each role's own feed (FeedVendor, FeedCustomer,
@@ -33,7 +38,7 @@ type Config struct {
 // DefaultConfig returns the recommended settings, with no observer and
 // no feeds.
 func DefaultConfig() Config {
-	return Config{Window: 64, QueueLimit: 1024, FlushInterval: 50 * time.Millisecond}
+	return Config{Window: 64, QueueLimit: 1024, FlushInterval: 50 * time.Millisecond, StallAfter: 30 * time.Second}
 }
 
 func (c Config) withDefaults() Config {
@@ -53,6 +58,9 @@ func (c Config) withDefaults() Config {
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = d.FlushInterval
 	}
+	if c.StallAfter <= 0 {
+		c.StallAfter = d.StallAfter
+	}
 	return c
 }
 
@@ -61,6 +69,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.FlushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("flush_interval must be positive, got %s", c.FlushInterval))
+	}
+	if c.StallAfter <= 0 {
+		errs = append(errs, fmt.Errorf("stall_after must be positive, got %s", c.StallAfter))
 	}
 	if c.Window <= 0 {
 		errs = append(errs, fmt.Errorf("window must be positive, got %d", c.Window))

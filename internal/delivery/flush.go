@@ -74,6 +74,10 @@ func (d *Queues) flushLoop() {
 	defer d.wg.Done()
 	t := time.NewTicker(d.cfg.FlushInterval)
 	defer t.Stop()
+	// The stall sweep shares this goroutine: one ticker for the node, no
+	// timer per recipient.
+	sweep := time.NewTicker(stallSweepEvery(d.cfg.StallAfter))
+	defer sweep.Stop()
 	for {
 		select {
 		case <-d.ctx.Done():
@@ -82,6 +86,8 @@ func (d *Queues) flushLoop() {
 			ctx, cancel := context.WithTimeout(d.ctx, flushTimeout)
 			d.flush(ctx)
 			cancel()
+		case now := <-sweep.C:
+			d.sweepStalls(now)
 		}
 	}
 }

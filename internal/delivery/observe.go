@@ -14,6 +14,10 @@ type Observer interface {
 	// Published: the relay stored one record on the log (err nil) or
 	// failed to, after d.
 	Published(d time.Duration, err error)
+	// Stalled: a recipient's window has stayed full for Config.StallAfter
+	// (begun true), or a stalled recipient moved again or left (false);
+	// one call of each per stall episode.
+	Stalled(begun bool)
 }
 
 // nopObserver is the default: nothing observed.
@@ -22,6 +26,7 @@ type nopObserver struct{}
 func (nopObserver) Delivered(string, bool)         {}
 func (nopObserver) Acked(time.Duration)            {}
 func (nopObserver) Published(time.Duration, error) {}
+func (nopObserver) Stalled(bool)                   {}
 
 // Stats is a snapshot of this node's queues.
 type Stats struct {
@@ -30,6 +35,7 @@ type Stats struct {
 	Queued     int // events held, acknowledged or not
 	InFlight   int // sent and not yet acknowledged
 	Behind     int // recipients reading from the log, not live
+	Stalled    int // recipients whose window is full for StallAfter
 }
 
 // Stats counts this node's recipients and their queues; it takes every
@@ -50,6 +56,9 @@ func (d *Queues) Stats() Stats {
 		st.InFlight += r.sent
 		if !r.live {
 			st.Behind++
+		}
+		if r.stalled {
+			st.Stalled++
 		}
 		r.mu.Unlock()
 	}

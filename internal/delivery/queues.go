@@ -190,7 +190,7 @@ func (d *Queues) getOrCreate(id RecipientID, c Conn, create func() *recipient) (
 		return r, false
 	}
 	r = create()
-	r.conns = []Conn{c}
+	r.conns = []*conn{r.newConn(c)}
 	r.reading = true
 	d.byID[id] = r
 	if r.hasZoneSub() {
@@ -216,7 +216,7 @@ func (d *Queues) detach(r *recipient, c Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, x := range r.conns {
-		if x == c {
+		if x.Conn == c {
 			r.conns = append(r.conns[:i], r.conns[i+1:]...)
 			break
 		}
@@ -227,6 +227,7 @@ func (d *Queues) detach(r *recipient, c Conn) {
 	// The last socket left: the queue's state is the cursor, which the
 	// flusher writes; the next attach, here or elsewhere, resumes there.
 	r.closed = true
+	r.unstall()
 	r.queue = nil
 	if d.byID[r.id] == r {
 		delete(d.byID, r.id)

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,7 +37,7 @@ type recipient struct {
 	feed string // its own feed (FeedVendor, FeedDriver, FeedCustomer)
 
 	mu      sync.Mutex
-	conns   []Conn
+	conns   []*conn
 	subs    []Subscription
 	cursor  Cursor // acknowledged
 	last    Cursor // the newest queued event, or cursor when none
@@ -45,6 +46,10 @@ type recipient struct {
 	live    bool
 	reading bool // a catch-up runs
 	closed  bool // every socket left
+	// fullSince: when the window last filled with no ack moving it since
+	// (zero while it has room); stalled: counted as stalled (stall.go).
+	fullSince time.Time
+	stalled   bool
 }
 
 func newRecipient(d *Queues, id RecipientID, feed string, cur Cursor, subs []Subscription) *recipient {
@@ -58,15 +63,36 @@ func newRecipient(d *Queues, id RecipientID, feed string, cur Cursor, subs []Sub
 	}
 }
 
+// conn is one socket of the recipient. Every event from seq from on is
+// sent on it, in order (what was in flight when it attached is resent to
+// it), except the seqs in missed, whose Deliver failed; so an ack it gives
+// for seq N covers from..N but missed, and nothing before from: older
+// events went out on other sockets only.
+type conn struct {
+	Conn
+	from   uint64
+	missed []uint64 // ascending; usually empty
+}
+
 // addConn adds a socket and sends it what is in flight. Called with d.mu
 // held.
 func (r *recipient) addConn(c Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.conns = append(r.conns, c)
+	sc := r.newConn(c)
+	r.conns = append(r.conns, sc)
 	for _, e := range r.queue[:r.sent] {
-		r.send(e, c)
+		r.send(e, sc)
 	}
+}
+
+// newConn starts c at the oldest event it will be sent: the head of the
+// queue, else the next event queued.
+func (r *recipient) newConn(c Conn) *conn {
+	if len(r.queue) > 0 {
+		return &conn{Conn: c, from: r.queue[0].seq}
+	}
+	return &conn{Conn: c, from: r.last.Seq + 1}
 }
 
 // accepts reports whether the record at pos is this recipient's. Records
@@ -175,17 +201,21 @@ func (r *recipient) pump() {
 		r.send(e, r.conns...)
 		r.sent++
 	}
+	if r.sent >= r.d.cfg.Window && r.fullSince.IsZero() {
+		r.fullSince = time.Now()
+	}
 }
 
-// send hands e to conns; its payload and ack callback are made once, for
-// all of the user's sockets.
-func (r *recipient) send(e *entry, conns ...Conn) {
+// send hands e to conns; its payload is made once, for all of the user's
+// sockets, the ack callback per socket (an ack is cumulative on its own
+// socket only).
+func (r *recipient) send(e *entry, conns ...*conn) {
 	seq := e.seq
 	payload := withSeq(e.body, seq)
-	acked := func() { r.ack(seq) }
 	for _, c := range conns {
 		r.d.cfg.Observer.Delivered(e.event, e.replay)
-		if err := c.Deliver(e.event, payload, acked); err != nil {
+		if err := c.Deliver(e.event, payload, func() { r.ack(c, seq) }); err != nil {
+			c.missed = append(c.missed, seq)
 			// The socket is going away; the event stays queued.
 			if ce := r.d.zl.Check(zap.DebugLevel, "deliver"); ce != nil {
 				ce.Write(zap.String("tenant_id", r.id.Tenant), zap.String("event", e.event), zap.Error(err))
@@ -194,9 +224,11 @@ func (r *recipient) send(e *entry, conns ...Conn) {
 	}
 }
 
-// ack records the client's receipt of seq and moves the cursor over every
+// ack records the client's receipt, on c, of seq and of every earlier
+// event sent on c (delivery on one socket is in order, and a client acks
+// only the events it handles), then moves the cursor over every
 // acknowledged event at the head of the queue.
-func (r *recipient) ack(seq uint64) {
+func (r *recipient) ack(c *conn, seq uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed || len(r.queue) == 0 || seq < r.queue[0].seq {
@@ -206,9 +238,19 @@ func (r *recipient) ack(seq uint64) {
 	if i >= r.sent {
 		return // never sent: not an ack of ours
 	}
-	if e := r.queue[i]; !e.acked {
-		e.acked = true
-		r.d.cfg.Observer.Acked(time.Since(e.sent))
+	lo := 0
+	if c.from > r.queue[0].seq {
+		lo = int(c.from - r.queue[0].seq)
+	}
+	if lo > i {
+		return // older than c: never sent on it
+	}
+	now := time.Now()
+	for _, e := range r.queue[lo : i+1] {
+		if !e.acked && !slices.Contains(c.missed, e.seq) {
+			e.acked = true
+			r.d.cfg.Observer.Acked(now.Sub(e.sent))
+		}
 	}
 	n := 0
 	for n < r.sent && r.queue[n].acked {
@@ -217,12 +259,24 @@ func (r *recipient) ack(seq uint64) {
 	if n == 0 {
 		return
 	}
+	r.advance(n)
+}
+
+// advance drops the n acknowledged events at the head of the queue, moves
+// the cursor past them and sends what the window now has room for.
+func (r *recipient) advance(n int) {
 	head := r.queue[n-1]
 	r.cursor = Cursor{Pos: head.pos, Seq: head.seq}
 	clear(r.queue[:n])
 	r.queue = r.queue[n:]
 	r.sent -= n
+	for _, c := range r.conns {
+		if len(c.missed) > 0 {
+			c.missed = slices.DeleteFunc(c.missed, func(s uint64) bool { return s <= head.seq })
+		}
+	}
 	r.d.cursors.put(r.id, r.cursor)
+	r.unstall()
 	r.pump()
 	if !r.live && !r.reading && len(r.queue) <= r.d.cfg.QueueLimit/2 {
 		r.reading = true

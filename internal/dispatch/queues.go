@@ -3,6 +3,8 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -22,19 +24,52 @@ type Queues interface {
 
 var _ Queues = (*delivery.Queues)(nil)
 
-// socketConn delivers a user's durable events on one socket.
-type socketConn struct{ s *transport.Socket }
+// socketConn delivers a user's durable events on one socket. Acks are
+// cumulative per socket (delivery receipts every earlier event sent on it
+// when a later one is acked), and a stock client answers only the events
+// it handles: so an answer also drops the socket's pending acks of the
+// durable events sent before it, which would otherwise fill the socket's
+// MaxPendingAcks and make every later delivery fail.
+type socketConn struct {
+	s       *transport.Socket
+	mu      sync.Mutex
+	pending []uint64 // ack ids of durable events sent and not answered, in order
+}
 
-var _ delivery.Conn = socketConn{}
+var _ delivery.Conn = (*socketConn)(nil)
 
 // Deliver implements delivery.Conn. The ack has no timeout: an event waits for
 // its receipt as long as the socket lives, and is redelivered after it.
-func (c socketConn) Deliver(event string, payload []byte, acked func()) error {
-	return c.s.EmitWithAck(event, 0, func(_ *transport.Message, err error) {
+func (c *socketConn) Deliver(event string, payload []byte, acked func()) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := new(uint64) // set below, read by the callback under c.mu
+	n, err := c.s.EmitWithAckID(event, 0, func(_ *transport.Message, err error) {
 		if err == nil {
+			c.answered(id)
 			acked()
 		}
 	}, json.RawMessage(payload))
+	if err == nil {
+		*id = n
+		c.pending = append(c.pending, n)
+	}
+	return err
+}
+
+// answered drops *id and every ack pending before it on this socket. The
+// callback may come before Deliver has recorded *id: c.mu makes it wait.
+func (c *socketConn) answered(id *uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := slices.Index(c.pending, *id)
+	if i < 0 {
+		return
+	}
+	for _, earlier := range c.pending[:i] {
+		c.s.DropAck(earlier)
+	}
+	c.pending = slices.Delete(c.pending, 0, i+1)
 }
 
 // recipientOf names the durable queue of the socket's user.
@@ -49,7 +84,7 @@ func recipientOf(sess *session) delivery.RecipientID {
 func (t *Handlers) attach(s *transport.Socket, sess *session) bool {
 	ctx, cancel := t.ctx()
 	defer cancel()
-	detach, err := t.queues.Attach(ctx, recipientOf(sess), socketConn{s})
+	detach, err := t.queues.Attach(ctx, recipientOf(sess), &socketConn{s: s})
 	if err != nil {
 		t.log.Error("attach to queue", zap.String("tenant_id", sess.claims.Tenant), zap.String("ns", s.Namespace().Name()), zap.Error(err))
 		s.Disconnect(false)

@@ -23,6 +23,8 @@ type Metrics struct {
 	ackLatency     prometheus.Histogram
 	publish        prometheus.Histogram
 	publishErrors  prometheus.Counter
+	stalls         prometheus.Counter
+	stalled        prometheus.Gauge
 	db             *prometheus.HistogramVec
 }
 
@@ -67,13 +69,21 @@ func New() *Metrics {
 			Name: "dispatchd_broker_publish_errors_total",
 			Help: "Publishes to the JetStream log that failed (the relay retries).",
 		}),
+		stalls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dispatchd_delivery_stalls_total",
+			Help: "Recipients whose window of unacknowledged events stayed full for delivery.stall_after (once per episode).",
+		}),
+		stalled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dispatchd_delivery_stalled_recipients",
+			Help: "Recipients stalled now: their window is full and no ack has moved it for delivery.stall_after.",
+		}),
 		db: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "dispatchd_db_seconds",
 			Help:    "Time of one database operation, by operation.",
 			Buckets: latencyBuckets,
 		}, []string{"op"}),
 	}
-	reg.MustRegister(m.eventsIn, m.eventsOut, m.claimConflicts, m.ackLatency, m.publish, m.publishErrors, m.db,
+	reg.MustRegister(m.eventsIn, m.eventsOut, m.claimConflicts, m.ackLatency, m.publish, m.publishErrors, m.stalls, m.stalled, m.db,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -114,6 +124,16 @@ func (m *Metrics) Published(d time.Duration, err error) {
 		return
 	}
 	m.publish.Observe(d.Seconds())
+}
+
+// Stalled implements delivery.Observer.
+func (m *Metrics) Stalled(begun bool) {
+	if !begun {
+		m.stalled.Dec()
+		return
+	}
+	m.stalls.Inc()
+	m.stalled.Inc()
 }
 
 // DB records one database operation's time.

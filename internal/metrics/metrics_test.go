@@ -38,6 +38,9 @@ func TestObserversAndState(t *testing.T) {
 	m.Published(time.Millisecond, nil)
 	m.Published(time.Second, errors.New("down"))
 	m.DB("transition", 2*time.Millisecond)
+	m.Stalled(true)
+	m.Stalled(true)
+	m.Stalled(false) // one episode ended, one goes on
 	m.WatchQueues(fakeQueues{delivery.Stats{Recipients: 3, Tenants: 2, Queued: 10, InFlight: 4, Behind: 1}})
 	m.WatchTransport(fakeTransport{}, map[string]Sockets{"/drivers": fakeNS(5)})
 
@@ -54,6 +57,8 @@ func TestObserversAndState(t *testing.T) {
 		"dispatchd_ack_latency_seconds_count 1",
 		"dispatchd_broker_publish_seconds_count 1",
 		`dispatchd_db_seconds_count{op="transition"} 1`,
+		"dispatchd_delivery_stalls_total 2",
+		"dispatchd_delivery_stalled_recipients 1",
 		"dispatchd_queue_events 10",
 		"dispatchd_queue_in_flight 4",
 		"dispatchd_queue_behind 1",

@@ -22,6 +22,10 @@ type BuildOptions struct {
 	// Tags are build tags, e.g. "conformance" for the protocol test
 	// fixture (`dispatchd conformance`), which a plain build leaves out.
 	Tags []string
+	// NoRace builds without -race even when the test runs with it: for a
+	// test of throughput through the real server, which the race
+	// detector slows several times; the server's races are other tests'.
+	NoRace bool
 }
 
 // Build builds ./cmd/dispatchd of the module around the working directory
@@ -41,7 +45,7 @@ func BuildWith(ctx context.Context, dir string, opts BuildOptions) (string, erro
 	}
 	bin := filepath.Join(dir, "dispatchd")
 	args := []string{"build", "-o", bin}
-	if RaceEnabled() {
+	if RaceEnabled() && !opts.NoRace {
 		args = append(args, "-race")
 	}
 	if len(opts.Tags) > 0 {
@@ -72,7 +76,7 @@ func BuildTWith(t testing.TB, opts BuildOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("built dispatchd (race: %t, tags: %q) in %s", RaceEnabled(), opts.Tags, time.Since(start).Round(time.Millisecond))
+	t.Logf("built dispatchd (race: %t, tags: %q) in %s", RaceEnabled() && !opts.NoRace, opts.Tags, time.Since(start).Round(time.Millisecond))
 	return bin
 }
 

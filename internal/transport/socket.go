@@ -124,17 +124,24 @@ func (s *Socket) Emit(event string, args ...any) error {
 // timeout of zero or less waits for the answer or the disconnect, with no
 // timer: durable deliveries wait as long as the connection lives.
 func (s *Socket) EmitWithAck(event string, timeout time.Duration, cb AckCallback, args ...any) error {
+	_, err := s.EmitWithAckID(event, timeout, cb, args...)
+	return err
+}
+
+// EmitWithAckID is EmitWithAck that also returns the packet's ack id, for
+// DropAck. cb may run before EmitWithAckID returns.
+func (s *Socket) EmitWithAckID(event string, timeout time.Duration, cb AckCallback, args ...any) (uint64, error) {
 	if parser.IsReserved(event) {
-		return ErrReservedEvent
+		return 0, ErrReservedEvent
 	}
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()
-		return ErrDisconnected
+		return 0, ErrDisconnected
 	}
 	if len(s.acks) >= s.ns.srv.cfg.MaxPendingAcks {
 		s.mu.Unlock()
-		return ErrTooManyPendingAcks
+		return 0, ErrTooManyPendingAcks
 	}
 	id := s.nextAck
 	s.nextAck++
@@ -161,9 +168,22 @@ func (s *Socket) EmitWithAck(event string, timeout time.Duration, cb AckCallback
 		if p := s.takeAck(id); p != nil {
 			p.stopTimer()
 		}
-		return err
+		return 0, err
 	}
-	return nil
+	return id, nil
+}
+
+// DropAck forgets the pending ack id without calling its callback, freeing
+// its MaxPendingAcks slot: for a caller that learnt the answer another way
+// (a durable event receipted by the ack of a later one, which the client
+// answers instead of every event). It reports whether id was pending.
+func (s *Socket) DropAck(id uint64) bool {
+	p := s.takeAck(id)
+	if p == nil {
+		return false
+	}
+	p.stopTimer()
+	return true
 }
 
 func (s *Socket) takeAck(id uint64) *pendingAck {

@@ -244,6 +244,18 @@ func TestMaxPendingAcks(t *testing.T) {
 	require.NoError(t, <-answered)
 	require.NoError(t, s.EmitWithAck("q", 0, cb), "an answer frees a slot")
 	c.expect(`423["q"]`)
+
+	require.True(t, s.DropAck(0), "dropping frees a slot too")
+	require.False(t, s.DropAck(0), "once")
+	require.False(t, s.DropAck(1), "answered already")
+	id, err := s.EmitWithAckID("q", 0, cb)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(4), id)
+	c.expect(`424["q"]`)
+	c.send(`430[]`) // a late answer to a dropped ack calls nothing
+	c.send(`434[]`)
+	require.NoError(t, <-answered)
+	assert.Empty(t, answered)
 }
 
 func TestDisconnectReasons(t *testing.T) {

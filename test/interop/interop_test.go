@@ -47,8 +47,11 @@ func TestInterop(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *.test.js files in test/interop (glob error: %v)", err)
 	}
-	// These run against the real binary, from TestDispatchStory.
-	files = slices.DeleteFunc(files, func(f string) bool { return f == storyFile || f == redeliveryFile || f == consoleFile })
+	// These run against the real binary, from TestDispatchStory and
+	// TestPartialAcks.
+	files = slices.DeleteFunc(files, func(f string) bool {
+		return f == storyFile || f == redeliveryFile || f == consoleFile || f == partialAcksFile
+	})
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
 	env := append([]string{"SERVER_URL=" + mainURL, "HEARTBEAT_SERVER_URL=" + heartbeatURL}, strictServers(t)...)
 	runNode(t, node, args, env...)
