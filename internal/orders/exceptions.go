@@ -1,6 +1,11 @@
 package orders
 
-import "time"
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"time"
+)
 
 // FailureReason says why a driver could not deliver an order.
 type FailureReason string
@@ -100,4 +105,17 @@ func (r Request) validate() error {
 		}
 	}
 	return nil
+}
+
+// PINDigits is the length of a delivery PIN.
+const PINDigits = 4
+
+// NewPIN returns a random PIN of PINDigits decimal digits from
+// crypto/rand: it guards a delivery, so it must not be predictable.
+func NewPIN() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(10000))
+	if err != nil {
+		return "", fmt.Errorf("make PIN: %w", err)
+	}
+	return fmt.Sprintf("%04d", n.Int64()), nil
 }
