@@ -88,13 +88,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 			return nil
 		}
 		next.UpdatedAt = now
-		var failReason, failedAt any
-		if next.Failure != nil {
-			if next.Failure.At.IsZero() {
-				next.Failure.At = now
-			}
-			failReason, failedAt = string(next.Failure.Reason), s.d.timeArg(next.Failure.At)
-		}
+		failReason, failedAt := s.failureArgs(&next, now)
 
 		res, err := s.exec(ctx, tx, s.d.q(updateOrder),
 			string(next.Status), nullIfEmpty(next.DriverID), next.Version, s.d.timeArg(now),
@@ -110,19 +104,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 			done = false
 			return nil
 		}
-		e := orders.Event{
-			ID:       orders.NewID(),
-			OrderID:  id,
-			Status:   next.Status,
-			DriverID: next.DriverID,
-			Reason:   req.Reason,
-			Actor:    req.Actor,
-			At:       now,
-			Version:  next.Version,
-		}
-		if next.DriverID == "" && cur.DriverID != "" && next.Status == orders.Ready {
-			e.FromDriverID = cur.DriverID // unassigned or rejected
-		}
+		e := changeEvent(cur, next, req, now)
 		if err := s.insertChange(ctx, tx, next, e); err != nil {
 			return err
 		}
@@ -133,6 +115,36 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 		return orders.Order{}, nil, true, err
 	}
 	return o, ev, done, nil
+}
+
+// failureArgs stamps a new failure with now and returns the failure
+// columns' values: NULL for an order that has not failed.
+func (s *Store) failureArgs(next *orders.Order, now time.Time) (reason, at any) {
+	if next.Failure == nil {
+		return nil, nil
+	}
+	if next.Failure.At.IsZero() {
+		next.Failure.At = now
+	}
+	return string(next.Failure.Reason), s.d.timeArg(next.Failure.At)
+}
+
+// changeEvent is the log entry of the change from cur to next by req.
+func changeEvent(cur, next orders.Order, req orders.Request, now time.Time) orders.Event {
+	e := orders.Event{
+		ID:       orders.NewID(),
+		OrderID:  next.ID,
+		Status:   next.Status,
+		DriverID: next.DriverID,
+		Reason:   req.Reason,
+		Actor:    req.Actor,
+		At:       now,
+		Version:  next.Version,
+	}
+	if next.DriverID == "" && cur.DriverID != "" && next.Status == orders.Ready {
+		e.FromDriverID = cur.DriverID // unassigned or rejected
+	}
+	return e
 }
 
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev orders.Event) error {
