@@ -163,3 +163,50 @@ func TestPIN(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotRegexp(t, pin, string(b))
 }
+
+// TestDispatcherActions: the service's dispatcher methods act on any
+// vendor's order of the tenant; an assignment is told to its driver.
+func TestDispatcherActions(t *testing.T) {
+	e := newEnv(t, Config{})
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	d1 := e.connect(t, "acme", orders.RoleDriver, "d1")
+	op := auth.Claims{Tenant: "acme", Role: orders.RoleDispatcher, Subject: "op1"}
+	ctx := t.Context()
+	created := vendor.mustOK("order:create", newOrder("c1")).Order
+	vendor.expect("order:status", nil)
+
+	_, err := e.svc.Assign(ctx, auth.Claims{Tenant: "acme", Role: orders.RoleVendor, Subject: "v1"}, created.ID, "d1")
+	require.ErrorIs(t, err, orders.ErrForbidden, "only a dispatcher assigns")
+	_, err = e.svc.Assign(ctx, op, created.ID, "d 1")
+	require.ErrorIs(t, err, &orders.Error{Code: orders.CodeInvalidArgument})
+	o, err := e.svc.Assign(ctx, op, created.ID, "d1")
+	require.NoError(t, err)
+	assert.Equal(t, orders.Assigned, o.Status)
+	assert.Equal(t, "d1", o.DriverID)
+	var st OrderStatus
+	vendor.expect("order:status", &st)
+	assert.Equal(t, orders.Assigned, st.Status)
+	d1.expect("order:status", &st)
+	assert.Equal(t, orders.Assigned, st.Status, "the assigned driver hears of it on its own feed")
+	d1.mustOK("order:picked_up", map[string]any{"orderId": created.ID})
+	vendor.expect("order:status", nil)
+
+	_, err = e.svc.Unassign(ctx, op, created.ID, "wrong driver")
+	require.ErrorIs(t, err, orders.ErrConflict, "not after pickup")
+
+	second := vendor.mustOK("order:create", newOrder("c1")).Order
+	vendor.expect("order:status", nil)
+	_, err = e.svc.Assign(ctx, op, second.ID, "d1")
+	require.NoError(t, err)
+	o, err = e.svc.Unassign(ctx, op, second.ID, "rebalancing")
+	require.NoError(t, err)
+	assert.Equal(t, orders.Ready, o.Status)
+	o, err = e.svc.Cancel(ctx, op, second.ID, "duplicate")
+	require.NoError(t, err)
+	assert.Equal(t, orders.Cancelled, o.Status)
+	evs, err := e.svc.Events(ctx, op, second.ID)
+	require.NoError(t, err)
+	require.Len(t, evs, 4)
+	assert.Equal(t, "d1", evs[2].FromDriverID)
+	assert.Equal(t, "duplicate", evs[3].Reason)
+}
