@@ -40,7 +40,13 @@ func (t *Handlers) mountCustomers(ns *transport.Namespace) {
 			fail(ack, t.log, err)
 			return
 		}
-		ok(ack, map[string]any{"order": o, "events": evs})
+		res := map[string]any{"order": o, "events": evs}
+		if o.PIN != "" {
+			// The delivery PIN: the order's own customer (Watch checked)
+			// is the only one who ever sees it.
+			res["pin"] = o.PIN
+		}
+		ok(ack, res)
 	}))
 	t.on(ns, ClientOrderUnwatch, t.forOrder(func(ctx context.Context, s *transport.Socket, sess *session, id string, ack transport.Ack) {
 		if err := t.queues.Unsubscribe(ctx, recipientOf(sess), delivery.SubOrder, id); err != nil {

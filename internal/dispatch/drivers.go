@@ -66,7 +66,10 @@ func (t *Handlers) mountDrivers(ns *transport.Namespace) {
 	t.on(ns, ClientPickupClaim, t.action(orders.ActionClaim))
 	t.on(ns, ClientOrderPickedUp, t.action(orders.ActionPickUp))
 	t.on(ns, ClientOrderInTransit, t.action(orders.ActionInTransit))
-	t.on(ns, ClientOrderDelivered, t.action(orders.ActionDeliver))
+	t.on(ns, ClientOrderDelivered, t.request(orders.ActionDeliver))
+	t.on(ns, ClientOrderUnassign, t.request(orders.ActionUnassign))
+	t.on(ns, ClientOrderReject, t.request(orders.ActionReject))
+	t.on(ns, ClientOrderFailed, t.request(orders.ActionFail))
 	t.on(ns, ClientLocationUpdate, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		// Missing or null coordinates stay unset and are refused by
 		// name, not shown at 0,0.

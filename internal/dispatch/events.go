@@ -25,6 +25,9 @@ const (
 	ClientOrderInTransit     = "order:in_transit"
 	ClientOrderDelivered     = "order:delivered"
 	ClientLocationUpdate     = "location:update"
+	ClientOrderUnassign      = "order:unassign"
+	ClientOrderReject        = "order:reject"
+	ClientOrderFailed        = "order:failed"
 	// /customers
 	ClientOrderWatch   = "order:watch"
 	ClientOrderUnwatch = "order:unwatch"
@@ -70,7 +73,9 @@ type OrderStatus struct {
 	OrderID  string        `json:"orderId"`
 	Status   orders.Status `json:"status"`
 	DriverID string        `json:"driverId,omitempty"`
-	At       time.Time     `json:"at"`
+	// Failure comes with status failed.
+	Failure *orders.Failure `json:"failure,omitempty"`
+	At      time.Time       `json:"at"`
 }
 
 // PickupAvailable is the pickup:available payload.

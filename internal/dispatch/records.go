@@ -48,6 +48,9 @@ func Fanout(payload []byte) ([]delivery.Record, time.Time, error) {
 func Records(ch orders.Change) ([]delivery.Record, error) {
 	o, ev := ch.Order, ch.Event
 	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
+	if ev.Status == orders.Failed {
+		status.Failure = o.Failure
+	}
 	var out []delivery.Record
 	add := func(feed, key string, event Event, eventID string, body any) error {
 		b, err := json.Marshal(body)
@@ -73,11 +76,25 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 	var err error
 	switch ev.Status {
 	case orders.Ready:
+		// A new order, or one given back (unassign, reject): offered
+		// again with a new eventId, so a driver list that dropped it on
+		// the earlier pickup:taken adds it back.
 		id := derivedID(ev.ID, "available")
 		err = add(FeedPickups, zone, EventPickupAvailable, id, PickupAvailable{EventID: id, Order: o})
+		if err == nil && ev.FromDriverID != "" {
+			// The driver it was taken from stops.
+			err = add(FeedDriver, ev.FromDriverID, EventOrderStatus, ev.ID, status)
+		}
 	case orders.Assigned:
 		id := derivedID(ev.ID, "taken")
 		err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
+		if err == nil && ev.Actor.Role == orders.RoleDispatcher {
+			// A claiming driver learns from its ack; an assigned one
+			// from its own feed.
+			err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
+		}
+	case orders.Failed:
+		err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
 	case orders.Cancelled:
 		if o.DriverID == "" {
 			// Still up for grabs until now: take it off the drivers' lists.

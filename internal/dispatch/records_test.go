@@ -47,18 +47,26 @@ func TestRecords(t *testing.T) {
 		name  string
 		order orders.Order
 		extra []string
+		from  string      // the event's FromDriverID
+		role  orders.Role // the event's actor role
 	}{
-		{"posted", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available")}},
-		{"claimed", with(orders.Assigned, "d1"), []string{"p/north pickup:taken " + derivedID("e1", "taken")}},
-		{"picked up", with(orders.PickedUp, "d1"), nil},
-		{"in transit", with(orders.InTransit, "d1"), nil},
-		{"delivered", with(orders.Delivered, "d1"), []string{"v/v1 order:delivered " + derivedID("e1", "delivered")}},
-		{"cancelled while ready", with(orders.Cancelled, ""), []string{"p/north pickup:taken " + derivedID("e1", "taken")}},
-		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"d/d1 order:status e1"}},
+		{"posted", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available")}, "", orders.RoleDriver},
+		{"claimed", with(orders.Assigned, "d1"), []string{"p/north pickup:taken " + derivedID("e1", "taken")}, "", orders.RoleDriver},
+		{"picked up", with(orders.PickedUp, "d1"), nil, "", orders.RoleDriver},
+		{"in transit", with(orders.InTransit, "d1"), nil, "", orders.RoleDriver},
+		{"delivered", with(orders.Delivered, "d1"), []string{"v/v1 order:delivered " + derivedID("e1", "delivered")}, "", orders.RoleDriver},
+		{"cancelled while ready", with(orders.Cancelled, ""), []string{"p/north pickup:taken " + derivedID("e1", "taken")}, "", orders.RoleDriver},
+		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"d/d1 order:status e1"}, "", orders.RoleDriver},
+		// Given back: offered again under a new eventId, and the driver
+		// it was taken from hears of it.
+		{"unassigned", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available"), "d/d1 order:status e1"}, "d1", orders.RoleDriver},
+		{"assigned by a dispatcher", with(orders.Assigned, "d2"), []string{"p/north pickup:taken " + derivedID("e1", "taken"), "d/d2 order:status e1"}, "", orders.RoleDispatcher},
+		{"failed", with(orders.Failed, "d1"), []string{"d/d1 order:status e1"}, "", orders.RoleDriver},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := orders.Event{ID: "e1", OrderID: "o1", Status: tt.order.Status, DriverID: tt.order.DriverID, At: at}
+			ev := orders.Event{ID: "e1", OrderID: "o1", Status: tt.order.Status, DriverID: tt.order.DriverID, At: at,
+				FromDriverID: tt.from, Actor: orders.Actor{Role: tt.role}}
 			recs, err := Records(orders.Change{Order: tt.order, Event: ev})
 			require.NoError(t, err)
 			var got []string
@@ -70,6 +78,26 @@ func TestRecords(t *testing.T) {
 			}
 			assert.Equal(t, append(append([]string{}, common...), tt.extra...), got)
 		})
+	}
+}
+
+func TestRecordsFailedCarriesFailureAndNoPIN(t *testing.T) {
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Status: orders.Failed, DriverID: "d1",
+		Failure: &orders.Failure{Reason: orders.ReasonRefused, At: at}, Proof: orders.ProofPIN, PIN: "9137"}
+	recs, err := Records(orders.Change{Order: o, Event: orders.Event{ID: "e1", Status: orders.Failed, DriverID: "d1", At: at}})
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	for _, r := range recs {
+		var st OrderStatus
+		require.NoError(t, json.Unmarshal(r.Body, &st))
+		assert.Equal(t, o.Failure, st.Failure, r.Feed)
+	}
+	o.Status, o.Failure = orders.Ready, nil
+	recs, err = Records(orders.Change{Order: o, Event: orders.Event{ID: "e2", Status: orders.Ready, At: at}})
+	require.NoError(t, err)
+	for _, r := range recs {
+		assert.NotContains(t, string(r.Body), "9137", "the PIN is for the customer's order:watch only")
 	}
 }
 

@@ -19,7 +19,8 @@ type Store interface {
 	// CarriedOrders lists the ids of the orders a driver has picked up
 	// and not yet delivered.
 	CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error)
-	Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error)
+	// Perform applies a request (orders.Decide) atomically.
+	Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error)
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
 }
 
@@ -84,10 +85,18 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 // Act applies a lifecycle action (claim, picked_up, …, cancel) for the
 // caller. A retried action returns the order unchanged and routes nothing.
 func (s *Service) Act(ctx context.Context, c auth.Claims, orderID string, a orders.Action) (orders.Order, error) {
+	return s.Perform(ctx, c, orderID, orders.Request{Action: a})
+}
+
+// Perform applies req for the caller, whose claims are req's actor: an
+// action with arguments (a failure reason, a delivery PIN, the driver a
+// dispatcher assigns). A retry returns the order unchanged.
+func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, req orders.Request) (orders.Order, error) {
 	if err := orders.CheckID(orderID); err != nil {
 		return orders.Order{}, err
 	}
-	o, ev, err := s.store.Transition(ctx, c.Tenant, orderID, a, orders.Actor{Role: c.Role, ID: c.Subject}, s.now())
+	req.Actor = orders.Actor{Role: c.Role, ID: c.Subject}
+	o, ev, err := s.store.Perform(ctx, c.Tenant, orderID, req, s.now())
 	if err != nil {
 		return orders.Order{}, err
 	}
@@ -128,6 +137,8 @@ func visible(c auth.Claims, o orders.Order) error {
 		if o.DriverID == c.Subject || o.Status == orders.Ready {
 			return nil
 		}
+	case orders.RoleDispatcher:
+		return nil // tenant-wide; the store scoped the tenant
 	}
 	return orders.ErrForbidden
 }

@@ -1,5 +1,10 @@
 package orders
 
+import (
+	"crypto/subtle"
+	"slices"
+)
+
 // Action is a request to move an order along its lifecycle.
 type Action string
 
@@ -10,78 +15,150 @@ const (
 	ActionInTransit Action = "in_transit"
 	ActionDeliver   Action = "delivered"
 	ActionCancel    Action = "cancel"
+	// ActionUnassign gives an assigned order back before pickup: by its
+	// driver or by a dispatcher.
+	ActionUnassign Action = "unassign"
+	// ActionReject is an auto-assigned driver's refusal of the assignment.
+	ActionReject Action = "reject"
+	// ActionFail ends a carried order that could not be delivered.
+	ActionFail Action = "failed"
+	// ActionAssign is a dispatcher's manual assignment of a ready order.
+	ActionAssign Action = "assign"
 )
 
 // rule is one edge of the state machine.
 type rule struct {
-	from []Status
-	to   Status
-	role Role
+	from  []Status
+	to    Status
+	roles []Role
 }
 
 var rules = map[Action]rule{
-	ActionClaim:     {from: []Status{Ready}, to: Assigned, role: RoleDriver},
-	ActionPickUp:    {from: []Status{Assigned}, to: PickedUp, role: RoleDriver},
-	ActionInTransit: {from: []Status{PickedUp}, to: InTransit, role: RoleDriver},
-	ActionDeliver:   {from: []Status{InTransit}, to: Delivered, role: RoleDriver},
-	ActionCancel:    {from: []Status{Ready, Assigned}, to: Cancelled, role: RoleVendor},
+	ActionClaim:     {from: []Status{Ready}, to: Assigned, roles: []Role{RoleDriver}},
+	ActionPickUp:    {from: []Status{Assigned}, to: PickedUp, roles: []Role{RoleDriver}},
+	ActionInTransit: {from: []Status{PickedUp}, to: InTransit, roles: []Role{RoleDriver}},
+	ActionDeliver:   {from: []Status{InTransit}, to: Delivered, roles: []Role{RoleDriver}},
+	ActionCancel:    {from: []Status{Ready, Assigned}, to: Cancelled, roles: []Role{RoleVendor, RoleDispatcher}},
+	ActionUnassign:  {from: []Status{Assigned}, to: Ready, roles: []Role{RoleDriver, RoleDispatcher}},
+	ActionReject:    {from: []Status{Assigned}, to: Ready, roles: []Role{RoleDriver}},
+	ActionFail:      {from: []Status{PickedUp, InTransit}, to: Failed, roles: []Role{RoleDriver}},
+	ActionAssign:    {from: []Status{Ready}, to: Assigned, roles: []Role{RoleDispatcher}},
 }
 
-// Apply decides what action by actor does to o. It returns the next order
-// (version and status advanced, times untouched) and changed = true; or
-// changed = false when the action was already applied by the same actor
-// (a harmless retry); or an *Error.
+// Apply decides what action by actor does to o: Decide for an action
+// without arguments.
+func Apply(o Order, a Action, actor Actor) (next Order, changed bool, err error) {
+	return Decide(o, Request{Action: a, Actor: actor})
+}
+
+// Decide decides what req does to o. It returns the next order (version
+// and status advanced, times untouched: the caller stamps UpdatedAt and
+// Failure.At) and changed = true; or changed = false when the action was
+// already applied (a harmless retry); or an *Error.
 //
 // Ownership is checked here too: a vendor acts only on its own orders, a
-// driver only on the order assigned to it (claims aside).
-func Apply(o Order, a Action, actor Actor) (next Order, changed bool, err error) {
-	r, ok := rules[a]
+// driver only on the order assigned to it (claims aside), a dispatcher on
+// any order it can see (the tenant's; the caller scopes the tenant).
+func Decide(o Order, req Request) (next Order, changed bool, err error) {
+	r, ok := rules[req.Action]
 	if !ok {
-		return o, false, Errorf(CodeInvalidArgument, "unknown action %q", a)
+		return o, false, Errorf(CodeInvalidArgument, "unknown action %q", req.Action)
 	}
-	if actor.Role != r.role {
+	if err := req.validate(); err != nil {
+		return o, false, err
+	}
+	if !slices.Contains(r.roles, req.Actor.Role) {
 		return o, false, ErrForbidden
 	}
-	switch actor.Role {
-	case RoleVendor:
-		if o.VendorID != actor.ID {
-			// Another vendor's order looks missing, not forbidden.
-			return o, false, ErrNotFound
-		}
-	case RoleDriver:
-		if a != ActionClaim && o.DriverID != actor.ID {
-			if o.DriverID == "" {
-				return o, false, ErrConflict
-			}
-			return o, false, ErrForbidden
-		}
+	if err := owns(o, req); err != nil {
+		return o, false, err
 	}
 	if o.Status == r.to {
-		if a == ActionClaim && o.DriverID != actor.ID {
-			return o, false, ErrAlreadyClaimed
-		}
-		return o, false, nil // retried: already done by this actor
+		return o, false, retried(o, req)
 	}
-	if !contains(r.from, o.Status) {
-		if a == ActionClaim && o.Status != Cancelled {
+	if !slices.Contains(r.from, o.Status) {
+		if req.Action == ActionClaim && o.Status != Cancelled && o.Status != Failed {
 			return o, false, ErrAlreadyClaimed
 		}
 		return o, false, Errorf(CodeConflict, "order is %s", o.Status)
 	}
-	next = o
-	next.Status = r.to
-	next.Version = o.Version + 1
-	if a == ActionClaim {
-		next.DriverID = actor.ID
+	if err := guard(o, req); err != nil {
+		return o, false, err
 	}
-	return next, true, nil
+	return advance(o, req, r.to), true, nil
 }
 
-func contains(ss []Status, s Status) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
+// owns checks that the actor may act on this order at all.
+func owns(o Order, req Request) error {
+	switch req.Actor.Role {
+	case RoleVendor:
+		if o.VendorID != req.Actor.ID {
+			// Another vendor's order looks missing, not forbidden.
+			return ErrNotFound
+		}
+	case RoleDriver:
+		if req.Action != ActionClaim && o.DriverID != req.Actor.ID {
+			if o.DriverID == "" {
+				return ErrConflict
+			}
+			return ErrForbidden
 		}
 	}
-	return false
+	return nil
+}
+
+// retried answers an action whose target status the order already has:
+// nil (done before, nothing to do) unless another driver holds it.
+func retried(o Order, req Request) error {
+	switch req.Action {
+	case ActionClaim:
+		if o.DriverID != req.Actor.ID {
+			return ErrAlreadyClaimed
+		}
+	case ActionAssign:
+		if o.DriverID != req.DriverID {
+			return Errorf(CodeConflict, "order is assigned to another driver")
+		}
+	}
+	return nil
+}
+
+// guard holds the checks that depend on the order beyond its status.
+func guard(o Order, req Request) error {
+	switch req.Action {
+	case ActionReject:
+		// Hook for the auto strategy: it will also refuse a reject after
+		// the assignment's respondBy.
+		if o.Dispatch.Strategy != StrategyAuto {
+			return Errorf(CodeConflict, "only an auto-assigned order can be rejected; use order:unassign")
+		}
+	case ActionDeliver:
+		if o.Proof == ProofPIN && !pinMatches(o.PIN, req.PIN) {
+			return Errorf(CodeInvalidArgument, "proof.pin does not match the order's PIN")
+		}
+	}
+	return nil
+}
+
+// pinMatches compares in constant time, so that the time of a refusal
+// tells nothing about how much of a guess was right.
+func pinMatches(want, got string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+func advance(o Order, req Request, to Status) Order {
+	next := o
+	next.Status = to
+	next.Version = o.Version + 1
+	switch req.Action {
+	case ActionClaim:
+		next.DriverID = req.Actor.ID
+	case ActionAssign:
+		next.DriverID = req.DriverID
+	case ActionUnassign, ActionReject:
+		next.DriverID = ""
+	case ActionFail:
+		next.Failure = &Failure{Reason: FailureReason(req.Reason)}
+	}
+	return next
 }

@@ -6,7 +6,8 @@ import "time"
 type Status string
 
 // The lifecycle: ready → assigned → picked_up → in_transit → delivered,
-// and cancelled from ready or assigned.
+// cancelled from ready or assigned, back to ready from assigned
+// (unassign, reject), and failed from picked_up or in_transit.
 const (
 	Ready     Status = "ready"
 	Assigned  Status = "assigned"
@@ -14,12 +15,13 @@ const (
 	InTransit Status = "in_transit"
 	Delivered Status = "delivered"
 	Cancelled Status = "cancelled"
+	Failed    Status = "failed"
 )
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {
-	case Ready, Assigned, PickedUp, InTransit, Delivered, Cancelled:
+	case Ready, Assigned, PickedUp, InTransit, Delivered, Cancelled, Failed:
 		return true
 	}
 	return false
@@ -41,20 +43,26 @@ type Item struct {
 // Order is the contract's order object. Zone is an addition: drivers may
 // subscribe to one zone's pickups.
 type Order struct {
-	ID         string    `json:"id"`
-	Tenant     string    `json:"tenant"`
-	VendorID   string    `json:"vendorId"`
-	CustomerID string    `json:"customerId"`
-	Store      string    `json:"store"`
-	Zone       string    `json:"zone,omitempty"`
-	Pickup     Place     `json:"pickup"`
-	Dropoff    Place     `json:"dropoff"`
-	Items      []Item    `json:"items,omitempty"`
-	Status     Status    `json:"status"`
-	DriverID   string    `json:"driverId,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-	Version    int       `json:"version"`
+	ID         string   `json:"id"`
+	Tenant     string   `json:"tenant"`
+	VendorID   string   `json:"vendorId"`
+	CustomerID string   `json:"customerId"`
+	Store      string   `json:"store"`
+	Zone       string   `json:"zone,omitempty"`
+	Pickup     Place    `json:"pickup"`
+	Dropoff    Place    `json:"dropoff"`
+	Items      []Item   `json:"items,omitempty"`
+	Status     Status   `json:"status"`
+	DriverID   string   `json:"driverId,omitempty"`
+	Failure    *Failure `json:"failure,omitempty"`
+	Dispatch   Dispatch `json:"dispatch"`
+	Proof      Proof    `json:"proof,omitempty"`
+	// PIN is the delivery PIN of an order with ProofPIN. It never leaves
+	// in JSON: only the order's customer sees it, through order:watch.
+	PIN       string    `json:"-"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int       `json:"version"`
 }
 
 // Role is who acts on an order; it is also the JWT role claim and matches
@@ -67,7 +75,7 @@ const (
 	RoleDriver   Role = "driver"
 	RoleCustomer Role = "customer"
 	// RoleDispatcher is an operator of the tenant: it sees the tenant's
-	// whole board.
+	// whole board and acts on any of its orders.
 	RoleDispatcher Role = "dispatcher"
 )
 
@@ -93,13 +101,18 @@ type Actor struct {
 
 // Event is one entry of an order's log: its creation or a transition.
 type Event struct {
-	ID       string    `json:"id"`
-	OrderID  string    `json:"orderId"`
-	Status   Status    `json:"status"`
-	DriverID string    `json:"driverId,omitempty"`
-	Actor    Actor     `json:"actor"`
-	At       time.Time `json:"at"`
-	Version  int       `json:"version"`
+	ID       string `json:"id"`
+	OrderID  string `json:"orderId"`
+	Status   Status `json:"status"`
+	DriverID string `json:"driverId,omitempty"`
+	// FromDriverID is the driver an unassign or reject took the order
+	// from: the driver feed that must hear of it.
+	FromDriverID string `json:"fromDriverId,omitempty"`
+	// Reason is the actor's reason, when it gave one.
+	Reason  string    `json:"reason,omitempty"`
+	Actor   Actor     `json:"actor"`
+	At      time.Time `json:"at"`
+	Version int       `json:"version"`
 }
 
 // Filter narrows a listing of one tenant's orders; empty fields match all.

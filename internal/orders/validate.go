@@ -29,6 +29,22 @@ type NewOrder struct {
 	Dropoff        Place  `json:"dropoff"`
 	Items          []Item `json:"items,omitempty"`
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// Dispatch overrides the tenant's strategy; an empty strategy means
+	// the default (DefaultStrategy fills it in).
+	Dispatch Dispatch `json:"dispatch"`
+	Proof    Proof    `json:"proof,omitempty"`
+}
+
+// DefaultStrategy is the strategy of an order that names none.
+const DefaultStrategy = StrategyBroadcast
+
+// StrategyOrDefault returns the order's requested strategy, or the
+// default when it requested none.
+func (n *NewOrder) StrategyOrDefault() Strategy {
+	if n.Dispatch.Strategy == "" {
+		return DefaultStrategy
+	}
+	return n.Dispatch.Strategy
 }
 
 // NoCoordinate marks a coordinate the client did not send: NaN, which no
@@ -91,6 +107,12 @@ func (n *NewOrder) Validate() error {
 	}
 	if len(n.IdempotencyKey) > MaxIdemKeyLen || !utf8.ValidString(n.IdempotencyKey) || strings.IndexByte(n.IdempotencyKey, 0) >= 0 {
 		return Errorf(CodeInvalidArgument, "idempotencyKey must be at most %d bytes of UTF-8 without NUL", MaxIdemKeyLen)
+	}
+	if s := n.Dispatch.Strategy; s != "" && !s.Valid() {
+		return Errorf(CodeInvalidArgument, "dispatch.strategy must be broadcast, nearest or auto")
+	}
+	if !n.Proof.Valid() {
+		return Errorf(CodeInvalidArgument, "proof must be \"pin\" or absent")
 	}
 	return nil
 }

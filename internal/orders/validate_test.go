@@ -52,6 +52,12 @@ func TestNewOrderValidate(t *testing.T) {
 		{"NUL in customer", func(n *NewOrder) { n.CustomerID = "c\x00" }, false},
 		{"NUL in zone", func(n *NewOrder) { n.Zone = "z\x00" }, false},
 		{"invalid utf8 in idempotency key", func(n *NewOrder) { n.IdempotencyKey = "\xff" }, false},
+		{"strategy broadcast", func(n *NewOrder) { n.Dispatch.Strategy = StrategyBroadcast }, true},
+		{"strategy nearest", func(n *NewOrder) { n.Dispatch.Strategy = StrategyNearest }, true},
+		{"strategy auto", func(n *NewOrder) { n.Dispatch.Strategy = StrategyAuto }, true},
+		{"unknown strategy", func(n *NewOrder) { n.Dispatch.Strategy = "random" }, false},
+		{"proof pin", func(n *NewOrder) { n.Proof = ProofPIN }, true},
+		{"unknown proof", func(n *NewOrder) { n.Proof = "photo" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,4 +174,11 @@ func TestCheckText(t *testing.T) {
 		assert.Equal(t, CodeInvalidArgument, code, "%q", bad)
 		assert.Contains(t, msg, "reason", "%q", bad)
 	}
+}
+
+func TestStrategyOrDefault(t *testing.T) {
+	n := validOrder()
+	assert.Equal(t, StrategyBroadcast, n.StrategyOrDefault())
+	n.Dispatch.Strategy = StrategyAuto
+	assert.Equal(t, StrategyAuto, n.StrategyOrDefault())
 }

@@ -114,6 +114,17 @@ func (c timeCol) parse(s string) error {
 	return nil
 }
 
+// optTimeCol scans a nullable time column: NULL is the zero time.
+type optTimeCol struct{ t *time.Time }
+
+func (c optTimeCol) Scan(src any) error {
+	if src == nil {
+		*c.t = time.Time{}
+		return nil
+	}
+	return timeCol(c).Scan(src)
+}
+
 // nullIfEmpty stores an empty optional string as NULL.
 func nullIfEmpty(s string) any {
 	if s == "" {

@@ -20,7 +20,7 @@ func TestLoadMigrations(t *testing.T) {
 			assert.Equal(t, i+1, m.version, "%s: versions run 1, 2, ... without gaps", d)
 			names = append(names, m.name)
 		}
-		assert.Equal(t, []string{"orders", "outbox", "recipients"}, names, "%s: both dialects have every migration", d)
+		assert.Equal(t, []string{"orders", "outbox", "recipients", "order_exceptions"}, names, "%s: both dialects have every migration", d)
 	}
 
 	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }

@@ -26,13 +26,14 @@ const (
 // orderColumns is the column list scanOrder reads, in its order.
 const orderColumns = `tenant, id, vendor_id, customer_id, driver_id, zone, store,
 	pickup_address, pickup_lat, pickup_lng, dropoff_address, dropoff_lat, dropoff_lng,
-	items, status, version, created_at, updated_at`
+	items, status, version, created_at, updated_at,
+	failure_reason, failed_at, dispatch_strategy, proof, pin`
 
 // insertOrder skips a repeated idempotency key: the row exists already and
 // RowsAffected reports 0. A concurrent insert of the same key waits for
 // the first one's transaction to end.
 const insertOrder = `INSERT INTO orders (` + orderColumns + `, idempotency_key)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (tenant, vendor_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
 
 // Queries that run inside write transactions, prepared when the store
@@ -69,6 +70,8 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 		Pickup:     n.Pickup,
 		Dropoff:    n.Dropoff,
 		Status:     orders.Ready,
+		Dispatch:   orders.Dispatch{Strategy: n.StrategyOrDefault()},
+		Proof:      n.Proof,
 		CreatedAt:  now,
 		UpdatedAt:  now,
 		Version:    1,
@@ -80,12 +83,23 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 	if err != nil {
 		return orders.Order{}, nil, err
 	}
+	if !o.Dispatch.Strategy.Valid() || !o.Proof.Valid() {
+		// Validate refuses these; the store does not store what it
+		// could not read back as a known value.
+		return orders.Order{}, nil, orders.Errorf(orders.CodeInvalidArgument, "unknown dispatch.strategy or proof")
+	}
+	if o.Proof == orders.ProofPIN {
+		if o.PIN, err = orders.NewPIN(); err != nil {
+			return orders.Order{}, nil, err
+		}
+	}
 
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, s.d.q(insertOrder),
 			o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
 			o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
 			items, string(o.Status), o.Version, s.d.timeArg(o.CreatedAt), s.d.timeArg(o.UpdatedAt),
+			nil, nil, string(o.Dispatch.Strategy), nullIfEmpty(string(o.Proof)), nullIfEmpty(o.PIN),
 			nullIfEmpty(n.IdempotencyKey),
 		)
 		if err != nil {
@@ -231,15 +245,22 @@ func scanOrder(row interface{ Scan(dest ...any) error }) (orders.Order, error) {
 	var (
 		o                   orders.Order
 		driver, zone, items sql.NullString
-		status              string
+		failure, proof, pin sql.NullString
+		status, strategy    string
+		failedAt            time.Time
 	)
 	err := row.Scan(&o.Tenant, &o.ID, &o.VendorID, &o.CustomerID, &driver, &zone, &o.Store,
 		&o.Pickup.Address, &o.Pickup.Lat, &o.Pickup.Lng, &o.Dropoff.Address, &o.Dropoff.Lat, &o.Dropoff.Lng,
-		&items, &status, &o.Version, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt})
+		&items, &status, &o.Version, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt},
+		&failure, optTimeCol{&failedAt}, &strategy, &proof, &pin)
 	if err != nil {
 		return orders.Order{}, err
 	}
 	o.DriverID, o.Zone, o.Status = driver.String, zone.String, orders.Status(status)
+	o.Dispatch.Strategy, o.Proof, o.PIN = orders.Strategy(strategy), orders.Proof(proof.String), pin.String
+	if failure.Valid {
+		o.Failure = &orders.Failure{Reason: orders.FailureReason(failure.String), At: failedAt}
+	}
 	if items.String != "" {
 		if err := json.Unmarshal([]byte(items.String), &o.Items); err != nil {
 			return orders.Order{}, fmt.Errorf("decode items of order %s: %w", o.ID, err)

@@ -42,6 +42,10 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"purge subscriptions", testPurgeSubscriptions},
 		{"recipient out of range", testRecipientOutOfRange},
 		{"NUL refused", testNULRefused},
+		{"dispatch and proof", testDispatchAndProof},
+		{"unassign and fail", testUnassignAndFail},
+		{"dispatcher actions", testDispatcherActions},
+		{"assign races claims", testAssignRacesClaims},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

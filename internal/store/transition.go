@@ -19,11 +19,11 @@ const maxTransitionAttempts = 10
 // Statements of a transition's transaction.
 const (
 	updateOrder = `UPDATE orders
-	SET status = ?, driver_id = ?, version = ?, updated_at = ?
+	SET status = ?, driver_id = ?, version = ?, updated_at = ?, failure_reason = ?, failed_at = ?
 	WHERE tenant = ? AND id = ? AND version = ?`
 	insertEvent = `INSERT INTO order_events
-	(id, tenant, order_id, version, status, driver_id, actor_role, actor_id, at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	(id, tenant, order_id, version, status, driver_id, actor_role, actor_id, at, reason, from_driver_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // Transition applies action a by actor to the tenant's order and appends
@@ -33,6 +33,13 @@ const (
 // orders.ErrAlreadyClaimed to all but one of many concurrent claims), or
 // orders.ErrNotFound. now is stored truncated to microseconds, in UTC.
 func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error) {
+	return s.Perform(ctx, tenant, id, orders.Request{Action: a, Actor: actor}, now)
+}
+
+// Perform is Transition for a request with arguments (orders.Decide): a
+// failure reason, the driver a dispatcher assigns, a delivery PIN. A
+// failed order's failure time is now.
+func (s *Store) Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error) {
 	defer s.timed("transition", time.Now())
 	now = stamp(now)
 	// A read first: an action the committed state refuses (the claims
@@ -42,13 +49,13 @@ func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Acti
 	// refused; the write transaction checks again anyway.
 	if cur, err := s.getOrder(ctx, s.r, tenant, id); err != nil {
 		return orders.Order{}, nil, err
-	} else if _, changed, err := orders.Apply(cur, a, actor); err != nil {
+	} else if _, changed, err := orders.Decide(cur, req); err != nil {
 		return orders.Order{}, nil, err
 	} else if !changed {
 		return cur, nil, nil
 	}
 	for range maxTransitionAttempts {
-		o, ev, done, err := s.tryTransition(ctx, tenant, id, a, actor, now)
+		o, ev, done, err := s.tryTransition(ctx, tenant, id, req, now)
 		if err != nil || done {
 			return o, ev, err
 		}
@@ -56,7 +63,7 @@ func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Acti
 			return orders.Order{}, nil, fmt.Errorf("transition order %s: %w", id, err)
 		}
 		if ce := s.log.Check(zap.DebugLevel, "order changed concurrently, retrying"); ce != nil {
-			ce.Write(zap.String("tenant_id", tenant), zap.String("order_id", id), zap.String("event", string(a)))
+			ce.Write(zap.String("tenant_id", tenant), zap.String("order_id", id), zap.String("event", string(req.Action)))
 		}
 	}
 	return orders.Order{}, nil, fmt.Errorf("transition order %s after %d attempts: %w: %w",
@@ -65,14 +72,14 @@ func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Acti
 
 // tryTransition makes one read-apply-write attempt; done is false when the
 // compare-and-set lost to a concurrent writer and nothing was written.
-func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (o orders.Order, ev *orders.Event, done bool, err error) {
+func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (o orders.Order, ev *orders.Event, done bool, err error) {
 	done = true
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := s.getOrder(ctx, tx, tenant, id)
 		if err != nil {
 			return err
 		}
-		next, changed, err := orders.Apply(cur, a, actor)
+		next, changed, err := orders.Decide(cur, req)
 		if err != nil {
 			return err
 		}
@@ -81,10 +88,11 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.A
 			return nil
 		}
 		next.UpdatedAt = now
+		failReason, failedAt := s.failureArgs(&next, now)
 
 		res, err := s.exec(ctx, tx, s.d.q(updateOrder),
 			string(next.Status), nullIfEmpty(next.DriverID), next.Version, s.d.timeArg(now),
-			tenant, id, cur.Version)
+			failReason, failedAt, tenant, id, cur.Version)
 		if err != nil {
 			return fmt.Errorf("update order: %w", err)
 		}
@@ -96,15 +104,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.A
 			done = false
 			return nil
 		}
-		e := orders.Event{
-			ID:       orders.NewID(),
-			OrderID:  id,
-			Status:   next.Status,
-			DriverID: next.DriverID,
-			Actor:    actor,
-			At:       now,
-			Version:  next.Version,
-		}
+		e := changeEvent(cur, next, req, now)
 		if err := s.insertChange(ctx, tx, next, e); err != nil {
 			return err
 		}
@@ -117,10 +117,40 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, a orders.A
 	return o, ev, done, nil
 }
 
+// failureArgs stamps a new failure with now and returns the failure
+// columns' values: NULL for an order that has not failed.
+func (s *Store) failureArgs(next *orders.Order, now time.Time) (reason, at any) {
+	if next.Failure == nil {
+		return nil, nil
+	}
+	if next.Failure.At.IsZero() {
+		next.Failure.At = now
+	}
+	return string(next.Failure.Reason), s.d.timeArg(next.Failure.At)
+}
+
+// changeEvent is the log entry of the change from cur to next by req.
+func changeEvent(cur, next orders.Order, req orders.Request, now time.Time) orders.Event {
+	e := orders.Event{
+		ID:       orders.NewID(),
+		OrderID:  next.ID,
+		Status:   next.Status,
+		DriverID: next.DriverID,
+		Reason:   req.Reason,
+		Actor:    req.Actor,
+		At:       now,
+		Version:  next.Version,
+	}
+	if next.DriverID == "" && cur.DriverID != "" && next.Status == orders.Ready {
+		e.FromDriverID = cur.DriverID // unassigned or rejected
+	}
+	return e
+}
+
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev orders.Event) error {
 	_, err := s.exec(ctx, tx, s.d.q(insertEvent),
 		ev.ID, tenant, ev.OrderID, ev.Version, string(ev.Status), nullIfEmpty(ev.DriverID),
-		string(ev.Actor.Role), ev.Actor.ID, s.d.timeArg(ev.At))
+		string(ev.Actor.Role), ev.Actor.ID, s.d.timeArg(ev.At), nullIfEmpty(ev.Reason), nullIfEmpty(ev.FromDriverID))
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
@@ -132,8 +162,8 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, tenant string, ev o
 // tenant's.
 func (s *Store) Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error) {
 	defer s.timed("events", time.Now())
-	rows, err := s.query(ctx, s.r, s.d.q(`SELECT id, order_id, version, status, driver_id, actor_role, actor_id, at
-		FROM order_events WHERE tenant = ? AND order_id = ? ORDER BY version`), tenant, orderID)
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT id, order_id, version, status, driver_id, actor_role, actor_id, at,
+		reason, from_driver_id FROM order_events WHERE tenant = ? AND order_id = ? ORDER BY version`), tenant, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -141,14 +171,16 @@ func (s *Store) Events(ctx context.Context, tenant, orderID string) ([]orders.Ev
 	evs := []orders.Event{}
 	for rows.Next() {
 		var (
-			ev           orders.Event
-			driver       sql.NullString
-			status, role string
+			ev                   orders.Event
+			driver, reason, from sql.NullString
+			status, role         string
 		)
-		if err := rows.Scan(&ev.ID, &ev.OrderID, &ev.Version, &status, &driver, &role, &ev.Actor.ID, timeCol{&ev.At}); err != nil {
+		if err := rows.Scan(&ev.ID, &ev.OrderID, &ev.Version, &status, &driver, &role, &ev.Actor.ID, timeCol{&ev.At},
+			&reason, &from); err != nil {
 			return nil, fmt.Errorf("list events: %w", err)
 		}
 		ev.Status, ev.DriverID, ev.Actor.Role = orders.Status(status), driver.String, orders.Role(role)
+		ev.Reason, ev.FromDriverID = reason.String, from.String
 		evs = append(evs, ev)
 	}
 	if err := rows.Err(); err != nil {

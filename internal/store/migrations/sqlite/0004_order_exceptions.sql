@@ -1,0 +1,12 @@
+-- The unhappy paths (v2): a failed order's reason and time, the order's
+-- dispatch strategy, its proof of delivery and PIN; and on the log, the
+-- actor's reason and the driver an unassign or reject took the order from.
+
+ALTER TABLE orders ADD COLUMN failure_reason TEXT;
+ALTER TABLE orders ADD COLUMN failed_at TEXT;
+ALTER TABLE orders ADD COLUMN dispatch_strategy TEXT NOT NULL DEFAULT 'broadcast';
+ALTER TABLE orders ADD COLUMN proof TEXT;
+ALTER TABLE orders ADD COLUMN pin TEXT;
+
+ALTER TABLE order_events ADD COLUMN reason TEXT;
+ALTER TABLE order_events ADD COLUMN from_driver_id TEXT;
