@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
@@ -31,4 +32,37 @@ func (t *Handlers) mountDispatchers(ns *transport.Namespace) {
 		}
 		ok(ack, map[string]any{"orders": active, "drivers": drivers})
 	})
+	// Manual dispatch: any order of the tenant, by the dispatcher rules
+	// of orders.Decide.
+	t.on(ns, ClientOrderAssign, t.assign)
+	t.on(ns, ClientOrderUnassign, t.request(orders.ActionUnassign))
+	t.on(ns, ClientOrderCancel, t.request(orders.ActionCancel))
+}
+
+// assign handles order:assign { orderId, driverId }.
+func (t *Handlers) assign(_ *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	var in struct {
+		OrderID  string `json:"orderId"`
+		DriverID string `json:"driverId"`
+	}
+	if err := decode(m, &in); err != nil {
+		fail(ack, t.log, err)
+		return
+	}
+	if err := orders.CheckID(in.OrderID); err != nil {
+		fail(ack, t.log, err)
+		return
+	}
+	if !orders.ValidName(in.DriverID) {
+		fail(ack, t.log, orders.Errorf(orders.CodeInvalidArgument, "driverId must be 1-%d letters, digits, '_' or '-'", orders.MaxNameLen))
+		return
+	}
+	ctx, cancel := t.ctx()
+	defer cancel()
+	o, err := t.svc.Assign(ctx, sess.claims, in.OrderID, in.DriverID)
+	if err != nil {
+		fail(ack, t.log, err)
+		return
+	}
+	ok(ack, map[string]any{"order": o})
 }

@@ -93,3 +93,31 @@ func ids(list []orders.Order) []string {
 	}
 	return out
 }
+
+func TestDispatcherAssignsUnassignsCancels(t *testing.T) {
+	e := newEnv(t, Config{})
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	driver := e.connect(t, "acme", orders.RoleDriver, "d1")
+	op := e.connect(t, "acme", orders.RoleDispatcher, "op1")
+	o := vendor.mustOK(ClientOrderCreate, newOrder("c1")).Order
+
+	op.mustFail(orders.CodeInvalidArgument, ClientOrderAssign, map[string]any{"orderId": o.ID, "driverId": "no spaces"})
+	op.mustFail(orders.CodeInvalidArgument, ClientOrderAssign, map[string]any{"orderId": "nope", "driverId": "d1"})
+	got := op.mustOK(ClientOrderAssign, map[string]any{"orderId": o.ID, "driverId": "d1"}).Order
+	require.Equal(t, orders.Assigned, got.Status)
+	require.Equal(t, "d1", got.DriverID)
+	// The driver may now carry it on.
+	driver.mustOK(ClientOrderPickedUp, map[string]any{"orderId": o.ID})
+	op.mustFail(orders.CodeConflict, ClientOrderUnassign, map[string]any{"orderId": o.ID, "reason": "too late"})
+
+	o2 := vendor.mustOK(ClientOrderCreate, newOrder("c2")).Order
+	op.mustOK(ClientOrderAssign, map[string]any{"orderId": o2.ID, "driverId": "d1"})
+	back := op.mustOK(ClientOrderUnassign, map[string]any{"orderId": o2.ID, "reason": "driver unwell"}).Order
+	require.Equal(t, orders.Ready, back.Status)
+	require.Empty(t, back.DriverID)
+	require.Equal(t, orders.Cancelled, op.mustOK(ClientOrderCancel, map[string]any{"orderId": o2.ID, "reason": "shop closed"}).Order.Status)
+
+	// Another tenant's order looks missing.
+	other := e.connect(t, "other", orders.RoleDispatcher, "op1")
+	other.mustFail(orders.CodeNotFound, ClientOrderCancel, map[string]any{"orderId": o.ID})
+}

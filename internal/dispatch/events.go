@@ -33,6 +33,7 @@ const (
 	ClientOrderUnwatch = "order:unwatch"
 	// /dispatchers
 	ClientBoardSubscribe = "board:subscribe"
+	ClientOrderAssign    = "order:assign"
 )
 
 // Event is a server→client event name.
