@@ -42,6 +42,8 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"purge subscriptions", testPurgeSubscriptions},
 		{"recipient out of range", testRecipientOutOfRange},
 		{"NUL refused", testNULRefused},
+		{"driver duty", testDriverDuty},
+		{"driver duty keeps the newest", testDriverDutyNewestWins},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
