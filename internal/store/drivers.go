@@ -11,14 +11,6 @@ import (
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-// DriverDuty is one driver's duty as stored.
-type DriverDuty struct {
-	Tenant    string
-	DriverID  string
-	OnDuty    bool
-	UpdatedAt time.Time
-}
-
 // upsertDuty keeps the latest change: an older write arriving late (two
 // nodes, two sockets) does not undo a newer one.
 const upsertDuty = `INSERT INTO drivers (tenant, driver_id, on_duty, updated_at) VALUES (?, ?, ?, ?)
@@ -27,12 +19,12 @@ const upsertDuty = `INSERT INTO drivers (tenant, driver_id, on_duty, updated_at)
 
 // SetDuty stores whether driverID is on duty as of at and returns the
 // stored state (a newer stored change wins over this one).
-func (s *Store) SetDuty(ctx context.Context, tenant, driverID string, onDuty bool, at time.Time) (DriverDuty, error) {
+func (s *Store) SetDuty(ctx context.Context, tenant, driverID string, onDuty bool, at time.Time) (orders.Duty, error) {
 	defer s.timed("set_duty", time.Now())
 	if strings.IndexByte(tenant, 0) >= 0 || strings.IndexByte(driverID, 0) >= 0 {
-		return DriverDuty{}, orders.Errorf(orders.CodeInvalidArgument, "driver id must not contain NUL bytes")
+		return orders.Duty{}, orders.Errorf(orders.CodeInvalidArgument, "driver id must not contain NUL bytes")
 	}
-	var d DriverDuty
+	var d orders.Duty
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.exec(ctx, tx, s.d.q(upsertDuty), tenant, driverID, s.d.boolArg(onDuty), s.d.timeArg(stamp(at))); err != nil {
 			return err
@@ -42,23 +34,23 @@ func (s *Store) SetDuty(ctx context.Context, tenant, driverID string, onDuty boo
 		return err
 	})
 	if err != nil {
-		return DriverDuty{}, fmt.Errorf("set duty: %w", err)
+		return orders.Duty{}, fmt.Errorf("set duty: %w", err)
 	}
 	return d, nil
 }
 
 // Duty returns driverID's stored duty; a driver never stored is off duty.
-func (s *Store) Duty(ctx context.Context, tenant, driverID string) (DriverDuty, error) {
+func (s *Store) Duty(ctx context.Context, tenant, driverID string) (orders.Duty, error) {
 	defer s.timed("duty", time.Now())
 	d, err := s.duty(ctx, s.r, tenant, driverID)
 	if err != nil {
-		return DriverDuty{}, fmt.Errorf("get duty: %w", err)
+		return orders.Duty{}, fmt.Errorf("get duty: %w", err)
 	}
 	return d, nil
 }
 
-func (s *Store) duty(ctx context.Context, q querier, tenant, driverID string) (DriverDuty, error) {
-	d := DriverDuty{Tenant: tenant, DriverID: driverID}
+func (s *Store) duty(ctx context.Context, q querier, tenant, driverID string) (orders.Duty, error) {
+	d := orders.Duty{Tenant: tenant, DriverID: driverID}
 	err := s.queryRow(ctx, q, s.d.q(`SELECT on_duty, updated_at FROM drivers WHERE tenant = ? AND driver_id = ?`),
 		tenant, driverID).Scan(boolCol{&d.OnDuty}, timeCol{&d.UpdatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -69,7 +61,7 @@ func (s *Store) duty(ctx context.Context, q querier, tenant, driverID string) (D
 
 // OnDutyDrivers returns every on-duty driver of every tenant, by tenant
 // then driver id: what a starting node loads.
-func (s *Store) OnDutyDrivers(ctx context.Context) ([]DriverDuty, error) {
+func (s *Store) OnDutyDrivers(ctx context.Context) ([]orders.Duty, error) {
 	defer s.timed("on_duty_drivers", time.Now())
 	rows, err := s.query(ctx, s.r, s.d.q(`SELECT tenant, driver_id, updated_at FROM drivers
 		WHERE on_duty = ? ORDER BY tenant, driver_id`), s.d.boolArg(true))
@@ -77,9 +69,9 @@ func (s *Store) OnDutyDrivers(ctx context.Context) ([]DriverDuty, error) {
 		return nil, fmt.Errorf("list on-duty drivers: %w", err)
 	}
 	defer rows.Close()
-	var list []DriverDuty
+	var list []orders.Duty
 	for rows.Next() {
-		d := DriverDuty{OnDuty: true}
+		d := orders.Duty{OnDuty: true}
 		if err := rows.Scan(&d.Tenant, &d.DriverID, timeCol{&d.UpdatedAt}); err != nil {
 			return nil, fmt.Errorf("list on-duty drivers: %w", err)
 		}
@@ -87,6 +79,32 @@ func (s *Store) OnDutyDrivers(ctx context.Context) ([]DriverDuty, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list on-duty drivers: %w", err)
+	}
+	return list, nil
+}
+
+// ActiveOrders returns the tenant's orders driverID carries or is to
+// pick up (assigned, picked_up, in_transit), oldest first: what its
+// position is shown on.
+func (s *Store) ActiveOrders(ctx context.Context, tenant, driverID string) ([]orders.Order, error) {
+	defer s.timed("active_orders", time.Now())
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT `+orderColumns+` FROM orders
+		WHERE tenant = ? AND driver_id = ? AND status IN (?, ?, ?) ORDER BY id LIMIT ?`),
+		tenant, driverID, string(orders.Assigned), string(orders.PickedUp), string(orders.InTransit), maxListLimit)
+	if err != nil {
+		return nil, fmt.Errorf("list active orders: %w", err)
+	}
+	defer rows.Close()
+	var list []orders.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list active orders: %w", err)
+		}
+		list = append(list, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list active orders: %w", err)
 	}
 	return list, nil
 }

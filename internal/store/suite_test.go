@@ -43,6 +43,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"recipient out of range", testRecipientOutOfRange},
 		{"NUL refused", testNULRefused},
 		{"driver duty", testDriverDuty},
+		{"active orders", testActiveOrders},
 		{"driver duty keeps the newest", testDriverDutyNewestWins},
 	}
 	for _, tc := range cases {
