@@ -403,7 +403,8 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	step(o, orders.Delivered, "d1", driver)
 	step(o, orders.Cancelled, "", vendor)   // cancelled while ready
 	step(o, orders.Cancelled, "d1", vendor) // cancelled after a claim
-	require.NoError(t, l.Show("t1", []string{o.ID},
+	meters, eta := 1200.5, 188
+	require.NoError(t, l.Show("t1", []dispatch.Leg{{OrderID: o.ID, DistanceMeters: &meters, ETASeconds: &eta}},
 		dispatch.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))
 
 	documented := map[[2]string]message{}

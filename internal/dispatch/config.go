@@ -28,6 +28,11 @@ type Config struct {
 	// every pickup of the tenant. Past it pickups:subscribe answers
 	// conflict.
 	MaxZones int `yaml:"max_zones"`
+	// AvgSpeedMPS and DetourFactor make the straight-line ETA of
+	// driver:location: seconds = meters × detour_factor / avg_speed_mps
+	// (defaults 8.3 m/s ≈ 30 km/h, and 1.3).
+	AvgSpeedMPS  float64 `yaml:"avg_speed_mps"`
+	DetourFactor float64 `yaml:"detour_factor"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
@@ -38,6 +43,8 @@ func DefaultConfig() Config {
 		RequestTimeout:  10 * time.Second,
 		MaxWatches:      200,
 		MaxZones:        32,
+		AvgSpeedMPS:     8.3,
+		DetourFactor:    1.3,
 	}
 }
 
@@ -72,6 +79,12 @@ func (c Config) withDefaults() Config {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = d.RequestTimeout
 	}
+	if c.AvgSpeedMPS <= 0 {
+		c.AvgSpeedMPS = d.AvgSpeedMPS
+	}
+	if c.DetourFactor <= 0 {
+		c.DetourFactor = d.DetourFactor
+	}
 	return c
 }
 
@@ -92,6 +105,12 @@ func (c Config) Validate() error {
 	}
 	if c.EventBurst <= 0 {
 		errs = append(errs, fmt.Errorf("event_burst must be positive, got %d", c.EventBurst))
+	}
+	if !(c.AvgSpeedMPS > 0) {
+		errs = append(errs, fmt.Errorf("avg_speed_mps must be positive, got %g", c.AvgSpeedMPS))
+	}
+	if !(c.DetourFactor >= 1) {
+		errs = append(errs, fmt.Errorf("detour_factor must be at least 1, got %g", c.DetourFactor))
 	}
 	return errors.Join(errs...)
 }

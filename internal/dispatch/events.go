@@ -25,6 +25,7 @@ const (
 	ClientOrderInTransit     = "order:in_transit"
 	ClientOrderDelivered     = "order:delivered"
 	ClientLocationUpdate     = "location:update"
+	ClientDriverDuty         = "driver:duty"
 	// /customers
 	ClientOrderWatch   = "order:watch"
 	ClientOrderUnwatch = "order:unwatch"
@@ -81,8 +82,12 @@ type Location struct {
 }
 
 // DriverLocation is the driver:location payload (best-effort, no eventId).
+// DistanceMeters and ETASeconds lead to the pickup while the order is
+// assigned, to the dropoff after; absent when unknown.
 type DriverLocation struct {
 	OrderID string `json:"orderId"`
 	Location
-	At time.Time `json:"at"`
+	At             time.Time `json:"at"`
+	DistanceMeters *float64  `json:"distanceMeters,omitempty"`
+	ETASeconds     *int      `json:"etaSeconds,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -16,9 +17,8 @@ type Store interface {
 	CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (orders.Order, *orders.Event, error)
 	GetOrder(ctx context.Context, tenant, id string) (orders.Order, error)
 	ListOrders(ctx context.Context, tenant string, f orders.Filter) ([]orders.Order, error)
-	// CarriedOrders lists the ids of the orders a driver has picked up
-	// and not yet delivered.
-	CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error)
+	ActiveOrderLister
+	DutyStore
 	Transition(ctx context.Context, tenant, id string, a orders.Action, actor orders.Actor, now time.Time) (orders.Order, *orders.Event, error)
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
 }
@@ -32,7 +32,7 @@ var _ Relay = (*delivery.Relay)(nil)
 
 // LocationPublisher sends a driver's position on its way, best-effort.
 type LocationPublisher interface {
-	Publish(ctx context.Context, tenant string, orderIDs []string, loc Location, at time.Time) error
+	Publish(ctx context.Context, tenant, driverID string, legs []Leg, loc Location, at time.Time) error
 }
 
 var _ LocationPublisher = (*Locations)(nil)
@@ -44,12 +44,14 @@ type Service struct {
 	store     Store
 	relay     Relay
 	locations LocationPublisher
+	active    *activeOrders
 	now       func() time.Time
 }
 
 // NewService returns the dispatch service.
 func NewService(store Store, relay Relay, locations LocationPublisher) *Service {
-	return &Service{store: store, relay: relay, locations: locations, now: func() time.Time { return time.Now().UTC() }}
+	now := func() time.Time { return time.Now().UTC() }
+	return &Service{store: store, relay: relay, locations: locations, active: newActiveOrders(store, now), now: now}
 }
 
 // CreateOrder posts a new ready order for the calling vendor; created is
@@ -83,6 +85,7 @@ func (s *Service) Act(ctx context.Context, c auth.Claims, orderID string, a orde
 	}
 	if ev != nil {
 		s.relay.Wake()
+		s.active.forget(c.Tenant, o.DriverID)
 	}
 	return o, nil
 }
@@ -177,19 +180,19 @@ func (s *Service) Watch(ctx context.Context, c auth.Claims, orderID string) (ord
 	return o, evs, nil
 }
 
-// Carried returns the ids of the orders a driver has picked up and not yet
-// delivered: the ones its position is shown on.
-func (s *Service) Carried(ctx context.Context, c auth.Claims) ([]string, error) {
-	return s.store.CarriedOrders(ctx, c.Tenant, c.Subject)
-}
-
-// Location shows a driver's position on the orders it carries.
-func (s *Service) Location(ctx context.Context, c auth.Claims, carried []string, loc Location) error {
+// Location shows a driver's position on the orders it is to pick up or
+// carries, whichever of its sockets sent it, with the way left to each
+// order's next stop.
+func (s *Service) Location(ctx context.Context, c auth.Claims, loc Location, eta geo.ETA) error {
 	if err := orders.CheckCoordinates(loc.Lat, loc.Lng); err != nil {
 		return err
 	}
-	if len(carried) == 0 {
-		return nil
+	if c.Role != orders.RoleDriver {
+		return orders.ErrForbidden
 	}
-	return s.locations.Publish(ctx, c.Tenant, carried, loc, s.now())
+	list, err := s.active.get(ctx, c.Tenant, c.Subject)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	return s.locations.Publish(ctx, c.Tenant, c.Subject, legs(list, geo.Point{Lat: loc.Lat, Lng: loc.Lng}, eta), loc, s.now())
 }

@@ -150,8 +150,8 @@ func FuzzNearest(f *testing.F) {
 }
 
 // BenchmarkNearest10Of10000: 10,000 drivers over a 50 km city, the 10
-// nearest of a random point within 5 km. Measured on the 2-vCPU EPYC VM
-// of docs/BENCHMARKS.md: 14.6 – 21.7 µs/op, 744 B/op, 5 allocs (3 runs,
+// nearest of a random point within 5 km. Measured on this 2-vCPU VM (the
+// one of docs/BENCHMARKS.md): 14.6 – 21.7 µs/op, 744 B/op, 5 allocs (3 runs,
 // shared machine); the budget is 50 µs/op.
 func BenchmarkNearest10Of10000(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))

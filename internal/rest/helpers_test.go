@@ -28,7 +28,7 @@ func (r *countingRelay) Wake() { r.wakes.Add(1) }
 
 type noLocations struct{}
 
-func (noLocations) Publish(context.Context, string, []string, dispatch.Location, time.Time) error {
+func (noLocations) Publish(context.Context, string, string, []dispatch.Leg, dispatch.Location, time.Time) error {
 	return nil
 }
 
