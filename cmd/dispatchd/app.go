@@ -112,6 +112,8 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		return nil
 	})
 	a.life.run(ctx, "driver positions", locations.Run)
+	fleet := dispatch.NewFleet(hc.PositionTTL, nil) // read by the dispatch strategies to come
+	a.life.run(ctx, "fleet", func(ctx context.Context) error { return fleet.Run(ctx, a.broker, a.store, log.Named("fleet")) })
 	a.life.run(ctx, "housekeeping", func(ctx context.Context) error {
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		return nil

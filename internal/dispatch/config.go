@@ -33,6 +33,10 @@ type Config struct {
 	// (defaults 8.3 m/s ≈ 30 km/h, and 1.3).
 	AvgSpeedMPS  float64 `yaml:"avg_speed_mps"`
 	DetourFactor float64 `yaml:"detour_factor"`
+	// PositionTTL: an on-duty driver's last position older than this
+	// counts as unknown and is swept from every node's Fleet (default
+	// 60s).
+	PositionTTL time.Duration `yaml:"position_ttl"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
@@ -45,6 +49,7 @@ func DefaultConfig() Config {
 		MaxZones:        32,
 		AvgSpeedMPS:     8.3,
 		DetourFactor:    1.3,
+		PositionTTL:     60 * time.Second,
 	}
 }
 
@@ -85,6 +90,9 @@ func (c Config) withDefaults() Config {
 	if c.DetourFactor <= 0 {
 		c.DetourFactor = d.DetourFactor
 	}
+	if c.PositionTTL <= 0 {
+		c.PositionTTL = d.PositionTTL
+	}
 	return c
 }
 
@@ -111,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.DetourFactor >= 1) {
 		errs = append(errs, fmt.Errorf("detour_factor must be at least 1, got %g", c.DetourFactor))
+	}
+	if c.PositionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("position_ttl must be positive, got %s", c.PositionTTL))
 	}
 	return errors.Join(errs...)
 }

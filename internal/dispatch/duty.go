@@ -24,6 +24,8 @@ func (s *Service) SetDuty(ctx context.Context, c auth.Claims, onDuty bool) (orde
 	if err != nil {
 		return orders.Duty{}, err
 	}
+	// Stored: every node's Fleet hears it now, or loads it at its start.
+	_ = s.locations.PublishDuty(ctx, d)
 	return d, nil
 }
 

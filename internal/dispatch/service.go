@@ -33,6 +33,7 @@ var _ Relay = (*delivery.Relay)(nil)
 // LocationPublisher sends a driver's position on its way, best-effort.
 type LocationPublisher interface {
 	Publish(ctx context.Context, tenant, driverID string, legs []Leg, loc Location, at time.Time) error
+	PublishDuty(ctx context.Context, d orders.Duty) error
 }
 
 var _ LocationPublisher = (*Locations)(nil)
@@ -190,8 +191,10 @@ func (s *Service) Location(ctx context.Context, c auth.Claims, loc Location, eta
 	if c.Role != orders.RoleDriver {
 		return orders.ErrForbidden
 	}
+	// Published even with no order to show it on: every node's Fleet
+	// keeps the on-duty drivers' positions.
 	list, err := s.active.get(ctx, c.Tenant, c.Subject)
-	if err != nil || len(list) == 0 {
+	if err != nil {
 		return err
 	}
 	return s.locations.Publish(ctx, c.Tenant, c.Subject, legs(list, geo.Point{Lat: loc.Lat, Lng: loc.Lng}, eta), loc, s.now())

@@ -32,6 +32,8 @@ func (noLocations) Publish(context.Context, string, string, []dispatch.Leg, disp
 	return nil
 }
 
+func (noLocations) PublishDuty(context.Context, orders.Duty) error { return nil }
+
 // routed returns the statuses of orderID's changes in the outbox, in
 // commit order: what the relay publishes.
 func (f *fixture) routed(t testing.TB, orderID string) []orders.Status {
