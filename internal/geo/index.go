@@ -42,12 +42,17 @@ type slot struct {
 	p  Point
 }
 
+// minCellDegrees (about 11 m) keeps the grid's column count far inside
+// int32.
+const minCellDegrees = 1e-4
+
 // NewIndex returns an empty grid of cells about cellDegrees wide
-// (DefaultCellDegrees when not positive).
+// (DefaultCellDegrees when not positive; at least 0.0001°, at most 90°).
 func NewIndex(cellDegrees float64) *Index {
 	if !(cellDegrees > 0) || cellDegrees > 90 {
 		cellDegrees = DefaultCellDegrees
 	}
+	cellDegrees = max(cellDegrees, minCellDegrees)
 	rows := int32(math.Max(1, math.Round(180/cellDegrees)))
 	cols := int32(math.Max(1, math.Round(360/cellDegrees)))
 	return &Index{

@@ -61,6 +61,7 @@ func TestNearestMatchesBruteForce(t *testing.T) {
 		{"antimeridian, coarse cells", Point{65, -179.9}, 3, 1000, 15, math.Inf(1), 1, nil},
 		{"whole globe, huge cells", Point{0, 0}, 180, 300, 30, math.Inf(1), 45, nil},
 		{"zero radius", Point{1, 1}, 0.1, 100, 3, 0, 0, nil},
+		{"cells below the minimum", Point{1, 1}, 0.01, 300, 5, math.Inf(1), 1e-300, nil},
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +129,7 @@ func FuzzNearest(f *testing.F) {
 	f.Add(int64(1), 10.0, 20.0, uint8(5), 3.0, 0.02)
 	f.Add(int64(2), 89.9, 179.9, uint8(9), 0.5, 1.0)
 	f.Add(int64(3), -90.0, -180.0, uint8(1), 20.0, 30.0)
+	f.Add(int64(4), 0.0, 0.0, uint8(3), 0.001, 1e-12)
 	f.Fuzz(func(t *testing.T, seed int64, lat, lng float64, k uint8, spread, cellDeg float64) {
 		c := Point{lat, lng}
 		if c.Validate() != nil || !(spread > 0 && spread <= 180) {
