@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dispatchd/dispatchd/internal/dispatch"
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -408,7 +409,8 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	step(o, orders.Delivered, "d1", driver)
 	step(o, orders.Cancelled, "", vendor)   // cancelled while ready
 	step(o, orders.Cancelled, "d1", vendor) // cancelled after a claim
-	require.NoError(t, l.Show("t1", []string{o.ID},
+	meters, eta := 1200.5, 188
+	require.NoError(t, l.Show("t1", []dispatch.Leg{{OrderID: o.ID, DistanceMeters: &meters, ETASeconds: &eta}},
 		dispatch.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))
 	board := dispatch.NewBoard(&loopback{}, rec, zap.NewNop())
 	stopBoard := runBoard(t, board)
@@ -417,6 +419,7 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		board.OrderChanged(o)
 		return rec.sent(dispatch.NSDispatchers) > 0
 	}, 2*time.Second, 10*time.Millisecond)
+	board.DriverChanged(dispatch.DriverState{Tenant: "t1", DriverID: "d1", OnDuty: true, Point: geo.Point{Lat: 1, Lng: 2}, At: now, Known: true})
 	stopBoard()
 
 	documented := map[[2]string]message{}

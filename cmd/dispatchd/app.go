@@ -92,7 +92,10 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		cancel()
 	})
 	board := dispatch.NewBoard(a.broker, dispatch.ServerEmitter{Srv: a.sio}, log.Named("board"))
-	a.svc = dispatch.NewService(a.store, relay, locations, board)
+	// The fleet: on-duty drivers and their positions, for the board now
+	// and the dispatch strategies to come.
+	fleet := dispatch.NewFleet(cfg.Tenants.PositionTTL, board.DriverChanged)
+	a.svc = dispatch.NewService(a.store, relay, locations, board, fleet)
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
@@ -114,6 +117,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	})
 	a.life.run(ctx, "driver positions", locations.Run)
 	a.life.run(ctx, "dispatch board", board.Run)
+	a.life.run(ctx, "fleet", func(ctx context.Context) error { return fleet.Run(ctx, a.broker, a.store, log.Named("fleet")) })
 	a.life.run(ctx, "housekeeping", func(ctx context.Context) error {
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		return nil

@@ -82,3 +82,26 @@ func (b *Board) onUpdate(data []byte) {
 		b.log.Debug("emit board update", zap.Error(err))
 	}
 }
+
+// DriverChanged shows a driver's duty or position change to this node's
+// dispatchers of its tenant. It is the Fleet's change hook: every node's
+// fleet hears every change, so nothing travels between nodes here.
+func (b *Board) DriverChanged(s DriverState) {
+	payload, err := json.Marshal(boardDriverOf(s, 0))
+	if err == nil {
+		err = b.emitter.Emit(NSDispatchers, []string{BoardDriversRoom(s.Tenant)}, string(EventBoardDriver), payload)
+	}
+	if err != nil {
+		b.log.Debug("emit board driver", zap.Error(err))
+	}
+}
+
+// boardDriverOf is a driver's board row; the position only when known.
+func boardDriverOf(s DriverState, active int) BoardDriver {
+	d := BoardDriver{DriverID: s.DriverID, OnDuty: s.OnDuty, ActiveOrders: active}
+	if s.Known {
+		lat, lng, at := s.Point.Lat, s.Point.Lng, s.At
+		d.Lat, d.Lng, d.At = &lat, &lng, &at
+	}
+	return d
+}

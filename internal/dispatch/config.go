@@ -28,6 +28,15 @@ type Config struct {
 	// every pickup of the tenant. Past it pickups:subscribe answers
 	// conflict.
 	MaxZones int `yaml:"max_zones"`
+	// AvgSpeedMPS and DetourFactor make the straight-line ETA of
+	// driver:location: seconds = meters × detour_factor / avg_speed_mps
+	// (defaults 8.3 m/s ≈ 30 km/h, and 1.3).
+	AvgSpeedMPS  float64 `yaml:"avg_speed_mps"`
+	DetourFactor float64 `yaml:"detour_factor"`
+	// PositionTTL: an on-duty driver's last position older than this
+	// counts as unknown and is swept from every node's Fleet (default
+	// 60s).
+	PositionTTL time.Duration `yaml:"position_ttl"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
@@ -38,6 +47,9 @@ func DefaultConfig() Config {
 		RequestTimeout:  10 * time.Second,
 		MaxWatches:      200,
 		MaxZones:        32,
+		AvgSpeedMPS:     8.3,
+		DetourFactor:    1.3,
+		PositionTTL:     60 * time.Second,
 	}
 }
 
@@ -72,6 +84,15 @@ func (c Config) withDefaults() Config {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = d.RequestTimeout
 	}
+	if c.AvgSpeedMPS <= 0 {
+		c.AvgSpeedMPS = d.AvgSpeedMPS
+	}
+	if c.DetourFactor <= 0 {
+		c.DetourFactor = d.DetourFactor
+	}
+	if c.PositionTTL <= 0 {
+		c.PositionTTL = d.PositionTTL
+	}
 	return c
 }
 
@@ -92,6 +113,15 @@ func (c Config) Validate() error {
 	}
 	if c.EventBurst <= 0 {
 		errs = append(errs, fmt.Errorf("event_burst must be positive, got %d", c.EventBurst))
+	}
+	if !(c.AvgSpeedMPS > 0) {
+		errs = append(errs, fmt.Errorf("avg_speed_mps must be positive, got %g", c.AvgSpeedMPS))
+	}
+	if !(c.DetourFactor >= 1) {
+		errs = append(errs, fmt.Errorf("detour_factor must be at least 1, got %g", c.DetourFactor))
+	}
+	if c.PositionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("position_ttl must be positive, got %s", c.PositionTTL))
 	}
 	return errors.Join(errs...)
 }

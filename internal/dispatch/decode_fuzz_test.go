@@ -49,3 +49,29 @@ func assertClientError(t *testing.T, err error) {
 	code, _ := orders.CodeOf(err)
 	require.Equal(t, orders.CodeInvalidArgument, code, "%v", err)
 }
+
+// FuzzDutyRequest: driver:duty's decoder never panics, refuses with a
+// client error only, and accepts exactly a JSON object whose onDuty is
+// a boolean, returning that boolean.
+func FuzzDutyRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"onDuty":true}`, `{"onDuty":false}`, `{"onDuty":null}`, `{"onDuty":"true"}`, `{"onDuty":1}`,
+		`{}`, `[]`, `null`, `true`, `{`, ``, `{"onDuty":true,"onDuty":false}`, `{"ONDUTY":true}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, arg []byte) {
+		onDuty, err := dutyRequest(&transport.Message{Args: []json.RawMessage{arg}})
+		assertClientError(t, err)
+		if err != nil {
+			return
+		}
+		var ref map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(arg, &ref))
+		var want bool
+		require.NoError(t, json.Unmarshal(arg, &struct {
+			OnDuty *bool `json:"onDuty"`
+		}{&want}))
+		require.Equal(t, want, onDuty)
+	})
+}

@@ -22,6 +22,7 @@ func (t *Handlers) mountDispatchers(ns *transport.Namespace) {
 		// and sent, never neither (board:order carries the whole order,
 		// so the newer version wins on the client).
 		s.Join(BoardRoom(sess.claims.Tenant, zone))
+		s.Join(BoardDriversRoom(sess.claims.Tenant))
 		ctx, cancel := t.ctx()
 		defer cancel()
 		active, drivers, err := t.svc.Board(ctx, sess.claims, zone)

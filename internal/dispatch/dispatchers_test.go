@@ -51,7 +51,7 @@ func TestDispatcherBoard(t *testing.T) {
 	op := e.connect(t, "acme", orders.RoleDispatcher, "op1")
 	all := op.board(map[string]any{})
 	require.Equal(t, []string{active.ID, ready.ID}, ids(all.Orders), "active orders only, oldest first")
-	require.Equal(t, []BoardDriver{{DriverID: "d1", OnDuty: true, ActiveOrders: 1}}, all.Drivers)
+	require.Equal(t, []BoardDriver{{DriverID: "d1", OnDuty: false, ActiveOrders: 1}}, all.Drivers, "never went on duty, but carries an order")
 
 	// Live: every change of the tenant's orders, the whole order each time.
 	driver.mustOK(ClientOrderPickedUp, map[string]any{"orderId": active.ID})
@@ -120,4 +120,36 @@ func TestDispatcherAssignsUnassignsCancels(t *testing.T) {
 	// Another tenant's order looks missing.
 	other := e.connect(t, "other", orders.RoleDispatcher, "op1")
 	other.mustFail(orders.CodeNotFound, ClientOrderCancel, map[string]any{"orderId": o.ID})
+}
+
+// The board knows the on-duty drivers and follows their duty and
+// positions live (board:driver).
+func TestBoardFollowsDrivers(t *testing.T) {
+	e := newEnv(t, Config{})
+	op := e.connect(t, "acme", orders.RoleDispatcher, "op1")
+	require.Empty(t, op.board(map[string]any{"zone": "north"}).Drivers)
+	driver := e.connect(t, "acme", orders.RoleDriver, "d1")
+	driver.mustOK(ClientDriverDuty, map[string]any{"onDuty": true})
+
+	var d BoardDriver
+	op.expect(string(EventBoardDriver), &d)
+	require.Equal(t, "d1", d.DriverID)
+	require.True(t, d.OnDuty)
+	require.Nil(t, d.Lat, "no position yet")
+
+	require.NoError(t, driver.c.Emit(driver.ns, ClientLocationUpdate, map[string]any{"lat": 52.5, "lng": 13.4}))
+	op.expect(string(EventBoardDriver), &d)
+	require.NotNil(t, d.Lat)
+	require.InDelta(t, 52.5, *d.Lat, 1e-9)
+
+	require.Eventually(t, func() bool {
+		ds := op.board(map[string]any{}).Drivers
+		return len(ds) == 1 && ds[0].OnDuty && ds[0].Lat != nil
+	}, 3*time.Second, 50*time.Millisecond)
+
+	// Another tenant's board hears nothing of it.
+	other := e.connect(t, "other", orders.RoleDispatcher, "op1")
+	require.Empty(t, other.board(map[string]any{}).Drivers)
+	driver.mustOK(ClientDriverDuty, map[string]any{"onDuty": false})
+	other.quiet(300 * time.Millisecond)
 }

@@ -3,8 +3,6 @@ package dispatch
 import (
 	"context"
 
-	"go.uber.org/zap"
-
 	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -13,11 +11,7 @@ import (
 func (t *Handlers) mountDrivers(ns *transport.Namespace) {
 	ns.OnConnection(func(s *transport.Socket) {
 		sess := sessionOf(s)
-		if !t.attach(s, sess) {
-			return
-		}
-		// A reconnecting driver may be carrying orders already.
-		t.refreshCarried(sess)
+		t.attach(s, sess)
 	})
 	t.on(ns, ClientPickupsSubscribe, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		zone, err := zoneRequest(m)
@@ -70,6 +64,7 @@ func (t *Handlers) mountDrivers(ns *transport.Namespace) {
 	t.on(ns, ClientOrderUnassign, t.request(orders.ActionUnassign))
 	t.on(ns, ClientOrderReject, t.request(orders.ActionReject))
 	t.on(ns, ClientOrderFailed, t.request(orders.ActionFail))
+	t.on(ns, ClientDriverDuty, t.driverDuty)
 	t.on(ns, ClientLocationUpdate, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		// Missing or null coordinates stay unset and are refused by
 		// name, not shown at 0,0.
@@ -80,24 +75,12 @@ func (t *Handlers) mountDrivers(ns *transport.Namespace) {
 		}
 		ctx, cancel := t.ctx()
 		defer cancel()
-		if err := t.svc.Location(ctx, sess.claims, sess.carriedOrders(), loc); err != nil {
+		if err := t.svc.Location(ctx, sess.claims, loc, t.eta); err != nil {
 			fail(ack, t.log, err)
 			return
 		}
 		ok(ack, nil)
 	})
-}
-
-// refreshCarried reloads which orders a driver's position is shown on.
-func (t *Handlers) refreshCarried(sess *session) {
-	ctx, cancel := t.ctx()
-	defer cancel()
-	ids, err := t.svc.Carried(ctx, sess.claims)
-	if err != nil {
-		t.log.Error("load carried orders", zap.String("tenant_id", sess.claims.Tenant), zap.String("driver_id", sess.claims.Subject), zap.Error(err))
-		return
-	}
-	sess.setCarried(ids)
 }
 
 // canSubscribeZone reports whether the driver may subscribe to zone: it

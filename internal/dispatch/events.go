@@ -28,6 +28,7 @@ const (
 	ClientOrderUnassign      = "order:unassign"
 	ClientOrderReject        = "order:reject"
 	ClientOrderFailed        = "order:failed"
+	ClientDriverDuty         = "driver:duty"
 	// /customers
 	ClientOrderWatch   = "order:watch"
 	ClientOrderUnwatch = "order:unwatch"
@@ -50,6 +51,8 @@ const (
 	// EventBoardOrder is best-effort like driver:location: a dispatcher
 	// resyncs with board:subscribe.
 	EventBoardOrder Event = "board:order"
+	// EventBoardDriver: a driver's duty or position changed (best effort).
+	EventBoardDriver Event = "board:driver"
 )
 
 // BoardOrder is the board:order payload: an order of the tenant after a
@@ -108,8 +111,12 @@ type Location struct {
 }
 
 // DriverLocation is the driver:location payload (best-effort, no eventId).
+// DistanceMeters and ETASeconds lead to the pickup while the order is
+// assigned, to the dropoff after; absent when unknown.
 type DriverLocation struct {
 	OrderID string `json:"orderId"`
 	Location
-	At time.Time `json:"at"`
+	At             time.Time `json:"at"`
+	DistanceMeters *float64  `json:"distanceMeters,omitempty"`
+	ETASeconds     *int      `json:"etaSeconds,omitempty"`
 }

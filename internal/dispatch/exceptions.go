@@ -52,9 +52,6 @@ func (t *Handlers) request(a orders.Action) eventFunc {
 			fail(ack, t.log, err)
 			return
 		}
-		if sess.claims.Role == orders.RoleDriver {
-			t.refreshCarried(sess)
-		}
 		ok(ack, map[string]any{"order": o})
 	}
 }

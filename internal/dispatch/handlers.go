@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/transport"
 )
 
@@ -17,12 +18,15 @@ type Handlers struct {
 	verifier *auth.Verifier
 	log      *zap.Logger
 	sockets  tenantCounts
+	eta      geo.ETA
 }
 
 // NewHandlers returns the namespaces' handlers over svc, delivering
 // durable events through queues.
 func NewHandlers(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *zap.Logger) *Handlers {
-	return &Handlers{cfg: cfg.withDefaults(), svc: svc, queues: queues, verifier: verifier, log: log}
+	cfg = cfg.withDefaults()
+	eta := geo.Straight{SpeedMPS: cfg.AvgSpeedMPS, DetourFactor: cfg.DetourFactor}
+	return &Handlers{cfg: cfg, svc: svc, queues: queues, verifier: verifier, log: log, eta: eta}
 }
 
 // Mount registers the audience table's namespaces on srv, each admitting

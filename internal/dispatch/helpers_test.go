@@ -49,10 +49,11 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	relay := delivery.NewRelay(delivery.Config{}, st, br, Fanout, log)
 	locations := NewLocations(br, ServerEmitter{srv}, log)
 	board := NewBoard(br, ServerEmitter{srv}, log)
+	fleet := NewFleet(time.Minute, board.DriverChanged)
 	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 2)
+	ran := make(chan error, 3)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -60,8 +61,9 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	}()
 	go func() { ran <- locations.Run(runCtx) }()
 	go func() { ran <- board.Run(runCtx) }()
+	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
 
-	svc := NewService(st, relay, locations, board)
+	svc := NewService(st, relay, locations, board, fleet)
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
 	NewHandlers(cfg, svc, del, v, log).Mount(srv)
@@ -72,8 +74,9 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 		stop()
-		require.NoError(t, <-ran)
-		require.NoError(t, <-ran)
+		for range 3 {
+			require.NoError(t, <-ran)
+		}
 		<-relayed
 		del.Close(ctx)
 		br.Close(ctx)

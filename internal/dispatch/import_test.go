@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDependencyRule: dispatch uses delivery, orders, auth and the public
+// TestDependencyRule: dispatch uses delivery, orders, geo, auth and the public
 // API of transport, and no other package of this module (doc.go states
 // the rule): storage and the broker are reached through interfaces.
 func TestDependencyRule(t *testing.T) {
@@ -20,6 +20,7 @@ func TestDependencyRule(t *testing.T) {
 	allowed := map[string]bool{
 		module + "internal/delivery":  true,
 		module + "internal/orders":    true,
+		module + "internal/geo":       true,
 		module + "internal/auth":      true,
 		module + "internal/transport": true,
 		"go.uber.org/zap":             true,

@@ -50,16 +50,23 @@ func NewLocations(positions Positions, emitter Emitter, log *zap.Logger) *Locati
 }
 
 // locationMsg is a driver position travelling between nodes.
+// OrderIDs repeats the legs' ids for nodes of the previous version.
 type locationMsg struct {
 	Tenant   string    `json:"tenant"`
+	DriverID string    `json:"driverId,omitempty"`
 	OrderIDs []string  `json:"orderIds"`
+	Legs     []Leg     `json:"legs,omitempty"`
 	Location Location  `json:"location"`
 	At       time.Time `json:"at"`
 }
 
 // Publish sends a position to every node, this one included.
-func (l *Locations) Publish(_ context.Context, tenant string, orderIDs []string, loc Location, at time.Time) error {
-	data, err := json.Marshal(locationMsg{Tenant: tenant, OrderIDs: orderIDs, Location: loc, At: at})
+func (l *Locations) Publish(_ context.Context, tenant, driverID string, legs []Leg, loc Location, at time.Time) error {
+	ids := make([]string, len(legs))
+	for i, g := range legs {
+		ids[i] = g.OrderID
+	}
+	data, err := json.Marshal(locationMsg{Tenant: tenant, DriverID: driverID, OrderIDs: ids, Legs: legs, Location: loc, At: at})
 	if err != nil {
 		return err
 	}
@@ -84,16 +91,22 @@ func (l *Locations) onLocation(data []byte) {
 		l.log.Warn("undecodable position", zap.Error(err))
 		return
 	}
-	if err := l.Show(m.Tenant, m.OrderIDs, m.Location, m.At); err != nil {
+	if len(m.Legs) == 0 { // from a node of the previous version
+		for _, id := range m.OrderIDs {
+			m.Legs = append(m.Legs, Leg{OrderID: id})
+		}
+	}
+	if err := l.Show(m.Tenant, m.Legs, m.Location, m.At); err != nil {
 		l.log.Debug("route position", zap.Error(err))
 	}
 }
 
 // Show emits a position to the rooms of the orders the driver carries,
 // on this node.
-func (l *Locations) Show(tenant string, orderIDs []string, loc Location, at time.Time) error {
-	for _, id := range orderIDs {
-		payload, err := json.Marshal(DriverLocation{OrderID: id, Location: loc, At: at})
+func (l *Locations) Show(tenant string, legs []Leg, loc Location, at time.Time) error {
+	for _, g := range legs {
+		id := g.OrderID
+		payload, err := json.Marshal(DriverLocation{OrderID: id, Location: loc, At: at, DistanceMeters: g.DistanceMeters, ETASeconds: g.ETASeconds})
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", EventDriverLocation, err)
 		}

@@ -125,15 +125,19 @@ func TestPayloads(t *testing.T) {
 	rec := &recorder{}
 	l := NewLocations(nil, rec, zaptest.NewLogger(t))
 	heading := 90.0
-	require.NoError(t, l.Show("acme", []string{"o1", "o2"}, Location{Lat: 1.5, Lng: 2.5, Heading: &heading}, at))
+	meters, eta := 1234.5, 194
+	require.NoError(t, l.Show("acme", []Leg{{OrderID: "o1"}, {OrderID: "o2", DistanceMeters: &meters, ETASeconds: &eta}},
+		Location{Lat: 1.5, Lng: 2.5, Heading: &heading}, at))
 	require.Len(t, rec.got, 2)
 	assert.Equal(t, []string{"t:acme:order:o2"}, rec.got[1].rooms)
 	assert.JSONEq(t, `{"orderId":"o1","lat":1.5,"lng":2.5,"heading":90,"at":"2026-11-28T12:00:00Z"}`, string(rec.got[0].payload))
+	assert.JSONEq(t, `{"orderId":"o2","lat":1.5,"lng":2.5,"heading":90,"at":"2026-11-28T12:00:00Z","distanceMeters":1234.5,"etaSeconds":194}`,
+		string(rec.got[1].payload))
 }
 
 func TestEmitFailureIsReported(t *testing.T) {
 	rec := &recorder{fail: errors.New("boom")}
 	l := NewLocations(nil, rec, zaptest.NewLogger(t))
-	err := l.Show("acme", []string{"o1"}, Location{}, time.Now())
+	err := l.Show("acme", []Leg{{OrderID: "o1"}}, Location{}, time.Now())
 	require.Error(t, err)
 }

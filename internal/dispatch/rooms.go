@@ -17,3 +17,7 @@ func BoardRoom(tenant, zone string) string {
 	}
 	return "t:" + tenant + ":board:zone:" + zone
 }
+
+// BoardDriversRoom holds every dispatcher of a tenant that subscribed to
+// a board, whatever its zone: drivers have no zone.
+func BoardDriversRoom(tenant string) string { return "t:" + tenant + ":board-drivers" }

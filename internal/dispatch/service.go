@@ -6,6 +6,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -16,9 +17,8 @@ type Store interface {
 	CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (orders.Order, *orders.Event, error)
 	GetOrder(ctx context.Context, tenant, id string) (orders.Order, error)
 	ListOrders(ctx context.Context, tenant string, f orders.Filter) ([]orders.Order, error)
-	// CarriedOrders lists the ids of the orders a driver has picked up
-	// and not yet delivered.
-	CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error)
+	ActiveOrderLister
+	DutyStore
 	// Perform applies a request (orders.Decide) atomically.
 	Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error)
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
@@ -33,7 +33,8 @@ var _ Relay = (*delivery.Relay)(nil)
 
 // LocationPublisher sends a driver's position on its way, best-effort.
 type LocationPublisher interface {
-	Publish(ctx context.Context, tenant string, orderIDs []string, loc Location, at time.Time) error
+	Publish(ctx context.Context, tenant, driverID string, legs []Leg, loc Location, at time.Time) error
+	PublishDuty(ctx context.Context, d orders.Duty) error
 }
 
 var _ LocationPublisher = (*Locations)(nil)
@@ -46,13 +47,17 @@ type Service struct {
 	relay     Relay
 	locations LocationPublisher
 	board     BoardPublisher
+	drivers   DriverView
+	active    *activeOrders
 	now       func() time.Time
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
-// committed change.
-func NewService(store Store, relay Relay, locations LocationPublisher, board BoardPublisher) *Service {
-	return &Service{store: store, relay: relay, locations: locations, board: board, now: func() time.Time { return time.Now().UTC() }}
+// committed change, drivers (may be nil) lists the on-duty drivers.
+func NewService(store Store, relay Relay, locations LocationPublisher, board BoardPublisher, drivers DriverView) *Service {
+	now := func() time.Time { return time.Now().UTC() }
+	return &Service{store: store, relay: relay, locations: locations, board: board, drivers: drivers,
+		active: newActiveOrders(store, now), now: now}
 }
 
 // committed tells the relay and the board of a change just committed.
@@ -102,6 +107,12 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 	}
 	if ev != nil {
 		s.committed(o)
+		// Both drivers' active orders changed: the one it has now and
+		// the one an unassign or reject took it from.
+		s.active.forget(c.Tenant, o.DriverID)
+		if ev.FromDriverID != "" {
+			s.active.forget(c.Tenant, ev.FromDriverID)
+		}
 	}
 	return o, nil
 }
@@ -198,19 +209,21 @@ func (s *Service) Watch(ctx context.Context, c auth.Claims, orderID string) (ord
 	return o, evs, nil
 }
 
-// Carried returns the ids of the orders a driver has picked up and not yet
-// delivered: the ones its position is shown on.
-func (s *Service) Carried(ctx context.Context, c auth.Claims) ([]string, error) {
-	return s.store.CarriedOrders(ctx, c.Tenant, c.Subject)
-}
-
-// Location shows a driver's position on the orders it carries.
-func (s *Service) Location(ctx context.Context, c auth.Claims, carried []string, loc Location) error {
+// Location shows a driver's position on the orders it is to pick up or
+// carries, whichever of its sockets sent it, with the way left to each
+// order's next stop.
+func (s *Service) Location(ctx context.Context, c auth.Claims, loc Location, eta geo.ETA) error {
 	if err := orders.CheckCoordinates(loc.Lat, loc.Lng); err != nil {
 		return err
 	}
-	if len(carried) == 0 {
-		return nil
+	if c.Role != orders.RoleDriver {
+		return orders.ErrForbidden
 	}
-	return s.locations.Publish(ctx, c.Tenant, carried, loc, s.now())
+	// Published even with no order to show it on: every node's Fleet
+	// keeps the on-duty drivers' positions.
+	list, err := s.active.get(ctx, c.Tenant, c.Subject)
+	if err != nil {
+		return err
+	}
+	return s.locations.Publish(ctx, c.Tenant, c.Subject, legs(list, geo.Point{Lat: loc.Lat, Lng: loc.Lng}, eta), loc, s.now())
 }

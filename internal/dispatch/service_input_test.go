@@ -34,7 +34,11 @@ func (noRelay) Wake() {}
 
 type noLocations struct{}
 
-func (noLocations) Publish(context.Context, string, []string, Location, time.Time) error { return nil }
+func (noLocations) Publish(context.Context, string, string, []Leg, Location, time.Time) error {
+	return nil
+}
+
+func (noLocations) PublishDuty(context.Context, orders.Duty) error { return nil }
 
 // TestServiceRefusesNUL: a NUL in any text field is invalid_argument and
 // never reaches the store, on SQLite and on PostgreSQL (which answered
@@ -61,7 +65,7 @@ func TestServiceRefusesNUL(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, st.Close()) })
 			counted := &writeCounter{Store: st}
-			svc := NewService(counted, noRelay{}, noLocations{}, nil)
+			svc := NewService(counted, noRelay{}, noLocations{}, nil, nil)
 
 			creates := []struct {
 				field  string

@@ -20,7 +20,6 @@ type session struct {
 
 	mu      sync.Mutex
 	limiter *rate.Limiter // made at the first event (allow)
-	carried []string      // a driver's orders in picked_up or in_transit
 }
 
 // allow takes one event from the socket's budget. A limiter starts full
@@ -40,18 +39,6 @@ func (s *session) allow(perSecond float64, burst int) bool {
 func sessionOf(s *transport.Socket) *session {
 	sess, _ := s.Data().(*session)
 	return sess
-}
-
-func (s *session) setCarried(ids []string) {
-	s.mu.Lock()
-	s.carried = ids
-	s.mu.Unlock()
-}
-
-func (s *session) carriedOrders() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.carried
 }
 
 // connectRefusal builds the contract's CONNECT_ERROR.

@@ -28,9 +28,11 @@ func (r *countingRelay) Wake() { r.wakes.Add(1) }
 
 type noLocations struct{}
 
-func (noLocations) Publish(context.Context, string, []string, dispatch.Location, time.Time) error {
+func (noLocations) Publish(context.Context, string, string, []dispatch.Leg, dispatch.Location, time.Time) error {
 	return nil
 }
+
+func (noLocations) PublishDuty(context.Context, orders.Duty) error { return nil }
 
 // routed returns the statuses of orderID's changes in the outbox, in
 // commit order: what the relay publishes.
@@ -76,7 +78,7 @@ func newFixtureConfig(t testing.TB, rc Config) *fixture {
 	verifier, err := auth.NewVerifier(cfg)
 	require.NoError(t, err)
 	relay := &countingRelay{}
-	svc := dispatch.NewService(st, relay, noLocations{}, nil)
+	svc := dispatch.NewService(st, relay, noLocations{}, nil, nil)
 
 	e := echo.New()
 	Register(e.Group("/api/v1"), rc, svc, verifier, log)

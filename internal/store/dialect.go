@@ -62,6 +62,18 @@ func postgresDialect() dialect {
 	}
 }
 
+// boolArg is the value bound to a boolean column: SQLite's STRICT
+// tables have no boolean type and store 0 or 1.
+func (d dialect) boolArg(b bool) any {
+	if d.name == "postgres" {
+		return b
+	}
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // q rewrites a query's placeholders for the dialect. Queries are constants
 // of this package and hold no ? other than placeholders.
 func (d dialect) q(query string) string {

@@ -46,6 +46,9 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"unassign and fail", testUnassignAndFail},
 		{"dispatcher actions", testDispatcherActions},
 		{"assign races claims", testAssignRacesClaims},
+		{"driver duty", testDriverDuty},
+		{"active orders", testActiveOrders},
+		{"driver duty keeps the newest", testDriverDutyNewestWins},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

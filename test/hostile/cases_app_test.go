@@ -15,7 +15,7 @@ var protoKeys = []string{"__proto__", "constructor", "prototype", "__defineGette
 // nsEvents are the documented client→server events of each namespace.
 var nsEvents = map[setup][]string{
 	setupVendors:   {"order:create", "order:cancel", "orders:list"},
-	setupDrivers:   {"pickups:subscribe", "pickup:claim", "order:picked_up", "order:in_transit", "order:delivered", "location:update"},
+	setupDrivers:   {"pickups:subscribe", "pickup:claim", "order:picked_up", "order:in_transit", "order:delivered", "location:update", "driver:duty"},
 	setupCustomers: {"order:watch", "order:unwatch"},
 }
 
@@ -120,6 +120,10 @@ var badLocations = []string{
 	`{"lat":"52.5","lng":"13.4"}`, `{"lat":true,"lng":false}`,
 }
 
+var badDuties = []string{
+	"", `true`, `[]`, `null`, `{}`, `{"onDuty":null}`, `{"onDuty":"true"}`, `{"onDuty":1}`, `{"onDuty":[true]}`, `{"on_duty":true}`,
+}
+
 // bigString is a 500 KB JSON string, below maxPayload.
 var bigString = `"` + strings.Repeat("A", 500_000) + `"`
 
@@ -145,6 +149,8 @@ func genWrongArgs(g *gen) item {
 		arg = g.pick(badSubscribes)
 	case "location:update":
 		arg = g.pick(badLocations)
+	case "driver:duty":
+		arg = g.pick(badDuties)
 	default:
 		arg = g.pick(badRefs)
 	}
