@@ -214,32 +214,6 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orde
 	return list, nil
 }
 
-// CarriedOrders returns the ids of the tenant's orders driverID has picked
-// up and not yet delivered, oldest first: one read on the driver index,
-// as every driver connect asks it.
-func (s *Store) CarriedOrders(ctx context.Context, tenant, driverID string) ([]string, error) {
-	defer s.timed("carried_orders", time.Now())
-	rows, err := s.query(ctx, s.r, s.d.q(`SELECT id FROM orders
-		WHERE tenant = ? AND driver_id = ? AND status IN (?, ?) ORDER BY id LIMIT ?`),
-		tenant, driverID, string(orders.PickedUp), string(orders.InTransit), maxListLimit)
-	if err != nil {
-		return nil, fmt.Errorf("list carried orders: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list carried orders: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list carried orders: %w", err)
-	}
-	return ids, nil
-}
-
 // scanOrder reads one row of orderColumns.
 func scanOrder(row interface{ Scan(dest ...any) error }) (orders.Order, error) {
 	var (

@@ -25,7 +25,6 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"idempotent create", testIdempotentCreate},
 		{"idempotent create concurrent", testIdempotentCreateConcurrent},
 		{"lifecycle", testLifecycle},
-		{"carried orders", testCarriedOrders},
 		{"claims concurrent", testClaimsConcurrent},
 		{"pick up retries concurrent", testPickUpRetriesConcurrent},
 		{"cancel rules", testCancelRules},
@@ -379,34 +378,6 @@ func testTimesRoundTrip(t *testing.T, s *Store) {
 	require.Len(t, evs, 2)
 	assert.Equal(t, want, evs[0].At)
 	assert.Equal(t, moved, evs[1].At)
-}
-
-func testCarriedOrders(t *testing.T, s *Store) {
-	ctx := context.Background()
-	d1 := orders.Actor{Role: orders.RoleDriver, ID: "d1"}
-	d2 := orders.Actor{Role: orders.RoleDriver, ID: "d2"}
-	advance := func(tenant string, by orders.Actor, actions ...orders.Action) string {
-		o := createT(t, s, tenant, "v1", newOrder("c1", "north"))
-		for _, a := range actions {
-			_, _, err := s.Transition(ctx, tenant, o.ID, a, by, testTime())
-			require.NoError(t, err, a)
-		}
-		return o.ID
-	}
-	advance("t1", d1)                     // ready
-	advance("t1", d1, orders.ActionClaim) // assigned: not carried yet
-	picked := advance("t1", d1, orders.ActionClaim, orders.ActionPickUp)
-	moving := advance("t1", d1, orders.ActionClaim, orders.ActionPickUp, orders.ActionInTransit)
-	advance("t1", d1, orders.ActionClaim, orders.ActionPickUp, orders.ActionInTransit, orders.ActionDeliver)
-	advance("t1", d2, orders.ActionClaim, orders.ActionPickUp) // another driver's
-	advance("t2", d1, orders.ActionClaim, orders.ActionPickUp) // the same driver id in another tenant
-
-	got, err := s.CarriedOrders(ctx, "t1", "d1")
-	require.NoError(t, err)
-	assert.Equal(t, []string{picked, moving}, got, "picked up and in transit, oldest first")
-	got, err = s.CarriedOrders(ctx, "t1", "nobody")
-	require.NoError(t, err)
-	assert.Empty(t, got)
 }
 
 // testNULRefused: text holding NUL is refused the same way on both
