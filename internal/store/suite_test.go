@@ -46,6 +46,11 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"unassign and fail", testUnassignAndFail},
 		{"dispatcher actions", testDispatcherActions},
 		{"assign races claims", testAssignRacesClaims},
+		{"deadlines due", testDeadlinesDue},
+		{"deadlines replace and complete", testDeadlinesReplace},
+		{"deadlines claims concurrent", testDeadlinesClaimsConcurrent},
+		{"deadlines with transition", testDeadlinesWithTransition},
+		{"deadlines refused", testDeadlinesRefused},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
