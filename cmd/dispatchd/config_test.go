@@ -276,6 +276,7 @@ func TestValidate(t *testing.T) {
 			mutate: func(c *Config) {
 				c.Tenants.MaxWatches = 0
 				c.Tenants.EventsPerSecond = -1
+				c.Tenants.DeadlinePoll = 2 * time.Second
 				c.Delivery.Retention = 0
 				c.Delivery.Window = 8
 				c.Delivery.QueueLimit = 4
@@ -288,6 +289,7 @@ func TestValidate(t *testing.T) {
 			},
 			contains: []string{
 				"tenants.max_watches must be positive", "tenants.events_per_second must be positive",
+				"tenants.deadline_poll must be positive and at most 1s, got 2s",
 				"delivery.retention must be positive", "delivery.queue_limit must be at least window (8), got 4",
 				"delivery.stall_after must be positive, got 0s",
 				"transport.max_pending_acks must be at least delivery.window (8), got 4",

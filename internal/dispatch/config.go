@@ -28,6 +28,10 @@ type Config struct {
 	// every pickup of the tenant. Past it pickups:subscribe answers
 	// conflict.
 	MaxZones int `yaml:"max_zones"`
+	// DeadlinePoll is how often each node asks the store for due offer
+	// and respondBy deadlines (default 250ms, at most 1s): the contract
+	// has a live node act within a second of one.
+	DeadlinePoll time.Duration `yaml:"deadline_poll"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
@@ -38,6 +42,7 @@ func DefaultConfig() Config {
 		RequestTimeout:  10 * time.Second,
 		MaxWatches:      200,
 		MaxZones:        32,
+		DeadlinePoll:    250 * time.Millisecond,
 	}
 }
 
@@ -72,6 +77,9 @@ func (c Config) withDefaults() Config {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = d.RequestTimeout
 	}
+	if c.DeadlinePoll <= 0 {
+		c.DeadlinePoll = d.DeadlinePoll
+	}
 	return c
 }
 
@@ -92,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventBurst <= 0 {
 		errs = append(errs, fmt.Errorf("event_burst must be positive, got %d", c.EventBurst))
+	}
+	if c.DeadlinePoll <= 0 || c.DeadlinePoll > time.Second {
+		errs = append(errs, fmt.Errorf("deadline_poll must be positive and at most 1s, got %v", c.DeadlinePoll))
 	}
 	return errors.Join(errs...)
 }

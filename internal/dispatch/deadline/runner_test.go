@@ -135,35 +135,42 @@ func pending(t *testing.T, s *store.Store, order string) []deadline.Deadline {
 }
 
 // TestRunnerFiresOnTime: a deadline fires within a second of being due,
-// then is gone; the observer hears it with its lag.
+// then is gone; the observer hears it with its lag. Notified (this node
+// set it) or found by polling (another node set it).
 func TestRunnerFiresOnTime(t *testing.T) {
 	for name, open := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			s := open(t, 1)[0]
-			obs := newObserver()
-			r := deadline.NewRunner(s, deadline.Config{Observer: obs}, zaptest.NewLogger(t))
-			fired := make(chan time.Time, 1)
-			r.Handle("offer", func(_ context.Context, d deadline.Deadline) error {
-				assert.Equal(t, "o1", d.OrderID)
-				fired <- time.Now()
-				return nil
-			})
-			runT(t, r)
-			due := time.Now().Add(300 * time.Millisecond)
-			setT(t, s, "o1", "offer", due)
-			r.Notify(due)
-			at := waitFor(t, fired, 3*time.Second)
-			assert.False(t, at.Before(due.Truncate(time.Microsecond)), "not before it is due")
-			t.Logf("fired %v after due", at.Sub(due))
-			assert.Less(t, at.Sub(due), time.Second, "within a second of due")
-			require.Eventually(t, func() bool { return len(pending(t, s, "o1")) == 0 }, time.Second, 10*time.Millisecond, "completed")
-			obs.mu.Lock()
-			defer obs.mu.Unlock()
-			assert.Equal(t, 1, obs.fired["offer"])
-			require.Len(t, obs.lags, 1)
-			assert.Less(t, obs.lags[0], time.Second)
-		})
+		for _, notify := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s notify=%v", name, notify), func(t *testing.T) { testFiresOnTime(t, open, notify) })
+		}
 	}
+}
+
+func testFiresOnTime(t *testing.T, open func(t *testing.T, nodes int) []*store.Store, notify bool) {
+	s := open(t, 1)[0]
+	obs := newObserver()
+	r := deadline.NewRunner(s, deadline.Config{Observer: obs}, zaptest.NewLogger(t))
+	fired := make(chan time.Time, 1)
+	r.Handle("offer", func(_ context.Context, d deadline.Deadline) error {
+		assert.Equal(t, "o1", d.OrderID)
+		fired <- time.Now()
+		return nil
+	})
+	runT(t, r)
+	due := time.Now().Add(300 * time.Millisecond)
+	setT(t, s, "o1", "offer", due)
+	if notify {
+		r.Notify(due)
+	}
+	at := waitFor(t, fired, 3*time.Second)
+	assert.False(t, at.Before(due.Truncate(time.Microsecond)), "not before it is due")
+	t.Logf("fired %v after due", at.Sub(due))
+	assert.Less(t, at.Sub(due), time.Second, "within a second of due")
+	require.Eventually(t, func() bool { return len(pending(t, s, "o1")) == 0 }, time.Second, 10*time.Millisecond, "completed")
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	assert.Equal(t, 1, obs.fired["offer"])
+	require.Len(t, obs.lags, 1)
+	assert.Less(t, obs.lags[0], time.Second)
 }
 
 func waitFor[T any](t *testing.T, ch <-chan T, limit time.Duration) T {
