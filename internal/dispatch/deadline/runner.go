@@ -50,6 +50,9 @@ type Config struct {
 	Lease time.Duration
 	// Batch bounds the deadlines claimed (and handled) per round.
 	Batch int
+	// Workers bounds the handlers running at once: a burst of deadlines
+	// (many offers sent together) must not wait for each other's writes.
+	Workers int
 	// Owner names this node in leases (default: a random id).
 	Owner    string
 	Observer Observer
@@ -57,7 +60,7 @@ type Config struct {
 
 // DefaultConfig returns the recommended settings.
 func DefaultConfig() Config {
-	return Config{Poll: 250 * time.Millisecond, Lease: 10 * time.Second, Batch: 100}
+	return Config{Poll: 250 * time.Millisecond, Lease: 10 * time.Second, Batch: 100, Workers: 8}
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +73,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Batch <= 0 {
 		c.Batch = d.Batch
+	}
+	if c.Workers <= 0 {
+		c.Workers = d.Workers
 	}
 	if c.Owner == "" {
 		c.Owner = uuid.NewString()
@@ -175,13 +181,24 @@ func (r *Runner) round(ctx context.Context) bool {
 		}
 		return false
 	}
+	sem := make(chan struct{}, r.cfg.Workers)
+	var wg sync.WaitGroup
 	for _, d := range ds {
-		if ctx.Err() != nil {
-			return false // the leases lapse and another node takes them
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			// The rest's leases lapse and another node takes them.
 		}
-		r.fire(ctx, d)
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r.fire(ctx, d)
+		})
 	}
-	return len(ds) == r.cfg.Batch
+	wg.Wait()
+	return len(ds) == r.cfg.Batch && ctx.Err() == nil
 }
 
 // fire runs d's handler, within d's lease, and completes d on success.

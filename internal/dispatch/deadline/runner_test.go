@@ -297,12 +297,14 @@ func TestRunnersRace(t *testing.T) {
 			}
 			wg.Wait()
 			require.NoError(t, errors.Join(errs...))
+			start := time.Now()
 			for i, s := range nodes {
 				r := deadline.NewRunner(s, deadline.Config{Owner: fmt.Sprintf("n%d", i), Batch: 50}, zaptest.NewLogger(t))
 				r.Handle("offer", handler)
 				runT(t, r)
 			}
 			require.Eventually(t, func() bool { return total.Load() >= n }, 20*time.Second, 20*time.Millisecond)
+			t.Logf("%d deadlines fired in %v", n, time.Since(start))
 			time.Sleep(300 * time.Millisecond) // a duplicate would show by now
 			mu.Lock()
 			defer mu.Unlock()
