@@ -13,6 +13,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/broker"
 	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/dispatch"
+	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
 	"github.com/dispatchd/dispatchd/internal/metrics"
 	"github.com/dispatchd/dispatchd/internal/rest"
 	"github.com/dispatchd/dispatchd/internal/store"
@@ -24,14 +25,16 @@ import (
 // the reverse of the start: housekeeping, driver positions, the relay, the
 // queues, the broker, the store.
 type app struct {
-	store    *store.Store
-	broker   *broker.Broker
-	queues   *delivery.Queues
-	metrics  *metrics.Metrics
-	sio      *transport.Server
-	svc      *dispatch.Service
-	verifier *auth.Verifier
-	log      *zap.Logger
+	store   *store.Store
+	broker  *broker.Broker
+	queues  *delivery.Queues
+	metrics *metrics.Metrics
+	sio     *transport.Server
+	svc     *dispatch.Service
+	// deadlines fires the stored order deadlines this node claims.
+	deadlines *deadline.Runner
+	verifier  *auth.Verifier
+	log       *zap.Logger
 	// restConfig gives REST the sockets' per-user limits.
 	restConfig rest.Config
 
@@ -118,6 +121,10 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.life.run(ctx, "driver positions", locations.Run)
 	a.life.run(ctx, "dispatch board", board.Run)
 	a.life.run(ctx, "fleet", func(ctx context.Context) error { return fleet.Run(ctx, a.broker, a.store, log.Named("fleet")) })
+	// Offer and respondBy deadlines: every node runs one; the strategies
+	// register their handlers on it.
+	a.deadlines = deadline.NewRunner(a.store, deadline.Config{Poll: cfg.Tenants.DeadlinePoll, Observer: a.metrics}, log.Named("deadlines"))
+	a.life.run(ctx, "deadlines", a.deadlines.Run)
 	a.life.run(ctx, "housekeeping", func(ctx context.Context) error {
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		return nil

@@ -37,6 +37,10 @@ type Config struct {
 	// counts as unknown and is swept from every node's Fleet (default
 	// 60s).
 	PositionTTL time.Duration `yaml:"position_ttl"`
+	// DeadlinePoll is how often each node asks the store for due offer
+	// and respondBy deadlines (default 250ms, at most 1s): the contract
+	// has a live node act within a second of one.
+	DeadlinePoll time.Duration `yaml:"deadline_poll"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
@@ -50,6 +54,7 @@ func DefaultConfig() Config {
 		AvgSpeedMPS:     8.3,
 		DetourFactor:    1.3,
 		PositionTTL:     60 * time.Second,
+		DeadlinePoll:    250 * time.Millisecond,
 	}
 }
 
@@ -93,6 +98,9 @@ func (c Config) withDefaults() Config {
 	if c.PositionTTL <= 0 {
 		c.PositionTTL = d.PositionTTL
 	}
+	if c.DeadlinePoll <= 0 {
+		c.DeadlinePoll = d.DeadlinePoll
+	}
 	return c
 }
 
@@ -122,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if c.PositionTTL <= 0 {
 		errs = append(errs, fmt.Errorf("position_ttl must be positive, got %s", c.PositionTTL))
+	}
+	if c.DeadlinePoll <= 0 || c.DeadlinePoll > time.Second {
+		errs = append(errs, fmt.Errorf("deadline_poll must be positive and at most 1s, got %v", c.DeadlinePoll))
 	}
 	return errors.Join(errs...)
 }

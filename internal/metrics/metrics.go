@@ -26,6 +26,7 @@ type Metrics struct {
 	stalls         prometheus.Counter
 	stalled        prometheus.Gauge
 	db             *prometheus.HistogramVec
+	deadlines      deadlineMetrics
 }
 
 var (
@@ -85,6 +86,7 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.eventsIn, m.eventsOut, m.claimConflicts, m.ackLatency, m.publish, m.publishErrors, m.stalls, m.stalled, m.db,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.deadlines = newDeadlineMetrics(reg)
 	return m
 }
 

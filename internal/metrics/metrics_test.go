@@ -41,6 +41,8 @@ func TestObserversAndState(t *testing.T) {
 	m.Stalled(true)
 	m.Stalled(true)
 	m.Stalled(false) // one episode ended, one goes on
+	m.Fired("offer", 300*time.Millisecond)
+	m.Failed("respond_by")
 	m.WatchQueues(fakeQueues{delivery.Stats{Recipients: 3, Tenants: 2, Queued: 10, InFlight: 4, Behind: 1}})
 	m.WatchTransport(fakeTransport{}, map[string]Sockets{"/drivers": fakeNS(5)})
 
@@ -58,6 +60,9 @@ func TestObserversAndState(t *testing.T) {
 		"dispatchd_broker_publish_seconds_count 1",
 		`dispatchd_db_seconds_count{op="transition"} 1`,
 		"dispatchd_delivery_stalls_total 2",
+		`dispatchd_deadlines_fired_total{kind="offer"} 1`,
+		`dispatchd_deadline_failures_total{kind="respond_by"} 1`,
+		"dispatchd_deadline_lag_seconds_count 1",
 		"dispatchd_delivery_stalled_recipients 1",
 		"dispatchd_queue_events 10",
 		"dispatchd_queue_in_flight 4",

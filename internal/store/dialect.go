@@ -24,6 +24,8 @@ type dialect struct {
 	// lockMigrations, when set, runs first in the migration transaction so
 	// that nodes starting together apply migrations one at a time.
 	lockMigrations string
+	// skipLocked ends ClaimDueDeadlines' row selection (see there).
+	skipLocked string
 }
 
 // sqliteTimeLayout is fixed-width, so stored times sort as they compare.
@@ -59,6 +61,7 @@ func postgresDialect() dialect {
 		)`,
 		// A transaction-scoped lock: released by the commit or rollback.
 		lockMigrations: `SELECT pg_advisory_xact_lock(7260563170531247201)`,
+		skipLocked:     ` FOR UPDATE SKIP LOCKED`,
 	}
 }
 

@@ -48,6 +48,11 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"driver duty", testDriverDuty},
 		{"active orders", testActiveOrders},
 		{"driver duty keeps the newest", testDriverDutyNewestWins},
+		{"deadlines due", testDeadlinesDue},
+		{"deadlines replace and complete", testDeadlinesReplace},
+		{"deadlines claims concurrent", testDeadlinesClaimsConcurrent},
+		{"deadlines with transition", testDeadlinesWithTransition},
+		{"deadlines refused", testDeadlinesRefused},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

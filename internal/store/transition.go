@@ -40,7 +40,18 @@ func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Acti
 // failure reason, the driver a dispatcher assigns, a delivery PIN. A
 // failed order's failure time is now.
 func (s *Store) Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error) {
+	return s.PerformWithDeadlines(ctx, tenant, id, req, now, DeadlineChanges{})
+}
+
+// PerformWithDeadlines is Perform that also sets and clears the order's
+// deadlines in the transition's transaction, so that a transition and the
+// deadline it starts (or ends) commit together or not at all. They are
+// applied only when the order changes: not on a retry nor a refusal.
+func (s *Store) PerformWithDeadlines(ctx context.Context, tenant, id string, req orders.Request, now time.Time, dc DeadlineChanges) (orders.Order, *orders.Event, error) {
 	defer s.timed("transition", time.Now())
+	if err := dc.check(); err != nil {
+		return orders.Order{}, nil, err
+	}
 	now = stamp(now)
 	// A read first: an action the committed state refuses (the claims
 	// that lost a race) or has done already (a retry) needs no write
@@ -55,7 +66,7 @@ func (s *Store) Perform(ctx context.Context, tenant, id string, req orders.Reque
 		return cur, nil, nil
 	}
 	for range maxTransitionAttempts {
-		o, ev, done, err := s.tryTransition(ctx, tenant, id, req, now)
+		o, ev, done, err := s.tryTransition(ctx, tenant, id, req, now, dc)
 		if err != nil || done {
 			return o, ev, err
 		}
@@ -72,7 +83,7 @@ func (s *Store) Perform(ctx context.Context, tenant, id string, req orders.Reque
 
 // tryTransition makes one read-apply-write attempt; done is false when the
 // compare-and-set lost to a concurrent writer and nothing was written.
-func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (o orders.Order, ev *orders.Event, done bool, err error) {
+func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time, dc DeadlineChanges) (o orders.Order, ev *orders.Event, done bool, err error) {
 	done = true
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := s.getOrder(ctx, tx, tenant, id)
@@ -106,6 +117,9 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 		}
 		e := changeEvent(cur, next, req, now)
 		if err := s.insertChange(ctx, tx, next, e); err != nil {
+			return err
+		}
+		if err := s.applyDeadlines(ctx, tx, tenant, id, dc); err != nil {
 			return err
 		}
 		o, ev = next, &e
