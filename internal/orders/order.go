@@ -109,7 +109,11 @@ type Event struct {
 	// from: the driver feed that must hear of it.
 	FromDriverID string `json:"fromDriverId,omitempty"`
 	// Reason is the actor's reason, when it gave one.
-	Reason  string    `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// RespondBy is an automatic assignment's deadline for a reject. It
+	// travels with the change (the outbox) to the driver's
+	// order:assigned; the stored log does not keep it.
+	RespondBy *time.Time `json:"respondBy,omitempty"`
 	Actor   Actor     `json:"actor"`
 	At      time.Time `json:"at"`
 	Version int       `json:"version"`

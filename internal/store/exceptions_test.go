@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +122,25 @@ func testDispatcherActions(t *testing.T, s *Store) {
 	assert.Equal(t, orders.Assigned, got.Status)
 	assert.Equal(t, "d3", got.DriverID)
 	assert.Equal(t, op, ev.Actor)
+	assert.Nil(t, ev.RespondBy, "a manual assignment has no respondBy")
+	got, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionUnassign, Actor: op}, testTime())
+	require.NoError(t, err)
+	assert.Equal(t, orders.Ready, got.Status)
+
+	// An automatic assignment's respondBy travels with the change.
+	by := testTime().Add(30 * time.Second)
+	_, ev, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionAssign, Actor: op, DriverID: "d4", RespondBy: by}, testTime())
+	require.NoError(t, err)
+	require.NotNil(t, ev.RespondBy)
+	assert.Equal(t, stamp(by), *ev.RespondBy)
+	pending, err := s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	i := slices.IndexFunc(pending, func(e OutboxEntry) bool { return e.EventID == ev.ID })
+	require.GreaterOrEqual(t, i, 0)
+	var ch orders.Change
+	require.NoError(t, json.Unmarshal(pending[i].Payload, &ch))
+	require.NotNil(t, ch.Event.RespondBy)
+	assert.True(t, stamp(by).Equal(*ch.Event.RespondBy))
 	got, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionUnassign, Actor: op}, testTime())
 	require.NoError(t, err)
 	assert.Equal(t, orders.Ready, got.Status)
