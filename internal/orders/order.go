@@ -114,9 +114,9 @@ type Event struct {
 	// travels with the change (the outbox) to the driver's
 	// order:assigned; the stored log does not keep it.
 	RespondBy *time.Time `json:"respondBy,omitempty"`
-	Actor   Actor     `json:"actor"`
-	At      time.Time `json:"at"`
-	Version int       `json:"version"`
+	Actor     Actor      `json:"actor"`
+	At        time.Time  `json:"at"`
+	Version   int        `json:"version"`
 }
 
 // Filter narrows a listing of one tenant's orders; empty fields match all.
