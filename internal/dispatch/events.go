@@ -48,6 +48,9 @@ const (
 	EventPickupAvailable Event = "pickup:available"
 	EventPickupTaken     Event = "pickup:taken"
 	EventDriverLocation  Event = "driver:location"
+	// EventOrderAssigned: the auto strategy gave a driver an order, to
+	// reject before respondBy (driver feed).
+	EventOrderAssigned Event = "order:assigned"
 	// EventBoardOrder is best-effort like driver:location: a dispatcher
 	// resyncs with board:subscribe.
 	EventBoardOrder Event = "board:order"
@@ -92,6 +95,13 @@ type PickupAvailable struct {
 type PickupTaken struct {
 	EventID string `json:"eventId"`
 	OrderID string `json:"orderId"`
+}
+
+// OrderAssigned is the order:assigned payload: an automatic assignment.
+type OrderAssigned struct {
+	EventID   string       `json:"eventId"`
+	Order     orders.Order `json:"order"`
+	RespondBy time.Time    `json:"respondBy"`
 }
 
 // OrderDelivered is the vendor's thank-you.

@@ -88,7 +88,12 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 	case orders.Assigned:
 		id := derivedID(ev.ID, "taken")
 		err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
-		if err == nil && ev.Actor.Role == orders.RoleDispatcher {
+		if err == nil && ev.RespondBy != nil {
+			// The auto strategy's pick: the driver learns it, with the
+			// deadline of a reject, from its own feed.
+			id := derivedID(ev.ID, "assigned")
+			err = add(FeedDriver, o.DriverID, EventOrderAssigned, id, OrderAssigned{EventID: id, Order: o, RespondBy: *ev.RespondBy})
+		} else if err == nil && ev.Actor.Role == orders.RoleDispatcher {
 			// A claiming driver learns from its ack; an assigned one
 			// from its own feed.
 			err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
