@@ -27,9 +27,10 @@ var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef"
 // env is a whole dispatch server on loopback: real transport, SQLite
 // store, embedded NATS, the relay, durable queues and the namespaces.
 type env struct {
-	url string
-	svc *Service
-	srv *transport.Server
+	url   string
+	svc   *Service
+	srv   *transport.Server
+	fleet *Fleet
 }
 
 func newEnv(t testing.TB, cfg Config) *env {
@@ -64,6 +65,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
 
 	svc := NewService(st, relay, locations, board, fleet)
+	svc.EnableAuto(fleet, cfg.RespondBy, log)
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
 	NewHandlers(cfg, svc, del, v, log).Mount(srv)
@@ -82,7 +84,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		br.Close(ctx)
 		require.NoError(t, st.Close())
 	})
-	return &env{url: hs.URL, svc: svc, srv: srv}
+	return &env{url: hs.URL, svc: svc, srv: srv, fleet: fleet}
 }
 
 func token(t testing.TB, tenant string, role orders.Role, sub string) string {
