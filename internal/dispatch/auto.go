@@ -42,16 +42,18 @@ type autoDispatch struct {
 	fleet     Candidates
 	respondBy time.Duration
 	log       *zap.Logger
+	retry     *autoRetry
 }
 
 // EnableAuto turns the auto strategy on: orders created with it, or given
 // back by a reject or unassign, are assigned to the best driver fleet
-// offers, who has respondBy to reject. Call it before serving.
+// offers, who has respondBy to reject; RunAuto retries waiting ones as
+// drivers come on duty (DriverChanged). Call it before serving.
 func (s *Service) EnableAuto(fleet Candidates, respondBy time.Duration, log *zap.Logger) {
 	if respondBy <= 0 {
 		respondBy = DefaultConfig().RespondBy
 	}
-	s.auto = &autoDispatch{fleet: fleet, respondBy: respondBy, log: log}
+	s.auto = &autoDispatch{fleet: fleet, respondBy: respondBy, log: log, retry: newAutoRetry()}
 }
 
 // autoAssign assigns a ready auto order to the best driver, if any. The

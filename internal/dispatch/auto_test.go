@@ -105,3 +105,22 @@ func TestAutoRejectAfterRespondBy(t *testing.T) {
 	d1.mustFail(orders.CodeConflict, "order:reject", map[string]any{"orderId": created.ID})
 	d1.mustOK("order:picked_up", map[string]any{"orderId": created.ID})
 }
+
+// TestAutoWaitsForADriver: with nobody on duty the order stays ready;
+// the first driver on duty with a position gets it.
+func TestAutoWaitsForADriver(t *testing.T) {
+	e := newEnv(t, Config{})
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	created := vendor.mustOK("order:create", autoOrder("c1")).Order
+	assert.Equal(t, orders.Ready, created.Status)
+	var st OrderStatus
+	vendor.expect(string(EventOrderStatus), &st)
+	assert.Equal(t, orders.Ready, st.Status)
+	vendor.quiet(300 * time.Millisecond)
+
+	d1 := e.onDutyAt(t, "d1", 52.60, 13.40)
+	d1.expectAssigned(created.ID, "d1", 30*time.Second)
+	vendor.expect(string(EventOrderStatus), &st)
+	assert.Equal(t, orders.Assigned, st.Status)
+	assert.Equal(t, "d1", st.DriverID)
+}

@@ -50,11 +50,15 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	relay := delivery.NewRelay(delivery.Config{}, st, br, Fanout, log)
 	locations := NewLocations(br, ServerEmitter{srv}, log)
 	board := NewBoard(br, ServerEmitter{srv}, log)
-	fleet := NewFleet(time.Minute, board.DriverChanged)
+	var svc *Service // the fleet's hook runs only once Run starts, after svc is set
+	fleet := NewFleet(time.Minute, func(d DriverState) {
+		board.DriverChanged(d)
+		svc.DriverChanged(d)
+	})
 	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 3)
+	ran := make(chan error, 4)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -62,10 +66,10 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	}()
 	go func() { ran <- locations.Run(runCtx) }()
 	go func() { ran <- board.Run(runCtx) }()
-	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
-
-	svc := NewService(st, relay, locations, board, fleet)
+	svc = NewService(st, relay, locations, board, fleet)
 	svc.EnableAuto(fleet, cfg.RespondBy, log)
+	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
+	go func() { ran <- svc.RunAuto(runCtx) }()
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
 	NewHandlers(cfg, svc, del, v, log).Mount(srv)
@@ -76,7 +80,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 		stop()
-		for range 3 {
+		for range 4 {
 			require.NoError(t, <-ran)
 		}
 		<-relayed
