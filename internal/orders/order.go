@@ -135,4 +135,12 @@ type Filter struct {
 type Change struct {
 	Order Order `json:"order"`
 	Event Event `json:"event"`
+	// Unassigned, when set, makes this no change of the order but the
+	// auto strategy's notice that no driver could take it, with this
+	// reason; Event carries only its id, order id and time.
+	Unassigned string `json:"unassigned,omitempty"`
 }
+
+// ReasonNoDriver is the auto strategy's reason when no driver can take
+// an order.
+const ReasonNoDriver = "no_driver"

@@ -187,3 +187,41 @@ func testAssignRacesClaims(t *testing.T, s *Store) {
 	require.NoError(t, err)
 	assert.Len(t, evs, 2)
 }
+
+// testNotifyUnassigned: the auto strategy's no-driver notice is queued
+// once per version of a ready order, and not for an order taken since.
+func testNotifyUnassigned(t *testing.T, s *Store) {
+	ctx := context.Background()
+	o := createT(t, s, "t1", "v7", newOrder("c1", ""))
+	queued, err := s.NotifyUnassigned(ctx, "t2", o.ID, orders.ReasonNoDriver, testTime())
+	assert.ErrorIs(t, err, orders.ErrNotFound)
+	assert.False(t, queued)
+	queued, err = s.NotifyUnassigned(ctx, "t1", o.ID, orders.ReasonNoDriver, testTime())
+	require.NoError(t, err)
+	assert.True(t, queued)
+	queued, err = s.NotifyUnassigned(ctx, "t1", o.ID, orders.ReasonNoDriver, testTime())
+	require.NoError(t, err)
+	assert.False(t, queued, "once per version")
+
+	pending, err := s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	var notices []orders.Change
+	for _, p := range pending {
+		var ch orders.Change
+		require.NoError(t, json.Unmarshal(p.Payload, &ch))
+		if ch.Order.ID == o.ID && ch.Unassigned != "" {
+			assert.Equal(t, p.EventID, ch.Event.ID)
+			notices = append(notices, ch)
+		}
+	}
+	require.Len(t, notices, 1)
+	assert.Equal(t, orders.ReasonNoDriver, notices[0].Unassigned)
+	assert.Equal(t, orders.Ready, notices[0].Order.Status)
+
+	op := orders.Actor{Role: orders.RoleDispatcher, ID: "op1"}
+	_, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionAssign, Actor: op, DriverID: "d3"}, testTime())
+	require.NoError(t, err)
+	queued, err = s.NotifyUnassigned(ctx, "t1", o.ID, orders.ReasonNoDriver, testTime())
+	require.NoError(t, err)
+	assert.False(t, queued, "taken: no notice")
+}
