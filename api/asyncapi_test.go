@@ -415,6 +415,12 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	respondBy = &by
 	step(o, orders.Assigned, "d1", orders.Actor{Role: orders.RoleDispatcher, ID: "auto"})
 	respondBy = nil
+	notice, err := dispatch.Records(orders.Change{Order: o, Unassigned: orders.ReasonNoDriver,
+		Event: orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: orders.Ready, At: now}})
+	require.NoError(t, err)
+	for i := range notice {
+		require.NoError(t, rec.Emit(namespaceOf(notice[i].Feed), nil, string(notice[i].Event), notice[i].Payload(7)))
+	}
 	meters, eta := 1200.5, 188
 	require.NoError(t, l.Show("t1", []dispatch.Leg{{OrderID: o.ID, DistanceMeters: &meters, ETASeconds: &eta}},
 		dispatch.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))

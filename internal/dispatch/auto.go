@@ -56,6 +56,23 @@ func (s *Service) EnableAuto(fleet Candidates, respondBy time.Duration, log *zap
 	s.auto = &autoDispatch{fleet: fleet, respondBy: respondBy, log: log, retry: newAutoRetry()}
 }
 
+// autoDispatchNow is autoAssign for an order that just became ready (new
+// or given back): when nobody can take it, its vendor hears
+// order:unassigned (the retries as drivers come on duty stay silent).
+func (s *Service) autoDispatchNow(ctx context.Context, tenant string, o orders.Order) {
+	if s.auto == nil || o.Dispatch.Strategy != orders.StrategyAuto || s.autoAssign(ctx, tenant, o) {
+		return
+	}
+	queued, err := s.store.NotifyUnassigned(ctx, tenant, o.ID, orders.ReasonNoDriver, s.now())
+	if err != nil {
+		s.auto.log.Warn("auto dispatch: notify unassigned", zap.String("order_id", o.ID), zap.Error(err))
+		return
+	}
+	if queued {
+		s.relay.Wake()
+	}
+}
+
 // autoAssign assigns a ready auto order to the best driver, if any. The
 // store's compare-and-set makes it a single winner against claims,
 // dispatchers and other nodes; losing is no error (someone else has it).
@@ -65,10 +82,11 @@ func (s *Service) autoAssign(ctx context.Context, tenant string, o orders.Order)
 		return false
 	}
 	driver, err := s.bestDriver(ctx, tenant, o)
-	if err != nil || driver == "" {
-		if err != nil {
-			s.auto.log.Warn("auto dispatch: no candidate", zap.String("order_id", o.ID), zap.Error(err))
-		}
+	if err != nil {
+		s.auto.log.Warn("auto dispatch: no candidate", zap.String("order_id", o.ID), zap.Error(err))
+		return false
+	}
+	if driver == "" {
 		return false
 	}
 	c := AutoActor

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -71,6 +72,19 @@ func TestAutoAssignsNearestThenNextOnReject(t *testing.T) {
 
 	near.quiet(200 * time.Millisecond)
 	other.quiet(10 * time.Millisecond)
+	// The vendor saw each assignment and give-back, then the notice.
+	var un OrderUnassigned
+	for {
+		ev := vendor.next()
+		if ev.Name == string(EventOrderUnassigned) {
+			require.NoError(t, json.Unmarshal(ev.Args[0], &un))
+			break
+		}
+		require.Equal(t, string(EventOrderStatus), ev.Name)
+	}
+	assert.Equal(t, created.ID, un.OrderID)
+	assert.Equal(t, orders.ReasonNoDriver, un.Reason)
+	vendor.quiet(200 * time.Millisecond)
 	op := AutoActor
 	op.Tenant = "acme"
 	o, err := e.svc.Get(t.Context(), op, created.ID)
@@ -116,6 +130,10 @@ func TestAutoWaitsForADriver(t *testing.T) {
 	var st OrderStatus
 	vendor.expect(string(EventOrderStatus), &st)
 	assert.Equal(t, orders.Ready, st.Status)
+	var un OrderUnassigned
+	vendor.expect(string(EventOrderUnassigned), &un)
+	assert.Equal(t, OrderUnassigned{EventID: un.EventID, OrderID: created.ID, Reason: "no_driver"}, un)
+	require.NotEmpty(t, un.EventID)
 	vendor.quiet(300 * time.Millisecond)
 
 	d1 := e.onDutyAt(t, "d1", 52.60, 13.40)

@@ -47,6 +47,9 @@ func Fanout(payload []byte) ([]delivery.Record, time.Time, error) {
 // who hears of what.
 func Records(ch orders.Change) ([]delivery.Record, error) {
 	o, ev := ch.Order, ch.Event
+	if ch.Unassigned != "" {
+		return unassignedRecords(ch)
+	}
 	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
 	if ev.Status == orders.Failed {
 		status.Failure = o.Failure
@@ -118,4 +121,16 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// unassignedRecords renders the auto strategy's no-driver notice: the
+// vendor alone hears of it, under the notice's own id.
+func unassignedRecords(ch orders.Change) ([]delivery.Record, error) {
+	o := ch.Order
+	b, err := json.Marshal(OrderUnassigned{EventID: ch.Event.ID, OrderID: o.ID, Reason: ch.Unassigned})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", EventOrderUnassigned, err)
+	}
+	return []delivery.Record{{Feed: FeedVendor, Tenant: o.Tenant, Key: o.VendorID, Event: string(EventOrderUnassigned),
+		EventID: ch.Event.ID, OrderID: o.ID, Zone: o.Zone, Body: b}}, nil
 }

@@ -149,3 +149,16 @@ func TestEmitFailureIsReported(t *testing.T) {
 	err := l.Show("acme", []Leg{{OrderID: "o1"}}, Location{}, time.Now())
 	require.Error(t, err)
 }
+
+func TestRecordsUnassignedNoticeGoesToTheVendorOnly(t *testing.T) {
+	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: "north", Status: orders.Ready}
+	recs, err := Records(orders.Change{Order: o, Event: orders.Event{ID: "n1", OrderID: "o1", Status: orders.Ready},
+		Unassigned: orders.ReasonNoDriver})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, FeedVendor, recs[0].Feed)
+	assert.Equal(t, "v1", recs[0].Key)
+	assert.Equal(t, string(EventOrderUnassigned), recs[0].Event)
+	assert.Equal(t, "n1", recs[0].EventID)
+	assert.JSONEq(t, `{"eventId":"n1","orderId":"o1","reason":"no_driver"}`, string(recs[0].Body))
+}

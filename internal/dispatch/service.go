@@ -22,6 +22,9 @@ type Store interface {
 	// Perform applies a request (orders.Decide) atomically.
 	Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error)
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
+	// NotifyUnassigned queues order:unassigned for a ready order, once
+	// per version; false when it did not (a repeat, or no longer ready).
+	NotifyUnassigned(ctx context.Context, tenant, orderID, reason string, now time.Time) (bool, error)
 }
 
 // Relay hears that a change was committed to the outbox, so that it
@@ -84,7 +87,7 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 	}
 	if ev != nil {
 		s.committed(o)
-		s.autoAssign(ctx, c.Tenant, o)
+		s.autoDispatchNow(ctx, c.Tenant, o)
 	}
 	return o, ev != nil, nil
 }
@@ -118,7 +121,7 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 		if ev.FromDriverID != "" {
 			s.active.forget(c.Tenant, ev.FromDriverID)
 			// Given back: the auto strategy picks the next best driver.
-			s.autoAssign(ctx, c.Tenant, o)
+			s.autoDispatchNow(ctx, c.Tenant, o)
 		}
 	}
 	return o, nil
