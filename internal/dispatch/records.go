@@ -91,15 +91,8 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 	case orders.Assigned:
 		id := derivedID(ev.ID, "taken")
 		err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
-		if err == nil && ev.RespondBy != nil {
-			// The auto strategy's pick: the driver learns it, with the
-			// deadline of a reject, from its own feed.
-			id := derivedID(ev.ID, "assigned")
-			err = add(FeedDriver, o.DriverID, EventOrderAssigned, id, OrderAssigned{EventID: id, Order: o, RespondBy: *ev.RespondBy})
-		} else if err == nil && ev.Actor.Role == orders.RoleDispatcher {
-			// A claiming driver learns from its ack; an assigned one
-			// from its own feed.
-			err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
+		if event, eventID, body, ok := assignedDriver(ch, status); err == nil && ok {
+			err = add(FeedDriver, o.DriverID, event, eventID, body)
 		}
 	case orders.Failed:
 		err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
@@ -121,6 +114,22 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// assignedDriver is what the driver of an assignment hears on its own
+// feed, if anything: a claiming driver learns from its ack, one a
+// dispatcher assigned from order:status, and the auto strategy's pick
+// from order:assigned with the deadline of a reject.
+func assignedDriver(ch orders.Change, status OrderStatus) (event Event, eventID string, body any, ok bool) {
+	ev := ch.Event
+	switch {
+	case ev.RespondBy != nil:
+		id := derivedID(ev.ID, "assigned")
+		return EventOrderAssigned, id, OrderAssigned{EventID: id, Order: ch.Order, RespondBy: *ev.RespondBy}, true
+	case ev.Actor.Role == orders.RoleDispatcher:
+		return EventOrderStatus, ev.ID, status, true
+	}
+	return "", "", nil, false
 }
 
 // unassignedRecords renders the auto strategy's no-driver notice: the
