@@ -142,3 +142,28 @@ func TestAutoWaitsForADriver(t *testing.T) {
 	assert.Equal(t, orders.Assigned, st.Status)
 	assert.Equal(t, "d1", st.DriverID)
 }
+
+// TestDriverChangedMarksOnlyAvailableDrivers: only an on-duty driver with
+// a fresh position makes its tenant's waiting auto orders worth a retry.
+func TestDriverChangedMarksOnlyAvailableDrivers(t *testing.T) {
+	tests := []struct {
+		name string
+		give DriverState
+		want []string
+	}{
+		{"on duty, position known", DriverState{Tenant: "acme", DriverID: "d1", OnDuty: true, Known: true}, []string{"acme"}},
+		{"on duty, no position yet", DriverState{Tenant: "acme", DriverID: "d1", OnDuty: true}, []string{}},
+		{"off duty", DriverState{Tenant: "acme", DriverID: "d1"}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewService(nil, nil, nil, nil, nil)
+			s.EnableAuto(NewFleet(time.Minute, nil), 0, nil)
+			s.DriverChanged(tt.give)
+			require.Equal(t, tt.want, s.auto.retry.take())
+			require.Equal(t, 30*time.Second, s.auto.respondBy, "the default")
+		})
+	}
+	// Without the auto strategy the hook does nothing.
+	NewService(nil, nil, nil, nil, nil).DriverChanged(DriverState{Tenant: "acme", OnDuty: true, Known: true})
+}
