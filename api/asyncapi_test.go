@@ -393,9 +393,11 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		Status: orders.Ready, CreatedAt: now, UpdatedAt: now, Version: 1}
 	vendor := orders.Actor{Role: orders.RoleVendor, ID: "v1"}
 	driver := orders.Actor{Role: orders.RoleDriver, ID: "d1"}
+	var respondBy *time.Time // set: the auto strategy's assignment
 	step := func(o orders.Order, status orders.Status, driverID string, actor orders.Actor) {
 		o.Status, o.DriverID = status, driverID
-		ev := orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: status, DriverID: driverID, Actor: actor, At: now, Version: o.Version}
+		ev := orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: status, DriverID: driverID, Actor: actor, At: now, Version: o.Version,
+			RespondBy: respondBy}
 		recs, err := dispatch.Records(orders.Change{Order: o, Event: ev})
 		require.NoError(t, err)
 		for i := range recs {
@@ -409,6 +411,16 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	step(o, orders.Delivered, "d1", driver)
 	step(o, orders.Cancelled, "", vendor)   // cancelled while ready
 	step(o, orders.Cancelled, "d1", vendor) // cancelled after a claim
+	by := now.Add(30 * time.Second)
+	respondBy = &by
+	step(o, orders.Assigned, "d1", orders.Actor{Role: orders.RoleDispatcher, ID: "auto"})
+	respondBy = nil
+	notice, err := dispatch.Records(orders.Change{Order: o, Unassigned: orders.ReasonNoDriver,
+		Event: orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: orders.Ready, At: now}})
+	require.NoError(t, err)
+	for i := range notice {
+		require.NoError(t, rec.Emit(namespaceOf(notice[i].Feed), nil, string(notice[i].Event), notice[i].Payload(7)))
+	}
 	meters, eta := 1200.5, 188
 	require.NoError(t, l.Show("t1", []dispatch.Leg{{OrderID: o.ID, DistanceMeters: &meters, ETASeconds: &eta}},
 		dispatch.Location{Lat: 1, Lng: 2, Heading: &heading, Speed: &heading}, now))

@@ -97,8 +97,13 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	board := dispatch.NewBoard(a.broker, dispatch.ServerEmitter{Srv: a.sio}, log.Named("board"))
 	// The fleet: on-duty drivers and their positions, for the board now
 	// and the dispatch strategies to come.
-	fleet := dispatch.NewFleet(cfg.Tenants.PositionTTL, board.DriverChanged)
+	// The hook runs once the fleet runs, after a.svc is set.
+	fleet := dispatch.NewFleet(cfg.Tenants.PositionTTL, func(d dispatch.DriverState) {
+		board.DriverChanged(d)
+		a.svc.DriverChanged(d)
+	})
 	a.svc = dispatch.NewService(a.store, relay, locations, board, fleet)
+	a.svc.EnableAuto(fleet, cfg.Tenants.RespondBy, log.Named("auto"))
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
@@ -121,6 +126,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.life.run(ctx, "driver positions", locations.Run)
 	a.life.run(ctx, "dispatch board", board.Run)
 	a.life.run(ctx, "fleet", func(ctx context.Context) error { return fleet.Run(ctx, a.broker, a.store, log.Named("fleet")) })
+	a.life.run(ctx, "auto", a.svc.RunAuto)
 	// Offer and respondBy deadlines: every node runs one; the strategies
 	// register their handlers on it.
 	a.deadlines = deadline.NewRunner(a.store, deadline.Config{Poll: cfg.Tenants.DeadlinePoll, Observer: a.metrics}, log.Named("deadlines"))

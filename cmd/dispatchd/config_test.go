@@ -280,6 +280,7 @@ func TestValidate(t *testing.T) {
 				c.Tenants.DetourFactor = 0.5
 				c.Tenants.PositionTTL = -time.Second
 				c.Tenants.DeadlinePoll = 2 * time.Second
+				c.Tenants.RespondBy = -time.Second
 				c.Delivery.Retention = 0
 				c.Delivery.Window = 8
 				c.Delivery.QueueLimit = 4
@@ -295,6 +296,7 @@ func TestValidate(t *testing.T) {
 				"tenants.avg_speed_mps must be positive, got 0", "tenants.detour_factor must be at least 1, got 0.5",
 				"tenants.position_ttl must be positive, got -1s",
 				"tenants.deadline_poll must be positive and at most 1s, got 2s",
+				"tenants.respond_by must be positive, got -1s",
 				"delivery.retention must be positive", "delivery.queue_limit must be at least window (8), got 4",
 				"delivery.stall_after must be positive, got 0s",
 				"transport.max_pending_acks must be at least delivery.window (8), got 4",

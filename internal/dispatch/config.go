@@ -41,6 +41,9 @@ type Config struct {
 	// and respondBy deadlines (default 250ms, at most 1s): the contract
 	// has a live node act within a second of one.
 	DeadlinePoll time.Duration `yaml:"deadline_poll"`
+	// RespondBy is how long a driver the auto strategy picked has to
+	// order:reject the assignment (default 30s); after it, it stands.
+	RespondBy time.Duration `yaml:"respond_by"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
@@ -55,6 +58,7 @@ func DefaultConfig() Config {
 		DetourFactor:    1.3,
 		PositionTTL:     60 * time.Second,
 		DeadlinePoll:    250 * time.Millisecond,
+		RespondBy:       30 * time.Second,
 	}
 }
 
@@ -101,6 +105,9 @@ func (c Config) withDefaults() Config {
 	if c.DeadlinePoll <= 0 {
 		c.DeadlinePoll = d.DeadlinePoll
 	}
+	if c.RespondBy <= 0 {
+		c.RespondBy = d.RespondBy
+	}
 	return c
 }
 
@@ -133,6 +140,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeadlinePoll <= 0 || c.DeadlinePoll > time.Second {
 		errs = append(errs, fmt.Errorf("deadline_poll must be positive and at most 1s, got %v", c.DeadlinePoll))
+	}
+	if c.RespondBy <= 0 {
+		errs = append(errs, fmt.Errorf("respond_by must be positive, got %v", c.RespondBy))
 	}
 	return errors.Join(errs...)
 }

@@ -48,6 +48,12 @@ const (
 	EventPickupAvailable Event = "pickup:available"
 	EventPickupTaken     Event = "pickup:taken"
 	EventDriverLocation  Event = "driver:location"
+	// EventOrderAssigned: the auto strategy gave a driver an order, to
+	// reject before respondBy (driver feed).
+	EventOrderAssigned Event = "order:assigned"
+	// EventOrderUnassigned: the auto strategy found no driver for the
+	// vendor's order; it stays ready and waits for one (vendor feed).
+	EventOrderUnassigned Event = "order:unassigned"
 	// EventBoardOrder is best-effort like driver:location: a dispatcher
 	// resyncs with board:subscribe.
 	EventBoardOrder Event = "board:order"
@@ -92,6 +98,20 @@ type PickupAvailable struct {
 type PickupTaken struct {
 	EventID string `json:"eventId"`
 	OrderID string `json:"orderId"`
+}
+
+// OrderAssigned is the order:assigned payload: an automatic assignment.
+type OrderAssigned struct {
+	EventID   string       `json:"eventId"`
+	Order     orders.Order `json:"order"`
+	RespondBy time.Time    `json:"respondBy"`
+}
+
+// OrderUnassigned is the order:unassigned payload.
+type OrderUnassigned struct {
+	EventID string `json:"eventId"`
+	OrderID string `json:"orderId"`
+	Reason  string `json:"reason"`
 }
 
 // OrderDelivered is the vendor's thank-you.

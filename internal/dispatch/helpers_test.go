@@ -27,9 +27,10 @@ var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef"
 // env is a whole dispatch server on loopback: real transport, SQLite
 // store, embedded NATS, the relay, durable queues and the namespaces.
 type env struct {
-	url string
-	svc *Service
-	srv *transport.Server
+	url   string
+	svc   *Service
+	srv   *transport.Server
+	fleet *Fleet
 }
 
 func newEnv(t testing.TB, cfg Config) *env {
@@ -49,11 +50,15 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	relay := delivery.NewRelay(delivery.Config{}, st, br, Fanout, log)
 	locations := NewLocations(br, ServerEmitter{srv}, log)
 	board := NewBoard(br, ServerEmitter{srv}, log)
-	fleet := NewFleet(time.Minute, board.DriverChanged)
+	var svc *Service // the fleet's hook runs only once Run starts, after svc is set
+	fleet := NewFleet(time.Minute, func(d DriverState) {
+		board.DriverChanged(d)
+		svc.DriverChanged(d)
+	})
 	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 3)
+	ran := make(chan error, 4)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -61,9 +66,10 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	}()
 	go func() { ran <- locations.Run(runCtx) }()
 	go func() { ran <- board.Run(runCtx) }()
+	svc = NewService(st, relay, locations, board, fleet)
+	svc.EnableAuto(fleet, cfg.RespondBy, log)
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
-
-	svc := NewService(st, relay, locations, board, fleet)
+	go func() { ran <- svc.RunAuto(runCtx) }()
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
 	NewHandlers(cfg, svc, del, v, log).Mount(srv)
@@ -74,7 +80,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 		stop()
-		for range 3 {
+		for range 4 {
 			require.NoError(t, <-ran)
 		}
 		<-relayed
@@ -82,7 +88,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		br.Close(ctx)
 		require.NoError(t, st.Close())
 	})
-	return &env{url: hs.URL, svc: svc, srv: srv}
+	return &env{url: hs.URL, svc: svc, srv: srv, fleet: fleet}
 }
 
 func token(t testing.TB, tenant string, role orders.Role, sub string) string {

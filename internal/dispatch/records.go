@@ -47,6 +47,9 @@ func Fanout(payload []byte) ([]delivery.Record, time.Time, error) {
 // who hears of what.
 func Records(ch orders.Change) ([]delivery.Record, error) {
 	o, ev := ch.Order, ch.Event
+	if ch.Unassigned != "" {
+		return unassignedRecords(ch)
+	}
 	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
 	if ev.Status == orders.Failed {
 		status.Failure = o.Failure
@@ -88,10 +91,8 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 	case orders.Assigned:
 		id := derivedID(ev.ID, "taken")
 		err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
-		if err == nil && ev.Actor.Role == orders.RoleDispatcher {
-			// A claiming driver learns from its ack; an assigned one
-			// from its own feed.
-			err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
+		if event, eventID, body, ok := assignedDriver(ch, status); err == nil && ok {
+			err = add(FeedDriver, o.DriverID, event, eventID, body)
 		}
 	case orders.Failed:
 		err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
@@ -113,4 +114,32 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// assignedDriver is what the driver of an assignment hears on its own
+// feed, if anything: a claiming driver learns from its ack, one a
+// dispatcher assigned from order:status, and the auto strategy's pick
+// from order:assigned with the deadline of a reject.
+func assignedDriver(ch orders.Change, status OrderStatus) (event Event, eventID string, body any, ok bool) {
+	ev := ch.Event
+	switch {
+	case ev.RespondBy != nil:
+		id := derivedID(ev.ID, "assigned")
+		return EventOrderAssigned, id, OrderAssigned{EventID: id, Order: ch.Order, RespondBy: *ev.RespondBy}, true
+	case ev.Actor.Role == orders.RoleDispatcher:
+		return EventOrderStatus, ev.ID, status, true
+	}
+	return "", "", nil, false
+}
+
+// unassignedRecords renders the auto strategy's no-driver notice: the
+// vendor alone hears of it, under the notice's own id.
+func unassignedRecords(ch orders.Change) ([]delivery.Record, error) {
+	o := ch.Order
+	b, err := json.Marshal(OrderUnassigned{EventID: ch.Event.ID, OrderID: o.ID, Reason: ch.Unassigned})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", EventOrderUnassigned, err)
+	}
+	return []delivery.Record{{Feed: FeedVendor, Tenant: o.Tenant, Key: o.VendorID, Event: string(EventOrderUnassigned),
+		EventID: ch.Event.ID, OrderID: o.ID, Zone: o.Zone, Body: b}}, nil
 }

@@ -43,30 +43,33 @@ func TestRecords(t *testing.T) {
 		return o
 	}
 	common := []string{"v/v1 order:status e1", "c/c1 order:status e1"}
+	respondBy := at.Add(30 * time.Second)
 	tests := []struct {
 		name  string
 		order orders.Order
 		extra []string
 		from  string      // the event's FromDriverID
 		role  orders.Role // the event's actor role
+		by    *time.Time  // the event's RespondBy
 	}{
-		{"posted", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available")}, "", orders.RoleDriver},
-		{"claimed", with(orders.Assigned, "d1"), []string{"p/north pickup:taken " + derivedID("e1", "taken")}, "", orders.RoleDriver},
-		{"picked up", with(orders.PickedUp, "d1"), nil, "", orders.RoleDriver},
-		{"in transit", with(orders.InTransit, "d1"), nil, "", orders.RoleDriver},
-		{"delivered", with(orders.Delivered, "d1"), []string{"v/v1 order:delivered " + derivedID("e1", "delivered")}, "", orders.RoleDriver},
-		{"cancelled while ready", with(orders.Cancelled, ""), []string{"p/north pickup:taken " + derivedID("e1", "taken")}, "", orders.RoleDriver},
-		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"d/d1 order:status e1"}, "", orders.RoleDriver},
+		{"posted", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available")}, "", orders.RoleDriver, nil},
+		{"claimed", with(orders.Assigned, "d1"), []string{"p/north pickup:taken " + derivedID("e1", "taken")}, "", orders.RoleDriver, nil},
+		{"picked up", with(orders.PickedUp, "d1"), nil, "", orders.RoleDriver, nil},
+		{"in transit", with(orders.InTransit, "d1"), nil, "", orders.RoleDriver, nil},
+		{"delivered", with(orders.Delivered, "d1"), []string{"v/v1 order:delivered " + derivedID("e1", "delivered")}, "", orders.RoleDriver, nil},
+		{"cancelled while ready", with(orders.Cancelled, ""), []string{"p/north pickup:taken " + derivedID("e1", "taken")}, "", orders.RoleDriver, nil},
+		{"cancelled after claim", with(orders.Cancelled, "d1"), []string{"d/d1 order:status e1"}, "", orders.RoleDriver, nil},
 		// Given back: offered again under a new eventId, and the driver
 		// it was taken from hears of it.
-		{"unassigned", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available"), "d/d1 order:status e1"}, "d1", orders.RoleDriver},
-		{"assigned by a dispatcher", with(orders.Assigned, "d2"), []string{"p/north pickup:taken " + derivedID("e1", "taken"), "d/d2 order:status e1"}, "", orders.RoleDispatcher},
-		{"failed", with(orders.Failed, "d1"), []string{"d/d1 order:status e1"}, "", orders.RoleDriver},
+		{"unassigned", with(orders.Ready, ""), []string{"p/north pickup:available " + derivedID("e1", "available"), "d/d1 order:status e1"}, "d1", orders.RoleDriver, nil},
+		{"assigned by a dispatcher", with(orders.Assigned, "d2"), []string{"p/north pickup:taken " + derivedID("e1", "taken"), "d/d2 order:status e1"}, "", orders.RoleDispatcher, nil},
+		{"assigned by the auto strategy", with(orders.Assigned, "d2"), []string{"p/north pickup:taken " + derivedID("e1", "taken"), "d/d2 order:assigned " + derivedID("e1", "assigned")}, "", orders.RoleDispatcher, &respondBy},
+		{"failed", with(orders.Failed, "d1"), []string{"d/d1 order:status e1"}, "", orders.RoleDriver, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := orders.Event{ID: "e1", OrderID: "o1", Status: tt.order.Status, DriverID: tt.order.DriverID, At: at,
-				FromDriverID: tt.from, Actor: orders.Actor{Role: tt.role}}
+				FromDriverID: tt.from, Actor: orders.Actor{Role: tt.role}, RespondBy: tt.by}
 			recs, err := Records(orders.Change{Order: tt.order, Event: ev})
 			require.NoError(t, err)
 			var got []string
@@ -77,6 +80,11 @@ func TestRecords(t *testing.T) {
 				assert.Equal(t, "north", r.Zone)
 			}
 			assert.Equal(t, append(append([]string{}, common...), tt.extra...), got)
+			if tt.by != nil {
+				var a OrderAssigned
+				require.NoError(t, json.Unmarshal(recs[len(recs)-1].Body, &a))
+				assert.Equal(t, OrderAssigned{EventID: derivedID("e1", "assigned"), Order: tt.order, RespondBy: respondBy}, a)
+			}
 		})
 	}
 }
@@ -140,4 +148,17 @@ func TestEmitFailureIsReported(t *testing.T) {
 	l := NewLocations(nil, rec, zaptest.NewLogger(t))
 	err := l.Show("acme", []Leg{{OrderID: "o1"}}, Location{}, time.Now())
 	require.Error(t, err)
+}
+
+func TestRecordsUnassignedNoticeGoesToTheVendorOnly(t *testing.T) {
+	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: "north", Status: orders.Ready}
+	recs, err := Records(orders.Change{Order: o, Event: orders.Event{ID: "n1", OrderID: "o1", Status: orders.Ready},
+		Unassigned: orders.ReasonNoDriver})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, FeedVendor, recs[0].Feed)
+	assert.Equal(t, "v1", recs[0].Key)
+	assert.Equal(t, string(EventOrderUnassigned), recs[0].Event)
+	assert.Equal(t, "n1", recs[0].EventID)
+	assert.JSONEq(t, `{"eventId":"n1","orderId":"o1","reason":"no_driver"}`, string(recs[0].Body))
 }

@@ -22,6 +22,9 @@ type Store interface {
 	// Perform applies a request (orders.Decide) atomically.
 	Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error)
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
+	// NotifyUnassigned queues order:unassigned for a ready order, once
+	// per version; false when it did not (a repeat, or no longer ready).
+	NotifyUnassigned(ctx context.Context, tenant, orderID, reason string, now time.Time) (bool, error)
 }
 
 // Relay hears that a change was committed to the outbox, so that it
@@ -50,6 +53,7 @@ type Service struct {
 	drivers   DriverView
 	active    *activeOrders
 	now       func() time.Time
+	auto      *autoDispatch // nil: the auto strategy is off
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -83,6 +87,7 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 	}
 	if ev != nil {
 		s.committed(o)
+		s.autoDispatchNow(ctx, c.Tenant, o)
 	}
 	return o, ev != nil, nil
 }
@@ -101,6 +106,9 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 		return orders.Order{}, err
 	}
 	req.Actor = orders.Actor{Role: c.Role, ID: c.Subject}
+	if req.Action == orders.ActionReject && s.auto != nil {
+		req.At, req.RespondWithin = s.now(), s.auto.respondBy
+	}
 	o, ev, err := s.store.Perform(ctx, c.Tenant, orderID, req, s.now())
 	if err != nil {
 		return orders.Order{}, err
@@ -112,6 +120,8 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 		s.active.forget(c.Tenant, o.DriverID)
 		if ev.FromDriverID != "" {
 			s.active.forget(c.Tenant, ev.FromDriverID)
+			// Given back: the auto strategy picks the next best driver.
+			s.autoDispatchNow(ctx, c.Tenant, o)
 		}
 	}
 	return o, nil

@@ -82,6 +82,15 @@ type Request struct {
 	Reason string
 	// PIN is the proof a driver shows when delivering an order with ProofPIN.
 	PIN string
+	// RespondBy is the deadline of an automatic assignment (ActionAssign
+	// by the auto strategy): it travels on the change's event to the
+	// driver's order:assigned.
+	RespondBy time.Time
+	// At and RespondWithin let a reject check the deadline: the order's
+	// last change (its assignment) plus RespondWithin must not be before
+	// At. A zero RespondWithin skips the check.
+	At            time.Time
+	RespondWithin time.Duration
 }
 
 // MaxReasonLen bounds a free-text reason.

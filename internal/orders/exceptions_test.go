@@ -3,6 +3,7 @@ package orders
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,6 +90,12 @@ func TestDecideExceptions(t *testing.T) {
 		o.Proof, o.PIN = ProofPIN, "0421"
 		return o
 	}
+	assignedAt := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	auto := order(Assigned, "d1")
+	auto.Dispatch.Strategy, auto.UpdatedAt = StrategyAuto, assignedAt
+	reject := func(at time.Time) Request {
+		return Request{Action: ActionReject, Actor: d1, At: at, RespondWithin: 30 * time.Second}
+	}
 	noPINStored := order(InTransit, "d1")
 	noPINStored.Proof = ProofPIN
 	tests := []struct {
@@ -105,6 +112,9 @@ func TestDecideExceptions(t *testing.T) {
 		{"unassign reason NUL", order(Assigned, "d1"), Request{Action: ActionUnassign, Actor: d1, Reason: "a\x00"}, CodeInvalidArgument, "", ""},
 		{"unassign reason too long", order(Assigned, "d1"), Request{Action: ActionUnassign, Actor: d1, Reason: strings.Repeat("r", MaxReasonLen+1)}, CodeInvalidArgument, "", ""},
 		{"reject of a broadcast order", order(Assigned, "d1"), Request{Action: ActionReject, Actor: d1}, CodeConflict, "", ""},
+		{"reject of an auto order before respondBy", auto, reject(assignedAt.Add(29 * time.Second)), "", Ready, ""},
+		{"reject of an auto order at respondBy", auto, reject(assignedAt.Add(30 * time.Second)), "", Ready, ""},
+		{"reject of an auto order after respondBy", auto, reject(assignedAt.Add(31 * time.Second)), CodeConflict, "", ""},
 		{"fail without reason", order(PickedUp, "d1"), Request{Action: ActionFail, Actor: d1}, CodeInvalidArgument, "", ""},
 		{"fail unknown reason", order(PickedUp, "d1"), Request{Action: ActionFail, Actor: d1, Reason: "lazy"}, CodeInvalidArgument, "", ""},
 		{"fail in transit", order(InTransit, "d1"), Request{Action: ActionFail, Actor: d1, Reason: "customer_absent"}, "", Failed, "d1"},

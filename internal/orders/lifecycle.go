@@ -127,10 +127,13 @@ func retried(o Order, req Request) error {
 func guard(o Order, req Request) error {
 	switch req.Action {
 	case ActionReject:
-		// Hook for the auto strategy: it will also refuse a reject after
-		// the assignment's respondBy.
 		if o.Dispatch.Strategy != StrategyAuto {
 			return Errorf(CodeConflict, "only an auto-assigned order can be rejected; use order:unassign")
+		}
+		// While assigned nothing else changes the order, so UpdatedAt is
+		// the assignment's time.
+		if req.RespondWithin > 0 && req.At.After(o.UpdatedAt.Add(req.RespondWithin)) {
+			return Errorf(CodeConflict, "respondBy has passed: the assignment stands; use order:unassign")
 		}
 	case ActionDeliver:
 		if o.Proof == ProofPIN && !pinMatches(o.PIN, req.PIN) {

@@ -109,10 +109,14 @@ type Event struct {
 	// from: the driver feed that must hear of it.
 	FromDriverID string `json:"fromDriverId,omitempty"`
 	// Reason is the actor's reason, when it gave one.
-	Reason  string    `json:"reason,omitempty"`
-	Actor   Actor     `json:"actor"`
-	At      time.Time `json:"at"`
-	Version int       `json:"version"`
+	Reason string `json:"reason,omitempty"`
+	// RespondBy is an automatic assignment's deadline for a reject. It
+	// travels with the change (the outbox) to the driver's
+	// order:assigned; the stored log does not keep it.
+	RespondBy *time.Time `json:"respondBy,omitempty"`
+	Actor     Actor      `json:"actor"`
+	At        time.Time  `json:"at"`
+	Version   int        `json:"version"`
 }
 
 // Filter narrows a listing of one tenant's orders; empty fields match all.
@@ -131,4 +135,12 @@ type Filter struct {
 type Change struct {
 	Order Order `json:"order"`
 	Event Event `json:"event"`
+	// Unassigned, when set, makes this no change of the order but the
+	// auto strategy's notice that no driver could take it, with this
+	// reason; Event carries only its id, order id and time.
+	Unassigned string `json:"unassigned,omitempty"`
 }
+
+// ReasonNoDriver is the auto strategy's reason when no driver can take
+// an order.
+const ReasonNoDriver = "no_driver"

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +122,25 @@ func testDispatcherActions(t *testing.T, s *Store) {
 	assert.Equal(t, orders.Assigned, got.Status)
 	assert.Equal(t, "d3", got.DriverID)
 	assert.Equal(t, op, ev.Actor)
+	assert.Nil(t, ev.RespondBy, "a manual assignment has no respondBy")
+	got, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionUnassign, Actor: op}, testTime())
+	require.NoError(t, err)
+	assert.Equal(t, orders.Ready, got.Status)
+
+	// An automatic assignment's respondBy travels with the change.
+	by := testTime().Add(30 * time.Second)
+	_, ev, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionAssign, Actor: op, DriverID: "d4", RespondBy: by}, testTime())
+	require.NoError(t, err)
+	require.NotNil(t, ev.RespondBy)
+	assert.Equal(t, stamp(by), *ev.RespondBy)
+	pending, err := s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	i := slices.IndexFunc(pending, func(e OutboxEntry) bool { return e.EventID == ev.ID })
+	require.GreaterOrEqual(t, i, 0)
+	var ch orders.Change
+	require.NoError(t, json.Unmarshal(pending[i].Payload, &ch))
+	require.NotNil(t, ch.Event.RespondBy)
+	assert.True(t, stamp(by).Equal(*ch.Event.RespondBy))
 	got, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionUnassign, Actor: op}, testTime())
 	require.NoError(t, err)
 	assert.Equal(t, orders.Ready, got.Status)
@@ -165,4 +186,42 @@ func testAssignRacesClaims(t *testing.T, s *Store) {
 	evs, err := s.Events(ctx, "t1", o.ID)
 	require.NoError(t, err)
 	assert.Len(t, evs, 2)
+}
+
+// testNotifyUnassigned: the auto strategy's no-driver notice is queued
+// once per version of a ready order, and not for an order taken since.
+func testNotifyUnassigned(t *testing.T, s *Store) {
+	ctx := context.Background()
+	o := createT(t, s, "t1", "v7", newOrder("c1", ""))
+	queued, err := s.NotifyUnassigned(ctx, "t2", o.ID, orders.ReasonNoDriver, testTime())
+	assert.ErrorIs(t, err, orders.ErrNotFound)
+	assert.False(t, queued)
+	queued, err = s.NotifyUnassigned(ctx, "t1", o.ID, orders.ReasonNoDriver, testTime())
+	require.NoError(t, err)
+	assert.True(t, queued)
+	queued, err = s.NotifyUnassigned(ctx, "t1", o.ID, orders.ReasonNoDriver, testTime())
+	require.NoError(t, err)
+	assert.False(t, queued, "once per version")
+
+	pending, err := s.PendingOutbox(ctx, 100)
+	require.NoError(t, err)
+	var notices []orders.Change
+	for _, p := range pending {
+		var ch orders.Change
+		require.NoError(t, json.Unmarshal(p.Payload, &ch))
+		if ch.Order.ID == o.ID && ch.Unassigned != "" {
+			assert.Equal(t, p.EventID, ch.Event.ID)
+			notices = append(notices, ch)
+		}
+	}
+	require.Len(t, notices, 1)
+	assert.Equal(t, orders.ReasonNoDriver, notices[0].Unassigned)
+	assert.Equal(t, orders.Ready, notices[0].Order.Status)
+
+	op := orders.Actor{Role: orders.RoleDispatcher, ID: "op1"}
+	_, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionAssign, Actor: op, DriverID: "d3"}, testTime())
+	require.NoError(t, err)
+	queued, err = s.NotifyUnassigned(ctx, "t1", o.ID, orders.ReasonNoDriver, testTime())
+	require.NoError(t, err)
+	assert.False(t, queued, "taken: no notice")
 }

@@ -44,6 +44,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"dispatch and proof", testDispatchAndProof},
 		{"unassign and fail", testUnassignAndFail},
 		{"dispatcher actions", testDispatcherActions},
+		{"notify unassigned", testNotifyUnassigned},
 		{"assign races claims", testAssignRacesClaims},
 		{"driver duty", testDriverDuty},
 		{"active orders", testActiveOrders},

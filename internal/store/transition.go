@@ -158,6 +158,10 @@ func changeEvent(cur, next orders.Order, req orders.Request, now time.Time) orde
 	if next.DriverID == "" && cur.DriverID != "" && next.Status == orders.Ready {
 		e.FromDriverID = cur.DriverID // unassigned or rejected
 	}
+	if req.Action == orders.ActionAssign && !req.RespondBy.IsZero() {
+		by := stamp(req.RespondBy)
+		e.RespondBy = &by
+	}
 	return e
 }
 
