@@ -21,13 +21,18 @@ func (t *Handlers) mountDispatchers(ns *transport.Namespace) {
 		// Join before the snapshot: a change in between is both listed
 		// and sent, never neither (board:order carries the whole order,
 		// so the newer version wins on the client).
-		s.Join(BoardRoom(sess.claims.Tenant, zone))
+		// One board per socket: a new board:subscribe replaces the last,
+		// so the rooms a socket holds stay bounded whatever it sends.
+		room := BoardRoom(sess.claims.Tenant, zone)
+		if old := sess.swapBoard(room); old != "" && old != room {
+			s.Leave(old)
+		}
+		s.Join(room)
 		s.Join(BoardDriversRoom(sess.claims.Tenant))
 		ctx, cancel := t.ctx()
 		defer cancel()
 		active, drivers, err := t.svc.Board(ctx, sess.claims, zone)
 		if err != nil {
-			s.Leave(BoardRoom(sess.claims.Tenant, zone))
 			fail(ack, t.log, err)
 			return
 		}

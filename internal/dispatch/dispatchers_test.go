@@ -153,3 +153,19 @@ func TestBoardFollowsDrivers(t *testing.T) {
 	driver.mustOK(ClientDriverDuty, map[string]any{"onDuty": false})
 	other.quiet(300 * time.Millisecond)
 }
+
+// A socket has one board at a time: subscribing to another zone leaves
+// the last one, so the rooms a socket holds stay bounded.
+func TestBoardSubscribeReplacesTheLastBoard(t *testing.T) {
+	e := newEnv(t, Config{})
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	op := e.connect(t, "acme", orders.RoleDispatcher, "op1")
+	op.board(map[string]any{"zone": "north"})
+	op.board(map[string]any{"zone": "south"})
+	vendor.mustOK(ClientOrderCreate, newOrder("c1")) // zone north
+	op.quiet(300 * time.Millisecond)
+	south := newOrder("c2")
+	south["zone"] = "south"
+	created := vendor.mustOK(ClientOrderCreate, south).Order
+	require.Equal(t, created.ID, op.expectBoardOrder().ID)
+}

@@ -20,6 +20,19 @@ type session struct {
 
 	mu      sync.Mutex
 	limiter *rate.Limiter // made at the first event (allow)
+	// board is the board room a dispatcher's socket is in ("" before
+	// board:subscribe): one at a time, so a socket cannot pile up rooms.
+	board string
+}
+
+// swapBoard records room as the socket's board room and returns the one
+// it replaces ("" for none).
+func (s *session) swapBoard(room string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.board
+	s.board = room
+	return old
 }
 
 // allow takes one event from the socket's budget. A limiter starts full
