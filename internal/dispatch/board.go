@@ -87,7 +87,10 @@ func (b *Board) onUpdate(data []byte) {
 // dispatchers of its tenant. It is the Fleet's change hook: every node's
 // fleet hears every change, so nothing travels between nodes here.
 func (b *Board) DriverChanged(s DriverState) {
-	payload, err := json.Marshal(boardDriverOf(s, 0))
+	row := boardDriverOf(s, 0)
+	// The contract's board:driver: no load, which only board:subscribe
+	// counts (a position update does not know it).
+	payload, err := json.Marshal(BoardDriverUpdate{DriverID: row.DriverID, OnDuty: row.OnDuty, Lat: row.Lat, Lng: row.Lng, At: row.At})
 	if err == nil {
 		err = b.emitter.Emit(NSDispatchers, []string{BoardDriversRoom(s.Tenant)}, string(EventBoardDriver), payload)
 	}

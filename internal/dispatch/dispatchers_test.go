@@ -131,7 +131,7 @@ func TestBoardFollowsDrivers(t *testing.T) {
 	driver := e.connect(t, "acme", orders.RoleDriver, "d1")
 	driver.mustOK(ClientDriverDuty, map[string]any{"onDuty": true})
 
-	var d BoardDriver
+	var d BoardDriverUpdate
 	op.expect(string(EventBoardDriver), &d)
 	require.Equal(t, "d1", d.DriverID)
 	require.True(t, d.OnDuty)

@@ -67,6 +67,16 @@ type BoardOrder struct {
 	Order orders.Order `json:"order"`
 }
 
+// BoardDriverUpdate is the board:driver payload: a driver's duty and,
+// when fresh, its position.
+type BoardDriverUpdate struct {
+	DriverID string     `json:"driverId"`
+	OnDuty   bool       `json:"onDuty"`
+	Lat      *float64   `json:"lat,omitempty"`
+	Lng      *float64   `json:"lng,omitempty"`
+	At       *time.Time `json:"at,omitempty"`
+}
+
 // BoardDriver is one driver row of the board:subscribe result.
 type BoardDriver struct {
 	DriverID     string     `json:"driverId"`
