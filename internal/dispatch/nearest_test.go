@@ -157,11 +157,14 @@ func TestNearestGivenBackIsOfferedAgain(t *testing.T) {
 func TestDeclineRefusals(t *testing.T) {
 	e := newEnv(t, Config{})
 	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
-	d := e.drivers(t, 1)
+	// Two in the ring: d1's decline leaves it open (d2 has not
+	// answered), so that d1's retry still finds it.
+	d := e.drivers(t, 2)
 	rival := e.connect(t, "globex", orders.RoleDriver, "d1") // same id, other tenant
 	plain := vendor.mustOK("order:create", newOrder("c1")).Order
 	offered := vendor.mustOK("order:create", nearestOrder("c1")).Order
 	d[0].expectOffer(offered.ID, 1, 30*time.Second)
+	d[1].expectOffer(offered.ID, 1, 30*time.Second)
 
 	d[0].mustFail(orders.CodeConflict, "pickup:decline", map[string]any{"orderId": plain.ID})
 	d[0].mustFail(orders.CodeNotFound, "pickup:decline", map[string]any{"orderId": orders.NewID()})
