@@ -60,6 +60,16 @@ type Fleet struct {
 type tenantFleet struct {
 	duty map[string]dutyMark // the latest duty change heard per driver
 	idx  *geo.Index          // on-duty drivers' positions
+	// early holds the last position of drivers not (yet) heard on duty:
+	// duty and positions travel on different subjects, so a driver's
+	// first position may overtake its "on"; it would otherwise be lost
+	// until the next one. Swept like positions.
+	early map[string]sighting
+}
+
+type sighting struct {
+	p  geo.Point
+	at time.Time
 }
 
 type dutyMark struct {
@@ -81,7 +91,7 @@ func NewFleet(ttl time.Duration, onChange func(DriverState)) *Fleet {
 func (f *Fleet) tenant(t string) *tenantFleet {
 	tf, ok := f.tenants[t]
 	if !ok {
-		tf = &tenantFleet{duty: make(map[string]dutyMark), idx: geo.NewIndex(0)}
+		tf = &tenantFleet{duty: make(map[string]dutyMark), idx: geo.NewIndex(0), early: make(map[string]sighting)}
 		f.tenants[t] = tf
 	}
 	return tf
@@ -96,23 +106,32 @@ func (f *Fleet) ApplyDuty(d orders.Duty) {
 		return
 	}
 	tf.duty[d.DriverID] = dutyMark{on: d.OnDuty, at: d.UpdatedAt}
-	if !d.OnDuty {
+	early, ok := tf.early[d.DriverID]
+	delete(tf.early, d.DriverID)
+	placed := false
+	switch {
+	case !d.OnDuty:
 		tf.idx.Remove(d.DriverID)
+	case ok && !early.at.Before(f.fresh()):
+		placed = tf.idx.Upsert(d.DriverID, early.p, early.at) == nil
 	}
 	f.mu.Unlock()
 	f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: d.OnDuty, At: d.UpdatedAt})
+	if placed {
+		f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: true, Point: early.p, At: early.at, Known: true})
+	}
 }
 
-// Observe records an on-duty driver's position; others' are ignored, as
-// are positions older than the known one.
+// Observe records an on-duty driver's position; others' are kept aside
+// (early) in case their "on" is still on its way. Positions older than
+// the known one are ignored.
 func (f *Fleet) Observe(tenant, driver string, p geo.Point, at time.Time) {
 	f.mu.Lock()
-	tf, ok := f.tenants[tenant]
-	if !ok {
-		f.mu.Unlock()
-		return
-	}
+	tf := f.tenant(tenant)
 	if !tf.duty[driver].on {
+		if e, ok := tf.early[driver]; !ok || !at.Before(e.at) {
+			tf.early[driver] = sighting{p: p, at: at}
+		}
 		f.mu.Unlock()
 		return
 	}
@@ -200,7 +219,8 @@ func (f *Fleet) OnDuty(tenant string) []DriverState {
 
 // Sweep forgets positions older than the TTL, off-duty marks older than
 // it (kept that long so that a late, older "on" cannot undo them), and
-// tenants left empty: memory holds one entry per on-duty driver.
+// tenants left empty: memory holds one entry per on-duty driver, and per
+// driver who sent a position within the TTL while off duty.
 func (f *Fleet) Sweep() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -212,7 +232,12 @@ func (f *Fleet) Sweep() {
 				delete(tf.duty, id)
 			}
 		}
-		if len(tf.duty) == 0 && tf.idx.Len() == 0 {
+		for id, e := range tf.early {
+			if e.at.Before(fresh) {
+				delete(tf.early, id)
+			}
+		}
+		if len(tf.duty) == 0 && tf.idx.Len() == 0 && len(tf.early) == 0 {
 			delete(f.tenants, t)
 		}
 	}

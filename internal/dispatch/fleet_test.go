@@ -27,16 +27,23 @@ func TestFleetView(t *testing.T) {
 	}
 	here := geo.Point{Lat: 52.52, Lng: 13.40}
 
-	f.Observe("acme", "d1", here, t0) // not on duty: ignored
+	f.Observe("acme", "d1", here, t0) // not on duty yet: kept aside
 	_, _, ok := f.Position("acme", "d1")
-	require.False(t, ok)
+	require.False(t, ok, "not on duty: no position")
+	f.Observe("acme", "d3", here, t0) // never on duty: kept aside, then swept
 
+	// The "on" arrives after the position (another subject): the
+	// position counts from then on.
 	duty("d1", true, t0)
+	p, at, ok := f.Position("acme", "d1")
+	require.True(t, ok, "the early position is kept")
+	require.Equal(t, here, p)
+	require.Equal(t, t0, at)
 	duty("d2", true, t0)
 	f.Observe("acme", "d1", geo.Point{Lat: 52.53, Lng: 13.40}, t0.Add(time.Second))
 	f.Observe("acme", "d2", geo.Point{Lat: 52.60, Lng: 13.40}, t0.Add(time.Second))
 	f.Observe("acme", "d1", geo.Point{Lat: 0, Lng: 0}, t0) // older than known: ignored
-	p, at, ok := f.Position("acme", "d1")
+	p, at, ok = f.Position("acme", "d1")
 	require.True(t, ok)
 	require.Equal(t, geo.Point{Lat: 52.53, Lng: 13.40}, p)
 	require.Equal(t, t0.Add(time.Second), at)
@@ -65,8 +72,9 @@ func TestFleetView(t *testing.T) {
 	f.mu.RLock()
 	require.Zero(t, f.tenants["acme"].idx.Len(), "swept")
 	require.Len(t, f.tenants["acme"].duty, 1, "the off-duty mark is swept too")
+	require.Empty(t, f.tenants["acme"].early, "and the position of a driver never on duty")
 	f.mu.RUnlock()
-	require.Len(t, heard, 5, "the hook hears the duty changes and positions kept, not the ignored ones")
+	require.Len(t, heard, 6, "the hook hears the duty changes and positions kept, not the ignored ones")
 }
 
 // TestFleetAcrossNodes: two fleets on one broker (two nodes) learn the
