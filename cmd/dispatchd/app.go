@@ -104,6 +104,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	})
 	a.svc = dispatch.NewService(a.store, relay, locations, board, fleet)
 	a.svc.EnableAuto(fleet, cfg.Tenants.RespondBy, log.Named("auto"))
+	a.svc.EnableETA(fleet, cfg.Tenants.ETA())
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -44,6 +45,13 @@ type Config struct {
 	// RespondBy is how long a driver the auto strategy picked has to
 	// order:reject the assignment (default 30s); after it, it stands.
 	RespondBy time.Duration `yaml:"respond_by"`
+}
+
+// ETA is the straight-line estimate of driver:location and order:status,
+// defaults applied.
+func (c Config) ETA() geo.ETA {
+	c = c.withDefaults()
+	return geo.Straight{SpeedMPS: c.AvgSpeedMPS, DetourFactor: c.DetourFactor}
 }
 
 // DefaultConfig returns the recommended settings, with no observer.

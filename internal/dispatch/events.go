@@ -94,8 +94,9 @@ type OrderStatus struct {
 	Status   orders.Status `json:"status"`
 	DriverID string        `json:"driverId,omitempty"`
 	// Failure comes with status failed.
-	Failure *orders.Failure `json:"failure,omitempty"`
-	At      time.Time       `json:"at"`
+	Failure    *orders.Failure `json:"failure,omitempty"`
+	ETASeconds *int            `json:"etaSeconds,omitempty"`
+	At         time.Time       `json:"at"`
 }
 
 // PickupAvailable is the pickup:available payload.

@@ -68,6 +68,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	go func() { ran <- board.Run(runCtx) }()
 	svc = NewService(st, relay, locations, board, fleet)
 	svc.EnableAuto(fleet, cfg.RespondBy, log)
+	svc.EnableETA(fleet, cfg.ETA())
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
 	go func() { ran <- svc.RunAuto(runCtx) }()
 	v, err := auth.NewVerifier(testAuth)

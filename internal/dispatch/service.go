@@ -54,6 +54,7 @@ type Service struct {
 	active    *activeOrders
 	now       func() time.Time
 	auto      *autoDispatch // nil: the auto strategy is off
+	eta       *statusETA    // nil: order:status carries no ETA
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -109,6 +110,7 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 	if req.Action == orders.ActionReject && s.auto != nil {
 		req.At, req.RespondWithin = s.now(), s.auto.respondBy
 	}
+	req = s.withETA(c.Tenant, req)
 	o, ev, err := s.store.Perform(ctx, c.Tenant, orderID, req, s.now())
 	if err != nil {
 		return orders.Order{}, err

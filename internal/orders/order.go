@@ -114,9 +114,13 @@ type Event struct {
 	// travels with the change (the outbox) to the driver's
 	// order:assigned; the stored log does not keep it.
 	RespondBy *time.Time `json:"respondBy,omitempty"`
-	Actor     Actor      `json:"actor"`
-	At        time.Time  `json:"at"`
-	Version   int        `json:"version"`
+	// ETASeconds is the driver's estimated time to the order's next stop
+	// when the change was made, if known (orders.Request.ETA). Like
+	// RespondBy it travels only with the change, to order:status.
+	ETASeconds *int      `json:"etaSeconds,omitempty"`
+	Actor      Actor     `json:"actor"`
+	At         time.Time `json:"at"`
+	Version    int       `json:"version"`
 }
 
 // Filter narrows a listing of one tenant's orders; empty fields match all.
