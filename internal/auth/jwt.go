@@ -37,6 +37,9 @@ type Claims struct {
 	Subject string
 	Tenant  string
 	Role    orders.Role
+	// Expires is the token's exp (whole seconds). Verify fills it; Sign
+	// ignores it (the ttl sets exp).
+	Expires time.Time
 }
 
 type tokenClaims struct {
@@ -80,7 +83,8 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
-	c := Claims{Subject: tc.Subject, Tenant: tc.Tenant, Role: orders.Role(tc.Role)}
+	// exp is required (WithExpirationRequired): ExpiresAt is set.
+	c := Claims{Subject: tc.Subject, Tenant: tc.Tenant, Role: orders.Role(tc.Role), Expires: tc.ExpiresAt.UTC()}
 	if !orders.ValidName(c.Subject) || !orders.ValidName(c.Tenant) {
 		return Claims{}, fmt.Errorf("%w: sub and tenant must be 1-%d letters, digits, '_' or '-'", ErrUnauthorized, orders.MaxNameLen)
 	}

@@ -36,6 +36,7 @@ func (t *Handlers) Mount(srv *transport.Server) {
 		n := srv.Of(a.Namespace)
 		n.Use(t.authenticate(a.Role))
 		a.mount(t, n)
+		t.on(n, ClientAuthRefresh, t.refresh)
 		n.OnUnknown(t.unknownEvent(n.Name()))
 	}
 	main := srv.Of("/")
