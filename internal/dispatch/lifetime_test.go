@@ -260,6 +260,22 @@ func TestTokenLifetimeOnSockets(t *testing.T) {
 		u.expectCutAt(exp)
 	})
 
+	t.Run("a socket that left keeps no deadline", func(t *testing.T) {
+		t.Parallel()
+		tok, exp := shortToken(t, vendor, 2*time.Second)
+		u := e.connectWith(t, NSVendors, tok)
+		require.NoError(t, u.c.Leave(NSVendors))
+		// The connection stays (as with another namespace open on it):
+		// nothing may come for the socket that left, at exp or after.
+		time.Sleep(time.Until(exp))
+		u.quiet(time.Second)
+		select {
+		case <-u.c.Kicked(NSVendors):
+			t.Fatal("DISCONNECT for a socket that had left")
+		default:
+		}
+	})
+
 	t.Run("cut off, the app connects again with a new token", func(t *testing.T) {
 		t.Parallel()
 		tok, exp := shortToken(t, vendor, 2*time.Second)
