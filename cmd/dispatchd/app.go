@@ -72,7 +72,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		a.broker.Close(ctx)
 		cancel()
 	})
-	if a.verifier, err = auth.NewVerifier(cfg.Auth); err != nil {
+	if a.verifier, err = auth.NewVerifier(cfg.Auth.Config); err != nil {
 		return nil, err
 	}
 	tc := cfg.Transport
@@ -118,6 +118,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.restConfig.Observer = a.metrics
 	hc := cfg.Tenants
 	hc.Observer = a.metrics
+	hc.ExpiringLead = cfg.Auth.ExpiringLead
 	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
 	sockets := make(map[string]metrics.Sockets)
 	for _, au := range dispatch.Audiences() {

@@ -34,7 +34,7 @@ type Config struct {
 	DataDir   string           `yaml:"data_dir"`
 	HTTP      HTTPConfig       `yaml:"http"`
 	Transport transport.Config `yaml:"transport"`
-	Auth      auth.Config      `yaml:"auth"`
+	Auth      AuthConfig       `yaml:"auth"`
 	Tenants   dispatch.Config  `yaml:"tenants"`
 	Delivery  DeliveryConfig   `yaml:"delivery"`
 	NATS      broker.Config    `yaml:"nats"`
@@ -49,6 +49,14 @@ type Config struct {
 type DeliveryConfig struct {
 	Retention       time.Duration `yaml:"retention"`
 	delivery.Config `yaml:",inline"`
+}
+
+// AuthConfig is the token verifier's settings plus how long before a
+// token's exp a live socket is told to refresh it, which the dispatch
+// namespaces use.
+type AuthConfig struct {
+	auth.Config  `yaml:",inline"`
+	ExpiringLead time.Duration `yaml:"expiring_lead"`
 }
 
 // DebugConfig exposes the Go profiler, for measuring under load.
@@ -98,6 +106,7 @@ func DefaultConfig() Config {
 			BodyLimit:         1 << 20,
 		},
 		Transport: transport.DefaultConfig(),
+		Auth:      AuthConfig{ExpiringLead: dispatch.DefaultExpiringLead},
 		Tenants:   dispatch.DefaultConfig(),
 		Delivery:  DeliveryConfig{Retention: broker.DefaultConfig().Retention, Config: delivery.DefaultConfig()},
 		NATS:      broker.DefaultConfig(),

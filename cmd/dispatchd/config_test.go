@@ -99,24 +99,26 @@ log:
 			name: "env beats file",
 			args: []string{"--config", file},
 			env: map[string]string{
-				"DISPATCH_ADDR":            ":7000",
-				"DISPATCH_JWT_SECRET":      "s3cret",
-				"DISPATCH_DATA_DIR":        "/tmp/d",
-				"DISPATCH_NATS_URL":        "nats://a:1,nats://b:2",
-				"DISPATCH_DATABASE_URL":    "postgres://u@h:5432/db",
-				"DISPATCH_LOG_LEVEL":       "warn",
-				"DISPATCH_PING_INTERVAL":   "300ms",
-				"DISPATCH_PING_TIMEOUT":    "200ms",
-				"DISPATCH_MAX_PAYLOAD":     "42",
-				"DISPATCH_CONNECT_TIMEOUT": "1m",
-				"DISPATCH_MAX_CONNECTIONS": "9",
-				"DISPATCH_ALLOWED_ORIGINS": " https://x.example , http://localhost:3000,",
+				"DISPATCH_ADDR":               ":7000",
+				"DISPATCH_JWT_SECRET":         "s3cret",
+				"DISPATCH_DATA_DIR":           "/tmp/d",
+				"DISPATCH_NATS_URL":           "nats://a:1,nats://b:2",
+				"DISPATCH_DATABASE_URL":       "postgres://u@h:5432/db",
+				"DISPATCH_LOG_LEVEL":          "warn",
+				"DISPATCH_PING_INTERVAL":      "300ms",
+				"DISPATCH_PING_TIMEOUT":       "200ms",
+				"DISPATCH_MAX_PAYLOAD":        "42",
+				"DISPATCH_CONNECT_TIMEOUT":    "1m",
+				"DISPATCH_MAX_CONNECTIONS":    "9",
+				"DISPATCH_ALLOWED_ORIGINS":    " https://x.example , http://localhost:3000,",
+				"DISPATCH_AUTH_EXPIRING_LEAD": "90s",
 			},
 			want: func(c *Config) {
 				c.DataDir = "/tmp/d"
 				c.HTTP.Addr = ":7000"
 				c.HTTP.ShutdownTimeout = 3 * time.Second
 				c.Auth.Secret = auth.Secret("s3cret")
+				c.Auth.ExpiringLead = 90 * time.Second
 				c.NATS.URL = "nats://a:1,nats://b:2"
 				c.Store.DatabaseURL = "postgres://u@h:5432/db"
 				c.Log.Level = "warn"
@@ -281,6 +283,7 @@ func TestValidate(t *testing.T) {
 				c.Tenants.PositionTTL = -time.Second
 				c.Tenants.DeadlinePoll = 2 * time.Second
 				c.Tenants.RespondBy = -time.Second
+				c.Auth.ExpiringLead = 0
 				c.Delivery.Retention = 0
 				c.Delivery.Window = 8
 				c.Delivery.QueueLimit = 4
@@ -297,6 +300,7 @@ func TestValidate(t *testing.T) {
 				"tenants.position_ttl must be positive, got -1s",
 				"tenants.deadline_poll must be positive and at most 1s, got 2s",
 				"tenants.respond_by must be positive, got -1s",
+				"auth.expiring_lead must be positive, got 0s",
 				"delivery.retention must be positive", "delivery.queue_limit must be at least window (8), got 4",
 				"delivery.stall_after must be positive, got 0s",
 				"transport.max_pending_acks must be at least delivery.window (8), got 4",

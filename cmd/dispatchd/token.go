@@ -43,7 +43,7 @@ func (r runner) token(args []string) error {
 	case *ttl <= 0:
 		return errors.New("token: --ttl must be positive")
 	}
-	tok, err := auth.Sign(cfg.Auth, c, *ttl, time.Now())
+	tok, err := auth.Sign(cfg.Auth.Config, c, *ttl, time.Now())
 	if err != nil {
 		return err
 	}
