@@ -288,3 +288,22 @@ func TestTokenLifetimeOnSockets(t *testing.T) {
 		u.mustOK(ClientOrdersList, map[string]any{})
 	})
 }
+
+// BenchmarkLifetimeIdle is what an idle socket's token lifetime costs:
+// B/op is the memory each one holds while it waits (its timer included).
+func BenchmarkLifetimeIdle(b *testing.B) {
+	h := &Handlers{cfg: DefaultConfig()}
+	now := time.Now()
+	lives := make([]*lifetime, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N { // not b.Loop: lives is sized by b.N, so B/op is the lifetimes' alone
+		l := h.newLifetime(nil, auth.Claims{Expires: now.Add(time.Hour)})
+		l.start(now)
+		lives = append(lives, l)
+	}
+	b.StopTimer()
+	for _, l := range lives {
+		l.stop()
+	}
+}
