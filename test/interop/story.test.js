@@ -3,7 +3,8 @@
 // vendor posts an order, 50 drivers race for it, the winner carries it to
 // the customer, who watches every step; tenant B's users are connected all
 // along and must receive no byte of it. The steps run in order, and the
-// first failing step ends the story.
+// first failing step ends the story. Tenant E's chapters follow (duty,
+// ETAs, PIN, failure), then tenant N's: the nearest strategy's rings.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
