@@ -60,6 +60,17 @@ type Fleet struct {
 type tenantFleet struct {
 	duty map[string]dutyMark // the latest duty change heard per driver
 	idx  *geo.Index          // on-duty drivers' positions
+	// early holds the last position of each driver not (yet) on duty
+	// here: duty and positions come on two subjects, whose handlers run
+	// in either order, so a driver's first position can beat its
+	// driver:duty; it is applied when the duty arrives (if still fresh)
+	// and swept with the TTL.
+	early map[string]heldPosition
+}
+
+type heldPosition struct {
+	p  geo.Point
+	at time.Time
 }
 
 type dutyMark struct {
@@ -81,13 +92,14 @@ func NewFleet(ttl time.Duration, onChange func(DriverState)) *Fleet {
 func (f *Fleet) tenant(t string) *tenantFleet {
 	tf, ok := f.tenants[t]
 	if !ok {
-		tf = &tenantFleet{duty: make(map[string]dutyMark), idx: geo.NewIndex(0)}
+		tf = &tenantFleet{duty: make(map[string]dutyMark), idx: geo.NewIndex(0), early: make(map[string]heldPosition)}
 		f.tenants[t] = tf
 	}
 	return tf
 }
 
 // ApplyDuty records a duty change; an older one than known is ignored.
+// A driver coming on duty takes the fresh position heard before it.
 func (f *Fleet) ApplyDuty(d orders.Duty) {
 	f.mu.Lock()
 	tf := f.tenant(d.Tenant)
@@ -96,23 +108,32 @@ func (f *Fleet) ApplyDuty(d orders.Duty) {
 		return
 	}
 	tf.duty[d.DriverID] = dutyMark{on: d.OnDuty, at: d.UpdatedAt}
+	var held *heldPosition
 	if !d.OnDuty {
 		tf.idx.Remove(d.DriverID)
+	} else if e, ok := tf.early[d.DriverID]; ok {
+		delete(tf.early, d.DriverID)
+		if !e.at.Before(f.fresh()) && tf.idx.Upsert(d.DriverID, e.p, e.at) == nil {
+			held = &e
+		}
 	}
 	f.mu.Unlock()
 	f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: d.OnDuty, At: d.UpdatedAt})
+	if held != nil {
+		f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: true, Point: held.p, At: held.at, Known: true})
+	}
 }
 
-// Observe records an on-duty driver's position; others' are ignored, as
-// are positions older than the known one.
+// Observe records an on-duty driver's position; others' are held until
+// their duty arrives (see tenantFleet.early). Positions older than the
+// known one are ignored.
 func (f *Fleet) Observe(tenant, driver string, p geo.Point, at time.Time) {
 	f.mu.Lock()
-	tf, ok := f.tenants[tenant]
-	if !ok {
-		f.mu.Unlock()
-		return
-	}
+	tf := f.tenant(tenant)
 	if !tf.duty[driver].on {
+		if e, ok := tf.early[driver]; (!ok || !at.Before(e.at)) && p.Validate() == nil {
+			tf.early[driver] = heldPosition{p: p, at: at}
+		}
 		f.mu.Unlock()
 		return
 	}
@@ -198,21 +219,27 @@ func (f *Fleet) OnDuty(tenant string) []DriverState {
 	return out
 }
 
-// Sweep forgets positions older than the TTL, off-duty marks older than
-// it (kept that long so that a late, older "on" cannot undo them), and
-// tenants left empty: memory holds one entry per on-duty driver.
+// Sweep forgets positions older than the TTL (held ones too), off-duty
+// marks older than it (kept that long so that a late, older "on" cannot
+// undo them), and tenants left empty: memory holds one entry per on-duty
+// driver, and one per driver heard within the TTL while off duty.
 func (f *Fleet) Sweep() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fresh := f.fresh()
 	for t, tf := range f.tenants {
 		tf.idx.RemoveSeenBefore(fresh)
+		for id, e := range tf.early {
+			if e.at.Before(fresh) {
+				delete(tf.early, id)
+			}
+		}
 		for id, m := range tf.duty {
 			if !m.on && m.at.Before(fresh) {
 				delete(tf.duty, id)
 			}
 		}
-		if len(tf.duty) == 0 && tf.idx.Len() == 0 {
+		if len(tf.duty) == 0 && tf.idx.Len() == 0 && len(tf.early) == 0 {
 			delete(f.tenants, t)
 		}
 	}
