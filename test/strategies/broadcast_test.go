@@ -22,7 +22,8 @@ const eventWait = 10 * time.Second
 
 // TestBroadcast: an order of the default strategy reaches every
 // subscribed driver as pickup:available; of 50 drivers claiming it at
-// once exactly one wins, and every other one hears pickup:taken.
+// once exactly one wins (a late claim too gets already_claimed), and
+// every other one hears pickup:taken.
 func TestBroadcast(t *testing.T) {
 	eachBackend(t, func(t *testing.T, be backend) {
 		s := startServer(t, bin, be)
@@ -72,6 +73,9 @@ func TestBroadcast(t *testing.T) {
 		require.NoError(t, json.Unmarshal(won[winner], &res))
 		assert.Equal(t, orders.Assigned, res.Order.Status)
 		assert.Equal(t, driverName(winner+1), res.Order.DriverID)
+
+		late := ds[(winner+1)%len(ds)]
+		late.mustFail("pickup:claim", map[string]any{"orderId": o.ID}, string(orders.CodeAlreadyClaimed))
 
 		for i, d := range ds {
 			if i != winner {
