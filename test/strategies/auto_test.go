@@ -47,7 +47,7 @@ func TestAuto(t *testing.T) {
 		ds := drivers(t, s, fleetSize, false, nil)
 		vendor := connect(t, s, orders.RoleVendor, "v1")
 
-		o := create(t, vendor, "auto")
+		o := create(t, vendor, "auto", "auto")
 		awaitAssigned(t, ds[0], o, "the nearest idle driver gets an auto order")
 		ds[1].quiet("order:assigned", nil, 300*time.Millisecond, "only the nearest driver is assigned")
 
@@ -63,7 +63,7 @@ func TestAuto(t *testing.T) {
 			d.mustOK("driver:duty", map[string]any{"onDuty": false}, nil)
 		}
 		waitFleet(t, s, 0)
-		none := create(t, vendor, "auto")
+		none := create(t, vendor, "auto", "auto")
 		r := vendor.await("order:unassigned", forOrder(none.ID), eventWait, "no driver on duty")
 		var un struct {
 			EventID string `json:"eventId"`

@@ -38,7 +38,8 @@ var benchCases = []benchCase{
 
 // BenchmarkDispatch measures each strategy's dispatch overhead per order
 // through the real binary (built without -race) with 200 drivers on duty
-// 200 m apart: one vendor creates orders one after another (closed loop:
+// 200 m apart, each order's pickup at the next driver: one vendor creates
+// orders one after another (closed loop:
 // the next order goes once every recipient has this one, so orders do not
 // queue behind each other), and the benchmark reports, per order, the
 // time from the order:create ack to the dispatch effect at its last
@@ -80,7 +81,12 @@ func benchStrategy(b *testing.B, binary string, be backend, bc benchCase) {
 		b.ResetTimer()
 		for i := range b.N {
 			sent := time.Now()
-			res, err := vendor.request("order:create", newOrder(fmt.Sprintf("c%d", i), bc.strategy))
+			// Each order's pickup is at the next driver's position, so
+			// the orders spread over the fleet as a city's do: no driver
+			// piles up hundreds of active orders (each of which every
+			// auto dispatch near it would weigh).
+			pickup := driverLat(i%benchDrivers + 1)
+			res, err := vendor.request("order:create", newOrderAt(fmt.Sprintf("c%d", i), bc.strategy, pickup))
 			acked := time.Now()
 			if err != nil || code(res) != "" {
 				b.Fatalf("order:create: %s %v", res, err)

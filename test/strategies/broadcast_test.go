@@ -29,7 +29,7 @@ func TestBroadcast(t *testing.T) {
 		s := startServer(t, bin, be)
 		ds := drivers(t, s, fleetSize, true, nil)
 		vendor := connect(t, s, orders.RoleVendor, "v1")
-		o := create(t, vendor, "") // the tenant default: broadcast
+		o := create(t, vendor, "", "broadcast") // the default strategy
 
 		for _, d := range ds {
 			d.await("pickup:available", forOrder(o.ID), eventWait, "every zone subscriber hears a broadcast order")

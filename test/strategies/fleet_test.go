@@ -157,9 +157,14 @@ type order struct {
 // newOrder is an order:create payload at the shared pickup; strategy ""
 // leaves the tenant's default.
 func newOrder(customer, strategy string) map[string]any {
+	return newOrderAt(customer, strategy, pickupLat)
+}
+
+// newOrderAt is newOrder with the pickup at latitude lat.
+func newOrderAt(customer, strategy string, lat float64) map[string]any {
 	o := map[string]any{
 		"store": "Pizza Nord", "customerId": customer,
-		"pickup":  map[string]any{"address": "1 Main St", "lat": pickupLat, "lng": pickupLng},
+		"pickup":  map[string]any{"address": "1 Main St", "lat": lat, "lng": pickupLng},
 		"dropoff": map[string]any{"address": "9 Side St", "lat": 52.50, "lng": 13.42},
 		"items":   []map[string]any{{"name": "margherita"}},
 	}
@@ -169,18 +174,15 @@ func newOrder(customer, strategy string) map[string]any {
 	return o
 }
 
-// create posts an order as vendor and checks what it says of itself.
-func create(t testing.TB, vendor *peer, strategy string) order {
+// create posts an order as vendor, of strategy ("": the tenant's
+// default), and requires it to be ready and of strategy want.
+func create(t testing.TB, vendor *peer, strategy, want string) order {
 	t.Helper()
 	var res struct {
 		Order order `json:"order"`
 	}
 	vendor.mustOK("order:create", newOrder("c1", strategy), &res)
 	require.Equal(t, orders.Ready, res.Order.Status, "a new order")
-	want := strategy
-	if want == "" {
-		want = "broadcast"
-	}
 	require.Equal(t, want, res.Order.Dispatch.Strategy, "the order's dispatch.strategy")
 	return res.Order
 }
