@@ -418,6 +418,11 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	notice, err := dispatch.Records(orders.Change{Order: o, Unassigned: orders.ReasonNoDriver,
 		Event: orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: orders.Ready, At: now}})
 	require.NoError(t, err)
+	offer, err := dispatch.Records(orders.Change{Order: o, Offer: &orders.Offer{Round: 1, ExpiresAt: now.Add(30 * time.Second),
+		Drivers: []orders.OfferedDriver{{ID: "d1", Meters: 812.4}, {ID: "d2", Meters: 1500}}},
+		Event: orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: orders.Ready, At: now}})
+	require.NoError(t, err)
+	notice = append(notice, offer...)
 	for i := range notice {
 		require.NoError(t, rec.Emit(namespaceOf(notice[i].Feed), nil, string(notice[i].Event), notice[i].Payload(7)))
 	}

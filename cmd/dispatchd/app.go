@@ -104,6 +104,13 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	})
 	a.svc = dispatch.NewService(a.store, relay, locations, board, fleet)
 	a.svc.EnableAuto(fleet, cfg.Tenants.RespondBy, log.Named("auto"))
+	// Offer deadlines: every node runs a runner; the nearest strategy
+	// registers its handler on it.
+	a.deadlines = deadline.NewRunner(a.store, deadline.Config{Poll: cfg.Tenants.DeadlinePoll, Observer: a.metrics}, log.Named("deadlines"))
+	nc := cfg.Tenants
+	a.svc.EnableNearest(fleet, dispatch.NearestConfig{Size: nc.OfferSize, RadiusMeters: nc.OfferRadiusMeters,
+		TTL: nc.OfferTTL, Rounds: nc.OfferRounds}, a.deadlines, log.Named("nearest"))
+	a.svc.SetDefaultStrategy(nc.Strategy)
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
@@ -127,9 +134,6 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.life.run(ctx, "dispatch board", board.Run)
 	a.life.run(ctx, "fleet", func(ctx context.Context) error { return fleet.Run(ctx, a.broker, a.store, log.Named("fleet")) })
 	a.life.run(ctx, "auto", a.svc.RunAuto)
-	// Offer and respondBy deadlines: every node runs one; the strategies
-	// register their handlers on it.
-	a.deadlines = deadline.NewRunner(a.store, deadline.Config{Poll: cfg.Tenants.DeadlinePoll, Observer: a.metrics}, log.Named("deadlines"))
 	a.life.run(ctx, "deadlines", a.deadlines.Run)
 	a.life.run(ctx, "housekeeping", func(ctx context.Context) error {
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))

@@ -44,21 +44,37 @@ type Config struct {
 	// RespondBy is how long a driver the auto strategy picked has to
 	// order:reject the assignment (default 30s); after it, it stands.
 	RespondBy time.Duration `yaml:"respond_by"`
+	// Strategy is the dispatch strategy of an order that names none
+	// (default broadcast); per-tenant settings will override it.
+	Strategy orders.Strategy `yaml:"strategy"`
+	// The nearest strategy: OfferSize drivers per ring (default 3),
+	// within OfferRadiusMeters of the pickup (5000), each ring open for
+	// OfferTTL (30s), OfferRounds rings before the order is broadcast
+	// (3).
+	OfferSize         int           `yaml:"offer_size"`
+	OfferRadiusMeters float64       `yaml:"offer_radius_meters"`
+	OfferTTL          time.Duration `yaml:"offer_ttl"`
+	OfferRounds       int           `yaml:"offer_rounds"`
 }
 
 // DefaultConfig returns the recommended settings, with no observer.
 func DefaultConfig() Config {
 	return Config{
-		EventsPerSecond: 20,
-		EventBurst:      40,
-		RequestTimeout:  10 * time.Second,
-		MaxWatches:      200,
-		MaxZones:        32,
-		AvgSpeedMPS:     8.3,
-		DetourFactor:    1.3,
-		PositionTTL:     60 * time.Second,
-		DeadlinePoll:    250 * time.Millisecond,
-		RespondBy:       30 * time.Second,
+		EventsPerSecond:   20,
+		EventBurst:        40,
+		RequestTimeout:    10 * time.Second,
+		MaxWatches:        200,
+		MaxZones:          32,
+		AvgSpeedMPS:       8.3,
+		DetourFactor:      1.3,
+		PositionTTL:       60 * time.Second,
+		DeadlinePoll:      250 * time.Millisecond,
+		RespondBy:         30 * time.Second,
+		Strategy:          orders.DefaultStrategy,
+		OfferSize:         3,
+		OfferRadiusMeters: 5000,
+		OfferTTL:          30 * time.Second,
+		OfferRounds:       3,
 	}
 }
 
@@ -108,6 +124,25 @@ func (c Config) withDefaults() Config {
 	if c.RespondBy <= 0 {
 		c.RespondBy = d.RespondBy
 	}
+	return c.nearestDefaults(d)
+}
+
+func (c Config) nearestDefaults(d Config) Config {
+	if c.Strategy == "" {
+		c.Strategy = d.Strategy
+	}
+	if c.OfferSize <= 0 {
+		c.OfferSize = d.OfferSize
+	}
+	if c.OfferRadiusMeters <= 0 {
+		c.OfferRadiusMeters = d.OfferRadiusMeters
+	}
+	if c.OfferTTL <= 0 {
+		c.OfferTTL = d.OfferTTL
+	}
+	if c.OfferRounds <= 0 {
+		c.OfferRounds = d.OfferRounds
+	}
 	return c
 }
 
@@ -144,5 +179,25 @@ func (c Config) Validate() error {
 	if c.RespondBy <= 0 {
 		errs = append(errs, fmt.Errorf("respond_by must be positive, got %v", c.RespondBy))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, c.validateNearest()...)...)
+}
+
+func (c Config) validateNearest() []error {
+	var errs []error
+	if !c.Strategy.Valid() {
+		errs = append(errs, fmt.Errorf("strategy must be broadcast, nearest or auto, got %q", c.Strategy))
+	}
+	if c.OfferSize <= 0 || c.OfferSize > maxOfferSize {
+		errs = append(errs, fmt.Errorf("offer_size must be 1-%d, got %d", maxOfferSize, c.OfferSize))
+	}
+	if !(c.OfferRadiusMeters > 0) {
+		errs = append(errs, fmt.Errorf("offer_radius_meters must be positive, got %g", c.OfferRadiusMeters))
+	}
+	if c.OfferTTL < time.Second {
+		errs = append(errs, fmt.Errorf("offer_ttl must be at least 1s, got %v", c.OfferTTL))
+	}
+	if c.OfferRounds <= 0 || c.OfferRounds > maxOfferRounds {
+		errs = append(errs, fmt.Errorf("offer_rounds must be 1-%d, got %d", maxOfferRounds, c.OfferRounds))
+	}
+	return errs
 }

@@ -10,7 +10,8 @@
 //
 // The flow: transport → dispatch → delivery → broker/store.
 //
-// Dependency rule: dispatch uses delivery, orders, geo, auth and transport
+// Dependency rule: dispatch uses delivery, orders, geo, auth, transport and
+// its own deadline runner (dispatch/deadline)
 // through their public APIs only (never transport's subpackages engineio
 // or parser), and reaches storage and the broker only through interfaces
 // it or delivery declares; nothing it imports may import dispatch.

@@ -65,6 +65,7 @@ func (t *Handlers) mountDrivers(ns *transport.Namespace) {
 	t.on(ns, ClientOrderReject, t.request(orders.ActionReject))
 	t.on(ns, ClientOrderFailed, t.request(orders.ActionFail))
 	t.on(ns, ClientDriverDuty, t.driverDuty)
+	t.on(ns, ClientPickupDecline, t.decline)
 	t.on(ns, ClientLocationUpdate, func(s *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
 		// Missing or null coordinates stay unset and are refused by
 		// name, not shown at 0,0.

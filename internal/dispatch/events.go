@@ -29,6 +29,7 @@ const (
 	ClientOrderReject        = "order:reject"
 	ClientOrderFailed        = "order:failed"
 	ClientDriverDuty         = "driver:duty"
+	ClientPickupDecline      = "pickup:decline"
 	// /customers
 	ClientOrderWatch   = "order:watch"
 	ClientOrderUnwatch = "order:unwatch"
@@ -51,6 +52,9 @@ const (
 	// EventOrderAssigned: the auto strategy gave a driver an order, to
 	// reject before respondBy (driver feed).
 	EventOrderAssigned Event = "order:assigned"
+	// EventPickupOffer: the nearest strategy offers an order to one of
+	// the K drivers of a ring, until expiresAt (driver feed).
+	EventPickupOffer Event = "pickup:offer"
 	// EventOrderUnassigned: the auto strategy found no driver for the
 	// vendor's order; it stays ready and waits for one (vendor feed).
 	EventOrderUnassigned Event = "order:unassigned"
@@ -95,7 +99,10 @@ type OrderStatus struct {
 	DriverID string        `json:"driverId,omitempty"`
 	// Failure comes with status failed.
 	Failure *orders.Failure `json:"failure,omitempty"`
-	At      time.Time       `json:"at"`
+	// ETASeconds: to the pickup while assigned, to the dropoff after
+	// picked_up, when the driver's position is known.
+	ETASeconds *int      `json:"etaSeconds,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // PickupAvailable is the pickup:available payload.
@@ -115,6 +122,17 @@ type OrderAssigned struct {
 	EventID   string       `json:"eventId"`
 	Order     orders.Order `json:"order"`
 	RespondBy time.Time    `json:"respondBy"`
+}
+
+// PickupOffer is the pickup:offer payload: one ring of the nearest
+// strategy. Round counts from 1; the same order offered again to the same
+// driver (after an unassign) comes with a new eventId.
+type PickupOffer struct {
+	EventID        string       `json:"eventId"`
+	Order          orders.Order `json:"order"`
+	ExpiresAt      time.Time    `json:"expiresAt"`
+	DistanceMeters float64      `json:"distanceMeters"`
+	Round          int          `json:"round"`
 }
 
 // OrderUnassigned is the order:unassigned payload.

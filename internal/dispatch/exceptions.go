@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"go.uber.org/zap"
+
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -54,6 +56,34 @@ func (t *Handlers) request(a orders.Action) eventFunc {
 		}
 		ok(ack, map[string]any{"order": o})
 	}
+}
+
+// decline is pickup:decline { orderId, reason? }: the driver turns down
+// an offer of the nearest strategy.
+func (t *Handlers) decline(_ *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
+	var in actionRequest
+	if err := decode(m, &in); err != nil {
+		fail(ack, t.log, err)
+		return
+	}
+	if err := orders.CheckID(in.OrderID); err != nil {
+		fail(ack, t.log, err)
+		return
+	}
+	if len(in.Reason) > orders.MaxReasonLen {
+		fail(ack, t.log, orders.Errorf(orders.CodeInvalidArgument, "reason is longer than %d bytes", orders.MaxReasonLen))
+		return
+	}
+	ctx, cancel := t.ctx()
+	defer cancel()
+	if err := t.svc.Decline(ctx, sess.claims, in.OrderID); err != nil {
+		fail(ack, t.log, err)
+		return
+	}
+	// The reason is for the operator's eyes: the log, not the order.
+	t.log.Debug("offer declined", zap.String("tenant_id", sess.claims.Tenant), zap.String("driver_id", sess.claims.Subject),
+		zap.String("order_id", in.OrderID), zap.String("reason", in.Reason))
+	ok(ack, nil)
 }
 
 // The dispatcher's actions, for the /dispatchers namespace to call: each

@@ -60,15 +60,14 @@ type Fleet struct {
 type tenantFleet struct {
 	duty map[string]dutyMark // the latest duty change heard per driver
 	idx  *geo.Index          // on-duty drivers' positions
-	// early holds the last position of each driver not (yet) on duty
-	// here: duty and positions come on two subjects, whose handlers run
-	// in either order, so a driver's first position can beat its
-	// driver:duty; it is applied when the duty arrives (if still fresh)
-	// and swept with the TTL.
-	early map[string]heldPosition
+	// early holds the last position of drivers not (yet) heard on duty:
+	// duty and positions travel on different subjects, so a driver's
+	// first position may overtake its "on"; it would otherwise be lost
+	// until the next one. Swept like positions.
+	early map[string]sighting
 }
 
-type heldPosition struct {
+type sighting struct {
 	p  geo.Point
 	at time.Time
 }
@@ -92,14 +91,13 @@ func NewFleet(ttl time.Duration, onChange func(DriverState)) *Fleet {
 func (f *Fleet) tenant(t string) *tenantFleet {
 	tf, ok := f.tenants[t]
 	if !ok {
-		tf = &tenantFleet{duty: make(map[string]dutyMark), idx: geo.NewIndex(0), early: make(map[string]heldPosition)}
+		tf = &tenantFleet{duty: make(map[string]dutyMark), idx: geo.NewIndex(0), early: make(map[string]sighting)}
 		f.tenants[t] = tf
 	}
 	return tf
 }
 
 // ApplyDuty records a duty change; an older one than known is ignored.
-// A driver coming on duty takes the fresh position heard before it.
 func (f *Fleet) ApplyDuty(d orders.Duty) {
 	f.mu.Lock()
 	tf := f.tenant(d.Tenant)
@@ -108,31 +106,31 @@ func (f *Fleet) ApplyDuty(d orders.Duty) {
 		return
 	}
 	tf.duty[d.DriverID] = dutyMark{on: d.OnDuty, at: d.UpdatedAt}
-	var held *heldPosition
-	if !d.OnDuty {
+	early, ok := tf.early[d.DriverID]
+	delete(tf.early, d.DriverID)
+	placed := false
+	switch {
+	case !d.OnDuty:
 		tf.idx.Remove(d.DriverID)
-	} else if e, ok := tf.early[d.DriverID]; ok {
-		delete(tf.early, d.DriverID)
-		if !e.at.Before(f.fresh()) && tf.idx.Upsert(d.DriverID, e.p, e.at) == nil {
-			held = &e
-		}
+	case ok && !early.at.Before(f.fresh()):
+		placed = tf.idx.Upsert(d.DriverID, early.p, early.at) == nil
 	}
 	f.mu.Unlock()
 	f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: d.OnDuty, At: d.UpdatedAt})
-	if held != nil {
-		f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: true, Point: held.p, At: held.at, Known: true})
+	if placed {
+		f.notify(DriverState{Tenant: d.Tenant, DriverID: d.DriverID, OnDuty: true, Point: early.p, At: early.at, Known: true})
 	}
 }
 
-// Observe records an on-duty driver's position; others' are held until
-// their duty arrives (see tenantFleet.early). Positions older than the
-// known one are ignored.
+// Observe records an on-duty driver's position; others' are kept aside
+// (early) in case their "on" is still on its way. Positions older than
+// the known one are ignored.
 func (f *Fleet) Observe(tenant, driver string, p geo.Point, at time.Time) {
 	f.mu.Lock()
 	tf := f.tenant(tenant)
 	if !tf.duty[driver].on {
-		if e, ok := tf.early[driver]; (!ok || !at.Before(e.at)) && p.Validate() == nil {
-			tf.early[driver] = heldPosition{p: p, at: at}
+		if e, ok := tf.early[driver]; !ok || !at.Before(e.at) {
+			tf.early[driver] = sighting{p: p, at: at}
 		}
 		f.mu.Unlock()
 		return
@@ -219,24 +217,24 @@ func (f *Fleet) OnDuty(tenant string) []DriverState {
 	return out
 }
 
-// Sweep forgets positions older than the TTL (held ones too), off-duty
-// marks older than it (kept that long so that a late, older "on" cannot
-// undo them), and tenants left empty: memory holds one entry per on-duty
-// driver, and one per driver heard within the TTL while off duty.
+// Sweep forgets positions older than the TTL, off-duty marks older than
+// it (kept that long so that a late, older "on" cannot undo them), and
+// tenants left empty: memory holds one entry per on-duty driver, and per
+// driver who sent a position within the TTL while off duty.
 func (f *Fleet) Sweep() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fresh := f.fresh()
 	for t, tf := range f.tenants {
 		tf.idx.RemoveSeenBefore(fresh)
-		for id, e := range tf.early {
-			if e.at.Before(fresh) {
-				delete(tf.early, id)
-			}
-		}
 		for id, m := range tf.duty {
 			if !m.on && m.at.Before(fresh) {
 				delete(tf.duty, id)
+			}
+		}
+		for id, e := range tf.early {
+			if e.at.Before(fresh) {
+				delete(tf.early, id)
 			}
 		}
 		if len(tf.duty) == 0 && tf.idx.Len() == 0 && len(tf.early) == 0 {

@@ -27,16 +27,23 @@ func TestFleetView(t *testing.T) {
 	}
 	here := geo.Point{Lat: 52.52, Lng: 13.40}
 
-	f.Observe("acme", "d1", here, t0) // not on duty: held, not shown
+	f.Observe("acme", "d1", here, t0) // not on duty yet: kept aside
 	_, _, ok := f.Position("acme", "d1")
-	require.False(t, ok)
+	require.False(t, ok, "not on duty: no position")
+	f.Observe("acme", "d3", here, t0) // never on duty: kept aside, then swept
 
+	// The "on" arrives after the position (another subject): the
+	// position counts from then on.
 	duty("d1", true, t0)
+	p, at, ok := f.Position("acme", "d1")
+	require.True(t, ok, "the early position is kept")
+	require.Equal(t, here, p)
+	require.Equal(t, t0, at)
 	duty("d2", true, t0)
 	f.Observe("acme", "d1", geo.Point{Lat: 52.53, Lng: 13.40}, t0.Add(time.Second))
 	f.Observe("acme", "d2", geo.Point{Lat: 52.60, Lng: 13.40}, t0.Add(time.Second))
 	f.Observe("acme", "d1", geo.Point{Lat: 0, Lng: 0}, t0) // older than known: ignored
-	p, at, ok := f.Position("acme", "d1")
+	p, at, ok = f.Position("acme", "d1")
 	require.True(t, ok)
 	require.Equal(t, geo.Point{Lat: 52.53, Lng: 13.40}, p)
 	require.Equal(t, t0.Add(time.Second), at)
@@ -65,51 +72,9 @@ func TestFleetView(t *testing.T) {
 	f.mu.RLock()
 	require.Zero(t, f.tenants["acme"].idx.Len(), "swept")
 	require.Len(t, f.tenants["acme"].duty, 1, "the off-duty mark is swept too")
+	require.Empty(t, f.tenants["acme"].early, "and the position of a driver never on duty")
 	f.mu.RUnlock()
-	require.Len(t, heard, 6, "the hook hears the duty changes and positions kept (d1's held one with its duty), not the ignored ones")
-}
-
-// TestFleetPositionBeforeDuty: duty and positions travel on two subjects,
-// so a driver's first position may be heard before its driver:duty; the
-// driver then shows with that position as soon as the duty arrives, unless
-// it has gone stale meanwhile.
-func TestFleetPositionBeforeDuty(t *testing.T) {
-	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	now := t0
-	var heard []DriverState
-	f := NewFleet(time.Minute, func(s DriverState) { heard = append(heard, s) })
-	f.now = func() time.Time { return now }
-	here := geo.Point{Lat: 52.52, Lng: 13.40}
-	there := geo.Point{Lat: 52.53, Lng: 13.40}
-
-	f.Observe("acme", "d1", here, t0)
-	f.Observe("acme", "d1", there, t0.Add(time.Second))
-	f.Observe("acme", "d1", here, t0) // older than the held one: ignored
-	_, _, ok := f.Position("acme", "d1")
-	require.False(t, ok, "not on duty yet")
-	require.Empty(t, heard)
-
-	f.ApplyDuty(orders.Duty{Tenant: "acme", DriverID: "d1", OnDuty: true, UpdatedAt: t0})
-	p, at, ok := f.Position("acme", "d1")
-	require.True(t, ok, "the held position counts once the driver is on duty")
-	require.Equal(t, there, p)
-	require.Equal(t, t0.Add(time.Second), at)
-	require.Equal(t, []Candidate{{DriverID: "d1", Meters: geo.Distance(here, there)}}, f.Nearest("acme", here, 3, 5000, nil))
-	require.Len(t, heard, 2, "the duty, then the position")
-	require.True(t, heard[1].Known)
-
-	f.Observe("acme", "d2", here, t0)
-	now = t0.Add(time.Minute + time.Millisecond)
-	f.ApplyDuty(orders.Duty{Tenant: "acme", DriverID: "d2", OnDuty: true, UpdatedAt: now})
-	_, _, ok = f.Position("acme", "d2")
-	require.False(t, ok, "a held position older than the TTL is not used")
-
-	f.Observe("acme", "d3", here, now)
-	now = now.Add(2 * time.Minute)
-	f.Sweep()
-	f.mu.RLock()
-	require.Empty(t, f.tenants["acme"].early, "held positions are swept with the TTL")
-	f.mu.RUnlock()
+	require.Len(t, heard, 6, "the hook hears the duty changes and positions kept, not the ignored ones")
 }
 
 // TestFleetAcrossNodes: two fleets on one broker (two nodes) learn the

@@ -14,6 +14,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
 	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/dispatchd/dispatchd/internal/store"
@@ -58,7 +59,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 4)
+	ran := make(chan error, 5)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -68,8 +69,13 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	go func() { ran <- board.Run(runCtx) }()
 	svc = NewService(st, relay, locations, board, fleet)
 	svc.EnableAuto(fleet, cfg.RespondBy, log)
+	runner := deadline.NewRunner(st, deadline.Config{Poll: 50 * time.Millisecond}, log)
+	svc.EnableNearest(fleet, NearestConfig{Size: cfg.OfferSize, RadiusMeters: cfg.OfferRadiusMeters,
+		TTL: cfg.OfferTTL, Rounds: cfg.OfferRounds}, runner, log)
+	svc.SetDefaultStrategy(cfg.Strategy)
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
 	go func() { ran <- svc.RunAuto(runCtx) }()
+	go func() { ran <- runner.Run(runCtx) }()
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
 	NewHandlers(cfg, svc, del, v, log).Mount(srv)
@@ -80,7 +86,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 		stop()
-		for range 4 {
+		for range 5 {
 			require.NoError(t, <-ran)
 		}
 		<-relayed

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDependencyRule: dispatch uses delivery, orders, geo, auth and the public
-// API of transport, and no other package of this module (doc.go states
+// TestDependencyRule: dispatch uses delivery, orders, geo, auth, its
+// deadline runner and the public API of transport, and no other package of this module (doc.go states
 // the rule): storage and the broker are reached through interfaces.
 func TestDependencyRule(t *testing.T) {
 	const module = "github.com/dispatchd/dispatchd/"
@@ -23,9 +23,11 @@ func TestDependencyRule(t *testing.T) {
 		module + "internal/geo":       true,
 		module + "internal/auth":      true,
 		module + "internal/transport": true,
-		"go.uber.org/zap":             true,
-		"golang.org/x/time/rate":      true,
-		"github.com/google/uuid":      true,
+		// its own deadline runner, which knows nothing of dispatch
+		module + "internal/dispatch/deadline": true,
+		"go.uber.org/zap":                     true,
+		"golang.org/x/time/rate":              true,
+		"github.com/google/uuid":              true,
 	}
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,8 +48,13 @@ func Fanout(payload []byte) ([]delivery.Record, time.Time, error) {
 // who hears of what.
 func Records(ch orders.Change) ([]delivery.Record, error) {
 	o, ev := ch.Order, ch.Event
-	if ch.Unassigned != "" {
+	switch {
+	case ch.Unassigned != "":
 		return unassignedRecords(ch)
+	case ch.Offer != nil:
+		return offerRecords(ch)
+	case ch.Broadcast:
+		return broadcastRecords(ch)
 	}
 	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
 	if ev.Status == orders.Failed {
@@ -64,10 +70,6 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 			OrderID: o.ID, Zone: o.Zone, Body: b})
 		return nil
 	}
-	zone := o.Zone
-	if zone == "" {
-		zone = noZone
-	}
 	if err := add(FeedVendor, o.VendorID, EventOrderStatus, ev.ID, status); err != nil {
 		return nil, err
 	}
@@ -76,21 +78,40 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 			return nil, err
 		}
 	}
+	if err := statusRecords(ch, status, add); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// addFunc appends one record of the change being rendered.
+type addFunc func(feed, key string, event Event, eventID string, body any) error
+
+// statusRecords adds what the change's new status causes beyond the
+// vendor's and customer's order:status.
+func statusRecords(ch orders.Change, status OrderStatus, add addFunc) error {
+	o, ev := ch.Order, ch.Event
+	zone := o.Zone
+	if zone == "" {
+		zone = noZone
+	}
 	var err error
 	switch ev.Status {
 	case orders.Ready:
 		// A new order, or one given back (unassign, reject): offered
 		// again with a new eventId, so a driver list that dropped it on
-		// the earlier pickup:taken adds it back.
-		id := derivedID(ev.ID, "available")
-		err = add(FeedPickups, zone, EventPickupAvailable, id, PickupAvailable{EventID: id, Order: o})
+		// the earlier pickup:taken adds it back. A nearest order is
+		// offered ring by ring first (offerRecords).
+		if o.Dispatch.Strategy != orders.StrategyNearest {
+			id := derivedID(ev.ID, "available")
+			err = add(FeedPickups, zone, EventPickupAvailable, id, PickupAvailable{EventID: id, Order: o})
+		}
 		if err == nil && ev.FromDriverID != "" {
 			// The driver it was taken from stops.
 			err = add(FeedDriver, ev.FromDriverID, EventOrderStatus, ev.ID, status)
 		}
 	case orders.Assigned:
-		id := derivedID(ev.ID, "taken")
-		err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
+		err = taken(ev, zone, add)
 		if event, eventID, body, ok := assignedDriver(ch, status); err == nil && ok {
 			err = add(FeedDriver, o.DriverID, event, eventID, body)
 		}
@@ -99,8 +120,7 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 	case orders.Cancelled:
 		if o.DriverID == "" {
 			// Still up for grabs until now: take it off the drivers' lists.
-			id := derivedID(ev.ID, "taken")
-			err = add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: o.ID})
+			err = taken(ev, zone, add)
 		} else {
 			// The driver who had claimed it must stop.
 			err = add(FeedDriver, o.DriverID, EventOrderStatus, ev.ID, status)
@@ -110,10 +130,24 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 		err = add(FeedVendor, o.VendorID, EventOrderDelivered, id,
 			OrderDelivered{EventID: id, OrderID: o.ID, DriverID: o.DriverID, At: ev.At})
 	}
-	if err != nil {
-		return nil, err
+	return err
+}
+
+// taken tells the drivers who could take a ready order that it is gone:
+// the offered ring of a nearest order (ev.Taken), else the zone's
+// subscribers.
+func taken(ev orders.Event, zone string, add addFunc) error {
+	if len(ev.Taken) == 0 {
+		id := derivedID(ev.ID, "taken")
+		return add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: ev.OrderID})
 	}
-	return out, nil
+	for _, driver := range ev.Taken {
+		id := derivedID(ev.ID, "taken:"+driver)
+		if err := add(FeedDriver, driver, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: ev.OrderID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // assignedDriver is what the driver of an assignment hears on its own
@@ -142,4 +176,40 @@ func unassignedRecords(ch orders.Change) ([]delivery.Record, error) {
 	}
 	return []delivery.Record{{Feed: FeedVendor, Tenant: o.Tenant, Key: o.VendorID, Event: string(EventOrderUnassigned),
 		EventID: ch.Event.ID, OrderID: o.ID, Zone: o.Zone, Body: b}}, nil
+}
+
+// offerRecords renders one ring of the nearest strategy: each driver of
+// it hears pickup:offer on its own feed, under an id of its own.
+func offerRecords(ch orders.Change) ([]delivery.Record, error) {
+	o, offer := ch.Order, ch.Offer
+	out := make([]delivery.Record, 0, len(offer.Drivers))
+	for _, d := range offer.Drivers {
+		id := derivedID(ch.Event.ID, "offer:"+d.ID)
+		b, err := json.Marshal(PickupOffer{EventID: id, Order: o, ExpiresAt: offer.ExpiresAt,
+			DistanceMeters: math.Round(d.Meters), Round: offer.Round})
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", EventPickupOffer, err)
+		}
+		out = append(out, delivery.Record{Feed: FeedDriver, Tenant: o.Tenant, Key: d.ID, Event: string(EventPickupOffer),
+			EventID: id, OrderID: o.ID, Zone: o.Zone, Body: b})
+	}
+	return out, nil
+}
+
+// broadcastRecords renders the nearest strategy's fallback: the order
+// becomes pickup:available to the zone's subscribers, like a broadcast
+// order.
+func broadcastRecords(ch orders.Change) ([]delivery.Record, error) {
+	o := ch.Order
+	zone := o.Zone
+	if zone == "" {
+		zone = noZone
+	}
+	id := derivedID(ch.Event.ID, "available")
+	b, err := json.Marshal(PickupAvailable{EventID: id, Order: o})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", EventPickupAvailable, err)
+	}
+	return []delivery.Record{{Feed: FeedPickups, Tenant: o.Tenant, Key: zone, Event: string(EventPickupAvailable),
+		EventID: id, OrderID: o.ID, Zone: o.Zone, Body: b}}, nil
 }

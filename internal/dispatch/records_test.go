@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -161,4 +162,51 @@ func TestRecordsUnassignedNoticeGoesToTheVendorOnly(t *testing.T) {
 	assert.Equal(t, string(EventOrderUnassigned), recs[0].Event)
 	assert.Equal(t, "n1", recs[0].EventID)
 	assert.JSONEq(t, `{"eventId":"n1","orderId":"o1","reason":"no_driver"}`, string(recs[0].Body))
+}
+
+// TestRecordsNearest: a nearest order is never broadcast when posted or
+// given back, its rings go to each driver's own feed, a claim tells the
+// rest of the ring, and the fallback is the zone's broadcast.
+func TestRecordsNearest(t *testing.T) {
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Zone: "north", Status: orders.Ready,
+		Dispatch: orders.Dispatch{Strategy: orders.StrategyNearest}}
+	names := func(recs []delivery.Record) []string {
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.Feed+"/"+r.Key+" "+r.Event+" "+r.EventID)
+		}
+		return out
+	}
+	ev := orders.Event{ID: "e1", OrderID: "o1", Status: orders.Ready, At: at}
+	recs, err := Records(orders.Change{Order: o, Event: ev})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v/v1 order:status e1", "c/c1 order:status e1"}, names(recs), "posted: no broadcast")
+
+	ev.FromDriverID = "d1"
+	recs, err = Records(orders.Change{Order: o, Event: ev})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v/v1 order:status e1", "c/c1 order:status e1", "d/d1 order:status e1"}, names(recs),
+		"given back: its rings start again, no broadcast")
+
+	exp := at.Add(30 * time.Second)
+	recs, err = Records(orders.Change{Order: o, Event: orders.Event{ID: "r1", OrderID: "o1", Status: orders.Ready, At: at},
+		Offer: &orders.Offer{Round: 2, ExpiresAt: exp, Drivers: []orders.OfferedDriver{{ID: "d2", Meters: 812.6}, {ID: "d3", Meters: 1500}}}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d/d2 pickup:offer " + derivedID("r1", "offer:d2"), "d/d3 pickup:offer " + derivedID("r1", "offer:d3")}, names(recs))
+	var offer PickupOffer
+	require.NoError(t, json.Unmarshal(recs[0].Body, &offer))
+	assert.Equal(t, PickupOffer{EventID: derivedID("r1", "offer:d2"), Order: o, ExpiresAt: exp, DistanceMeters: 813, Round: 2}, offer)
+
+	taken := o
+	taken.Status, taken.DriverID = orders.Assigned, "d2"
+	recs, err = Records(orders.Change{Order: taken, Event: orders.Event{ID: "e2", OrderID: "o1", Status: orders.Assigned,
+		DriverID: "d2", At: at, Taken: []string{"d3"}}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v/v1 order:status e2", "c/c1 order:status e2", "d/d3 pickup:taken " + derivedID("e2", "taken:d3")}, names(recs),
+		"the ring hears it is taken, the zone was never told of it")
+
+	recs, err = Records(orders.Change{Order: o, Broadcast: true, Event: orders.Event{ID: "b1", OrderID: "o1", Status: orders.Ready, At: at}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"p/north pickup:available " + derivedID("b1", "available")}, names(recs))
 }

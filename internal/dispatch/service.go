@@ -6,6 +6,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/delivery"
+	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
 	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
@@ -14,17 +15,30 @@ import (
 type Store interface {
 	// CreateOrder returns the creation event, or nil when an idempotency
 	// key repeated and nothing was created.
-	CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (orders.Order, *orders.Event, error)
+	// CreateOrderWithDeadlines also sets the new order's first deadlines.
+	CreateOrderWithDeadlines(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time, dc deadline.Changes) (orders.Order, *orders.Event, error)
 	GetOrder(ctx context.Context, tenant, id string) (orders.Order, error)
 	ListOrders(ctx context.Context, tenant string, f orders.Filter) ([]orders.Order, error)
 	ActiveOrderLister
 	DutyStore
-	// Perform applies a request (orders.Decide) atomically.
-	Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error)
+	// PerformPlanned applies a request (orders.Decide) atomically, with
+	// what planner (nil: none) adds to it in the same transaction.
+	PerformPlanned(ctx context.Context, tenant, id string, req orders.Request, now time.Time, planner deadline.Planner) (orders.Order, *orders.Event, error)
+	DeadlineStore
 	Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error)
 	// NotifyUnassigned queues order:unassigned for a ready order, once
 	// per version; false when it did not (a repeat, or no longer ready).
 	NotifyUnassigned(ctx context.Context, tenant, orderID, reason string, now time.Time) (bool, error)
+}
+
+// DeadlineStore moves the strategies' deadlines on.
+type DeadlineStore interface {
+	// ReplaceDeadline replaces old by next (nil: none) and queues notice,
+	// if old and the order's version are unchanged; false when not.
+	ReplaceDeadline(ctx context.Context, old deadline.Deadline, version int, next *deadline.Deadline, notice *orders.Change) (bool, error)
+	// UpdateDeadline edits the order's deadline of kind by compare-and-set
+	// (orders.ErrNotFound when it has none).
+	UpdateDeadline(ctx context.Context, tenant, orderID, kind string, fn func(d *deadline.Deadline) error) (deadline.Deadline, error)
 }
 
 // Relay hears that a change was committed to the outbox, so that it
@@ -53,7 +67,9 @@ type Service struct {
 	drivers   DriverView
 	active    *activeOrders
 	now       func() time.Time
-	auto      *autoDispatch // nil: the auto strategy is off
+	auto      *autoDispatch    // nil: the auto strategy is off
+	nearest   *nearestDispatch // nil: the nearest strategy is off
+	strategy  orders.Strategy  // of an order that names none
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -61,7 +77,15 @@ type Service struct {
 func NewService(store Store, relay Relay, locations LocationPublisher, board BoardPublisher, drivers DriverView) *Service {
 	now := func() time.Time { return time.Now().UTC() }
 	return &Service{store: store, relay: relay, locations: locations, board: board, drivers: drivers,
-		active: newActiveOrders(store, now), now: now}
+		active: newActiveOrders(store, now), now: now, strategy: orders.DefaultStrategy}
+}
+
+// SetDefaultStrategy sets the strategy of orders that name none. Call it
+// before serving.
+func (s *Service) SetDefaultStrategy(st orders.Strategy) {
+	if st.Valid() {
+		s.strategy = st
+	}
 }
 
 // committed tells the relay and the board of a change just committed.
@@ -81,13 +105,27 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 	if err := n.Validate(); err != nil {
 		return orders.Order{}, false, err
 	}
-	o, ev, err := s.store.CreateOrder(ctx, c.Tenant, c.Subject, n, s.now())
+	if n.Dispatch.Strategy == "" {
+		n.Dispatch.Strategy = s.strategy
+	}
+	now := s.now()
+	var dc deadline.Changes
+	if n.Dispatch.Strategy == orders.StrategyNearest {
+		if s.nearest == nil {
+			return orders.Order{}, false, orders.Errorf(orders.CodeInvalidArgument, "dispatch.strategy nearest is not enabled on this server")
+		}
+		dc = firstRing(now)
+	}
+	o, ev, err := s.store.CreateOrderWithDeadlines(ctx, c.Tenant, c.Subject, n, now, dc)
 	if err != nil {
 		return orders.Order{}, false, err
 	}
 	if ev != nil {
 		s.committed(o)
 		s.autoDispatchNow(ctx, c.Tenant, o)
+		if len(dc.Set) > 0 {
+			s.nearest.runner.Notify(now)
+		}
 	}
 	return o, ev != nil, nil
 }
@@ -109,7 +147,8 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 	if req.Action == orders.ActionReject && s.auto != nil {
 		req.At, req.RespondWithin = s.now(), s.auto.respondBy
 	}
-	o, ev, err := s.store.Perform(ctx, c.Tenant, orderID, req, s.now())
+	now := s.now()
+	o, ev, err := s.store.PerformPlanned(ctx, c.Tenant, orderID, req, now, s.planNearest)
 	if err != nil {
 		return orders.Order{}, err
 	}
@@ -120,8 +159,12 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 		s.active.forget(c.Tenant, o.DriverID)
 		if ev.FromDriverID != "" {
 			s.active.forget(c.Tenant, ev.FromDriverID)
-			// Given back: the auto strategy picks the next best driver.
+			// Given back: the auto strategy picks the next best driver,
+			// the nearest one's first ring is due (planNearest).
 			s.autoDispatchNow(ctx, c.Tenant, o)
+			if s.nearest != nil && o.Dispatch.Strategy == orders.StrategyNearest {
+				s.nearest.runner.Notify(now)
+			}
 		}
 	}
 	return o, nil
@@ -200,7 +243,8 @@ func (s *Service) Pickups(ctx context.Context, c auth.Claims, zone string) ([]or
 	if err := orders.CheckZone(zone); err != nil {
 		return nil, err
 	}
-	return s.store.ListOrders(ctx, c.Tenant, orders.Filter{Status: orders.Ready, Zone: zone, Limit: 1000})
+	// Orders in their offer rings are for the offered drivers only.
+	return s.store.ListOrders(ctx, c.Tenant, orders.Filter{Status: orders.Ready, Zone: zone, WithoutDeadline: KindOffer, Limit: 1000})
 }
 
 // Watch returns an order and its log for its own customer.

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
+	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/testproc"
@@ -23,9 +24,9 @@ type writeCounter struct {
 	creates atomic.Int32
 }
 
-func (w *writeCounter) CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (orders.Order, *orders.Event, error) {
+func (w *writeCounter) CreateOrderWithDeadlines(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time, dc deadline.Changes) (orders.Order, *orders.Event, error) {
 	w.creates.Add(1)
-	return w.Store.CreateOrder(ctx, tenant, vendorID, n, now)
+	return w.Store.CreateOrderWithDeadlines(ctx, tenant, vendorID, n, now, dc)
 }
 
 type noRelay struct{}

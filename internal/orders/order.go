@@ -114,9 +114,13 @@ type Event struct {
 	// travels with the change (the outbox) to the driver's
 	// order:assigned; the stored log does not keep it.
 	RespondBy *time.Time `json:"respondBy,omitempty"`
-	Actor     Actor      `json:"actor"`
-	At        time.Time  `json:"at"`
-	Version   int        `json:"version"`
+	// Taken are the drivers other than the new holder who were offered
+	// the order (the nearest strategy) and must hear it is taken. Like
+	// RespondBy it travels with the change only.
+	Taken   []string  `json:"taken,omitempty"`
+	Actor   Actor     `json:"actor"`
+	At      time.Time `json:"at"`
+	Version int       `json:"version"`
 }
 
 // Filter narrows a listing of one tenant's orders; empty fields match all.
@@ -126,7 +130,10 @@ type Filter struct {
 	DriverID   string
 	Zone       string
 	Status     Status
-	Limit      int // default 100, at most 1000
+	// WithoutDeadline leaves out orders with a pending deadline of this
+	// kind: the pickups list skips orders still offered to a few drivers.
+	WithoutDeadline string
+	Limit           int // default 100, at most 1000
 }
 
 // Change is one committed change of an order: its state after the change
@@ -139,6 +146,27 @@ type Change struct {
 	// auto strategy's notice that no driver could take it, with this
 	// reason; Event carries only its id, order id and time.
 	Unassigned string `json:"unassigned,omitempty"`
+	// Offer, when set, makes this no change of the order but one ring of
+	// the nearest strategy's offers; Broadcast, its fallback to every
+	// subscribed driver of the zone. Event carries only its id, order
+	// id, version and time.
+	Offer     *Offer `json:"offer,omitempty"`
+	Broadcast bool   `json:"broadcast,omitempty"`
+}
+
+// Offer is one ring of the nearest strategy: the order offered to these
+// drivers until ExpiresAt.
+type Offer struct {
+	Round     int             `json:"round"`
+	ExpiresAt time.Time       `json:"expiresAt"`
+	Drivers   []OfferedDriver `json:"drivers"`
+}
+
+// OfferedDriver is one driver of an offer ring, with its distance to the
+// pickup when offered.
+type OfferedDriver struct {
+	ID     string  `json:"id"`
+	Meters float64 `json:"meters"`
 }
 
 // ReasonNoDriver is the auto strategy's reason when no driver can take

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -178,14 +179,11 @@ func (s *Store) Deadlines(ctx context.Context, tenant, orderID string) ([]Deadli
 	return out, nil
 }
 
-// DeadlineChanges are deadlines of the transitioned order to set or
-// clear with a transition. Set's Tenant and OrderID are the order's.
-type DeadlineChanges struct {
-	Set   []Deadline
-	Clear []string // kinds
-}
+// DeadlineChanges are deadlines of an order to set or clear with a change
+// of the order (see deadline.Changes).
+type DeadlineChanges = deadline.Changes
 
-func (dc DeadlineChanges) check() error {
+func checkChanges(dc DeadlineChanges) error {
 	for _, d := range dc.Set {
 		d.Tenant, d.OrderID = "t", "o" // the order's, checked by the transition
 		if err := checkDeadline(d); err != nil {
@@ -208,4 +206,19 @@ func (s *Store) applyDeadlines(ctx context.Context, tx *sql.Tx, tenant, orderID 
 		}
 	}
 	return nil
+}
+
+// getDeadline reads the order's deadline of kind through q.
+func (s *Store) getDeadline(ctx context.Context, q querier, tenant, orderID, kind string) (Deadline, bool, error) {
+	var d Deadline
+	err := s.queryRow(ctx, q, s.d.q(`SELECT `+deadlineColumns+` FROM order_deadlines
+		WHERE tenant = ? AND order_id = ? AND kind = ?`), tenant, orderID, kind).
+		Scan(&d.Tenant, &d.OrderID, &d.Kind, timeCol{&d.DueAt}, &d.Round, &d.Payload, &d.Token, optTimeCol{&d.LeaseUntil})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Deadline{}, false, nil
+	}
+	if err != nil {
+		return Deadline{}, false, fmt.Errorf("read deadline: %w", err)
+	}
+	return d, true, nil
 }

@@ -55,45 +55,24 @@ type querier interface {
 // nil event.
 // now is stored truncated to microseconds, in UTC.
 func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time) (o orders.Order, created *orders.Event, err error) {
+	return s.CreateOrderWithDeadlines(ctx, tenant, vendorID, n, now, DeadlineChanges{})
+}
+
+// CreateOrderWithDeadlines is CreateOrder that also sets the new order's
+// first deadlines in its transaction (none on an idempotent repeat).
+func (s *Store) CreateOrderWithDeadlines(ctx context.Context, tenant, vendorID string, n orders.NewOrder, now time.Time, dc DeadlineChanges) (o orders.Order, created *orders.Event, err error) {
 	defer s.timed("create_order", time.Now())
+	if err := checkChanges(dc); err != nil {
+		return orders.Order{}, nil, err
+	}
 	if err := refuseNUL(tenant, vendorID, n); err != nil {
 		return orders.Order{}, nil, err
 	}
 	now = stamp(now)
-	o = orders.Order{
-		ID:         orders.NewID(),
-		Tenant:     tenant,
-		VendorID:   vendorID,
-		CustomerID: n.CustomerID,
-		Store:      n.Store,
-		Zone:       n.Zone,
-		Pickup:     n.Pickup,
-		Dropoff:    n.Dropoff,
-		Status:     orders.Ready,
-		Dispatch:   orders.Dispatch{Strategy: n.StrategyOrDefault()},
-		Proof:      n.Proof,
-		CreatedAt:  now,
-		UpdatedAt:  now,
-		Version:    1,
-	}
-	if len(n.Items) > 0 {
-		o.Items = slices.Clone(n.Items)
-	}
-	items, err := itemsArg(o.Items)
+	o, items, err := newOrderRow(tenant, vendorID, n, now)
 	if err != nil {
 		return orders.Order{}, nil, err
 	}
-	if !o.Dispatch.Strategy.Valid() || !o.Proof.Valid() {
-		// Validate refuses these; the store does not store what it
-		// could not read back as a known value.
-		return orders.Order{}, nil, orders.Errorf(orders.CodeInvalidArgument, "unknown dispatch.strategy or proof")
-	}
-	if o.Proof == orders.ProofPIN {
-		if o.PIN, err = orders.NewPIN(); err != nil {
-			return orders.Order{}, nil, err
-		}
-	}
-
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, s.d.q(insertOrder),
 			o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
@@ -128,6 +107,9 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 		if err := s.insertChange(ctx, tx, o, ev); err != nil {
 			return err
 		}
+		if err := s.applyDeadlines(ctx, tx, tenant, o.ID, dc); err != nil {
+			return err
+		}
 		created = &ev
 		return nil
 	})
@@ -135,6 +117,44 @@ func (s *Store) CreateOrder(ctx context.Context, tenant, vendorID string, n orde
 		return orders.Order{}, nil, err
 	}
 	return o, created, nil
+}
+
+// newOrderRow is the order n creates, with its items column.
+func newOrderRow(tenant, vendorID string, n orders.NewOrder, now time.Time) (o orders.Order, items any, err error) {
+	o = orders.Order{
+		ID:         orders.NewID(),
+		Tenant:     tenant,
+		VendorID:   vendorID,
+		CustomerID: n.CustomerID,
+		Store:      n.Store,
+		Zone:       n.Zone,
+		Pickup:     n.Pickup,
+		Dropoff:    n.Dropoff,
+		Status:     orders.Ready,
+		Dispatch:   orders.Dispatch{Strategy: n.StrategyOrDefault()},
+		Proof:      n.Proof,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+		Version:    1,
+	}
+	if len(n.Items) > 0 {
+		o.Items = slices.Clone(n.Items)
+	}
+	items, err = itemsArg(o.Items)
+	if err != nil {
+		return orders.Order{}, nil, err
+	}
+	if !o.Dispatch.Strategy.Valid() || !o.Proof.Valid() {
+		// Validate refuses these; the store does not store what it
+		// could not read back as a known value.
+		return orders.Order{}, nil, orders.Errorf(orders.CodeInvalidArgument, "unknown dispatch.strategy or proof")
+	}
+	if o.Proof == orders.ProofPIN {
+		if o.PIN, err = orders.NewPIN(); err != nil {
+			return orders.Order{}, nil, err
+		}
+	}
+	return o, items, nil
 }
 
 // GetOrder returns the tenant's order, or orders.ErrNotFound when there is
@@ -184,6 +204,11 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orde
 			where = append(where, c.column+" = ?")
 			args = append(args, c.value)
 		}
+	}
+	if f.WithoutDeadline != "" {
+		where = append(where, `NOT EXISTS (SELECT 1 FROM order_deadlines d
+			WHERE d.tenant = orders.tenant AND d.order_id = orders.id AND d.kind = ?)`)
+		args = append(args, f.WithoutDeadline)
 	}
 	limit := f.Limit
 	switch {

@@ -54,6 +54,10 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"deadlines claims concurrent", testDeadlinesClaimsConcurrent},
 		{"deadlines with transition", testDeadlinesWithTransition},
 		{"deadlines refused", testDeadlinesRefused},
+		{"replace deadline", testReplaceDeadline},
+		{"update deadline", testUpdateDeadline},
+		{"perform planned", testPerformPlanned},
+		{"list without deadline", testListWithoutDeadline},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

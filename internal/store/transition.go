@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -40,7 +41,7 @@ func (s *Store) Transition(ctx context.Context, tenant, id string, a orders.Acti
 // failure reason, the driver a dispatcher assigns, a delivery PIN. A
 // failed order's failure time is now.
 func (s *Store) Perform(ctx context.Context, tenant, id string, req orders.Request, now time.Time) (orders.Order, *orders.Event, error) {
-	return s.PerformWithDeadlines(ctx, tenant, id, req, now, DeadlineChanges{})
+	return s.PerformPlanned(ctx, tenant, id, req, now, nil)
 }
 
 // PerformWithDeadlines is Perform that also sets and clears the order's
@@ -48,10 +49,19 @@ func (s *Store) Perform(ctx context.Context, tenant, id string, req orders.Reque
 // deadline it starts (or ends) commit together or not at all. They are
 // applied only when the order changes: not on a retry nor a refusal.
 func (s *Store) PerformWithDeadlines(ctx context.Context, tenant, id string, req orders.Request, now time.Time, dc DeadlineChanges) (orders.Order, *orders.Event, error) {
-	defer s.timed("transition", time.Now())
-	if err := dc.check(); err != nil {
+	if err := checkChanges(dc); err != nil {
 		return orders.Order{}, nil, err
 	}
+	return s.PerformPlanned(ctx, tenant, id, req, now, func(deadline.Transition) (deadline.Plan, error) {
+		return deadline.Plan{Changes: dc}, nil
+	})
+}
+
+// PerformPlanned is Perform where planner (nil: none) decides, inside the
+// transition's transaction, the deadlines the change sets and clears and
+// who else hears that the order was taken; its error refuses the change.
+func (s *Store) PerformPlanned(ctx context.Context, tenant, id string, req orders.Request, now time.Time, planner deadline.Planner) (orders.Order, *orders.Event, error) {
+	defer s.timed("transition", time.Now())
 	now = stamp(now)
 	// A read first: an action the committed state refuses (the claims
 	// that lost a race) or has done already (a retry) needs no write
@@ -66,7 +76,7 @@ func (s *Store) PerformWithDeadlines(ctx context.Context, tenant, id string, req
 		return cur, nil, nil
 	}
 	for range maxTransitionAttempts {
-		o, ev, done, err := s.tryTransition(ctx, tenant, id, req, now, dc)
+		o, ev, done, err := s.tryTransition(ctx, tenant, id, req, now, planner)
 		if err != nil || done {
 			return o, ev, err
 		}
@@ -83,7 +93,7 @@ func (s *Store) PerformWithDeadlines(ctx context.Context, tenant, id string, req
 
 // tryTransition makes one read-apply-write attempt; done is false when the
 // compare-and-set lost to a concurrent writer and nothing was written.
-func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time, dc DeadlineChanges) (o orders.Order, ev *orders.Event, done bool, err error) {
+func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time, planner deadline.Planner) (o orders.Order, ev *orders.Event, done bool, err error) {
 	done = true
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := s.getOrder(ctx, tx, tenant, id)
@@ -99,6 +109,10 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 			return nil
 		}
 		next.UpdatedAt = now
+		plan, err := s.plan(ctx, tx, planner, deadline.Transition{Cur: cur, Next: next, Req: req, Now: now})
+		if err != nil {
+			return err
+		}
 		failReason, failedAt := s.failureArgs(&next, now)
 
 		res, err := s.exec(ctx, tx, s.d.q(updateOrder),
@@ -116,10 +130,11 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 			return nil
 		}
 		e := changeEvent(cur, next, req, now)
+		e.Taken = plan.Taken
 		if err := s.insertChange(ctx, tx, next, e); err != nil {
 			return err
 		}
-		if err := s.applyDeadlines(ctx, tx, tenant, id, dc); err != nil {
+		if err := s.applyDeadlines(ctx, tx, tenant, id, plan.Changes); err != nil {
 			return err
 		}
 		o, ev = next, &e
@@ -129,6 +144,22 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 		return orders.Order{}, nil, true, err
 	}
 	return o, ev, done, nil
+}
+
+// plan runs planner (if any) on t inside tx, with the order's deadlines
+// read in that transaction.
+func (s *Store) plan(ctx context.Context, tx *sql.Tx, planner deadline.Planner, t deadline.Transition) (deadline.Plan, error) {
+	if planner == nil {
+		return deadline.Plan{}, nil
+	}
+	t.Lookup = func(kind string) (Deadline, bool, error) {
+		return s.getDeadline(ctx, tx, t.Cur.Tenant, t.Cur.ID, kind)
+	}
+	p, err := planner(t)
+	if err != nil {
+		return deadline.Plan{}, err
+	}
+	return p, checkChanges(p.Changes)
 }
 
 // failureArgs stamps a new failure with now and returns the failure

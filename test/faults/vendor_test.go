@@ -9,7 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
 // vendor creates orders over REST.
@@ -68,4 +73,21 @@ func (v *vendor) create(ctx context.Context, n int) (id string, status int, err 
 // they can: REST shares the sockets' per-user limit (20/s, bursts of 40).
 func unlimitedVendor() []string {
 	return []string{"DISPATCH_EVENTS_PER_SECOND=100000", "DISPATCH_EVENT_BURST=100000"}
+}
+
+// getOrder reads order id over REST.
+func getOrder(t *testing.T, ctx context.Context, v *vendor, id string) orders.Order {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.url+"/api/v1/orders/"+id, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+v.token)
+	res, err := v.client.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode, "GET order %s: %s", id, raw)
+	var o orders.Order
+	require.NoError(t, json.Unmarshal(raw, &o))
+	return o
 }
