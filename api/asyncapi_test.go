@@ -394,10 +394,11 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 	vendor := orders.Actor{Role: orders.RoleVendor, ID: "v1"}
 	driver := orders.Actor{Role: orders.RoleDriver, ID: "d1"}
 	var respondBy *time.Time // set: the auto strategy's assignment
+	statusETA := 240         // the driver's position was known: order:status carries etaSeconds where it applies
 	step := func(o orders.Order, status orders.Status, driverID string, actor orders.Actor) {
 		o.Status, o.DriverID = status, driverID
 		ev := orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: status, DriverID: driverID, Actor: actor, At: now, Version: o.Version,
-			RespondBy: respondBy}
+			RespondBy: respondBy, ETASeconds: &statusETA}
 		recs, err := dispatch.Records(orders.Change{Order: o, Event: ev})
 		require.NoError(t, err)
 		for i := range recs {

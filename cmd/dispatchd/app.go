@@ -111,6 +111,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.svc.EnableNearest(fleet, dispatch.NearestConfig{Size: nc.OfferSize, RadiusMeters: nc.OfferRadiusMeters,
 		TTL: nc.OfferTTL, Rounds: nc.OfferRounds}, a.deadlines, log.Named("nearest"))
 	a.svc.SetDefaultStrategy(nc.Strategy)
+	a.svc.EnableETA(fleet, cfg.Tenants.ETA())
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst

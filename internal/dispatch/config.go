@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
@@ -55,6 +56,13 @@ type Config struct {
 	OfferRadiusMeters float64       `yaml:"offer_radius_meters"`
 	OfferTTL          time.Duration `yaml:"offer_ttl"`
 	OfferRounds       int           `yaml:"offer_rounds"`
+}
+
+// ETA is the straight-line estimate of driver:location and order:status,
+// defaults applied.
+func (c Config) ETA() geo.ETA {
+	c = c.withDefaults()
+	return geo.Straight{SpeedMPS: c.AvgSpeedMPS, DetourFactor: c.DetourFactor}
 }
 
 // DefaultConfig returns the recommended settings, with no observer.

@@ -25,8 +25,7 @@ type Handlers struct {
 // durable events through queues.
 func NewHandlers(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *zap.Logger) *Handlers {
 	cfg = cfg.withDefaults()
-	eta := geo.Straight{SpeedMPS: cfg.AvgSpeedMPS, DetourFactor: cfg.DetourFactor}
-	return &Handlers{cfg: cfg, svc: svc, queues: queues, verifier: verifier, log: log, eta: eta}
+	return &Handlers{cfg: cfg, svc: svc, queues: queues, verifier: verifier, log: log, eta: cfg.ETA()}
 }
 
 // Mount registers the audience table's namespaces on srv, each admitting

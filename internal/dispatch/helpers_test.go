@@ -73,6 +73,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	svc.EnableNearest(fleet, NearestConfig{Size: cfg.OfferSize, RadiusMeters: cfg.OfferRadiusMeters,
 		TTL: cfg.OfferTTL, Rounds: cfg.OfferRounds}, runner, log)
 	svc.SetDefaultStrategy(cfg.Strategy)
+	svc.EnableETA(fleet, cfg.ETA())
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
 	go func() { ran <- svc.RunAuto(runCtx) }()
 	go func() { ran <- runner.Run(runCtx) }()

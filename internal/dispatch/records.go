@@ -57,8 +57,13 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 		return broadcastRecords(ch)
 	}
 	status := OrderStatus{EventID: ev.ID, OrderID: o.ID, Status: ev.Status, DriverID: ev.DriverID, At: ev.At}
-	if ev.Status == orders.Failed {
+	switch ev.Status {
+	case orders.Failed:
 		status.Failure = o.Failure
+	case orders.Assigned, orders.PickedUp, orders.InTransit:
+		// Only while a driver drives to a stop: a change that ends the
+		// order or gives it back has no ETA, whatever it carries.
+		status.ETASeconds = ev.ETASeconds
 	}
 	var out []delivery.Record
 	add := func(feed, key string, event Event, eventID string, body any) error {

@@ -210,3 +210,58 @@ func TestRecordsNearest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"p/north pickup:available " + derivedID("b1", "available")}, names(recs))
 }
+
+// TestRecordsETA: order:status carries the change's etaSeconds while a
+// driver drives to a stop, to every recipient, and never once the order
+// ends or is given back; it survives the outbox's JSON.
+func TestRecordsETA(t *testing.T) {
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	eta := 420
+	tests := []struct {
+		status  orders.Status
+		driver  string
+		eta     *int
+		wantETA *int
+	}{
+		{orders.Assigned, "d1", &eta, &eta},
+		{orders.PickedUp, "d1", &eta, &eta},
+		{orders.InTransit, "d1", &eta, &eta},
+		{orders.InTransit, "d1", nil, nil}, // position unknown or stale
+		{orders.Delivered, "d1", &eta, nil},
+		{orders.Failed, "d1", &eta, nil},
+		{orders.Cancelled, "d1", &eta, nil},
+		{orders.Ready, "", &eta, nil},
+	}
+	for _, tt := range tests {
+		name := string(tt.status)
+		if tt.eta == nil {
+			name += " without position"
+		}
+		t.Run(name, func(t *testing.T) {
+			o := orders.Order{ID: "o1", Tenant: "acme", VendorID: "v1", CustomerID: "c1", Status: tt.status, DriverID: tt.driver}
+			if tt.status == orders.Failed {
+				o.Failure = &orders.Failure{Reason: orders.ReasonCustomerAbsent, At: at}
+			}
+			ch := orders.Change{Order: o, Event: orders.Event{ID: "e1", OrderID: "o1", Status: tt.status, DriverID: tt.driver,
+				At: at, ETASeconds: tt.eta}}
+			payload, err := json.Marshal(ch)
+			require.NoError(t, err)
+			recs, _, err := Fanout(payload)
+			require.NoError(t, err)
+			statuses := 0
+			for _, r := range recs {
+				if r.Event != string(EventOrderStatus) {
+					continue
+				}
+				statuses++
+				var st OrderStatus
+				require.NoError(t, json.Unmarshal(r.Body, &st))
+				assert.Equal(t, tt.wantETA, st.ETASeconds, "%s/%s", r.Feed, r.Key)
+				if tt.wantETA == nil {
+					assert.NotContains(t, string(r.Body), "etaSeconds")
+				}
+			}
+			require.GreaterOrEqual(t, statuses, 2, "the vendor and the customer hear order:status")
+		})
+	}
+}

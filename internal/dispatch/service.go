@@ -70,6 +70,7 @@ type Service struct {
 	auto      *autoDispatch    // nil: the auto strategy is off
 	nearest   *nearestDispatch // nil: the nearest strategy is off
 	strategy  orders.Strategy  // of an order that names none
+	eta       *statusETA       // nil: order:status carries no ETA
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -147,6 +148,7 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 	if req.Action == orders.ActionReject && s.auto != nil {
 		req.At, req.RespondWithin = s.now(), s.auto.respondBy
 	}
+	req = s.withETA(c.Tenant, req)
 	now := s.now()
 	o, ev, err := s.store.PerformPlanned(ctx, c.Tenant, orderID, req, now, s.planNearest)
 	if err != nil {

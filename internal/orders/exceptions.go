@@ -91,6 +91,11 @@ type Request struct {
 	// At. A zero RespondWithin skips the check.
 	At            time.Time
 	RespondWithin time.Duration
+	// ETA, when set, estimates the seconds the order's driver needs to
+	// its next stop after the change, nil when it cannot tell. It is
+	// decided by the caller (who knows where drivers are) and travels on
+	// the change's event to order:status; the stored log does not keep it.
+	ETA func(next Order) *int
 }
 
 // MaxReasonLen bounds a free-text reason.

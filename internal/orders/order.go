@@ -117,10 +117,14 @@ type Event struct {
 	// Taken are the drivers other than the new holder who were offered
 	// the order (the nearest strategy) and must hear it is taken. Like
 	// RespondBy it travels with the change only.
-	Taken   []string  `json:"taken,omitempty"`
-	Actor   Actor     `json:"actor"`
-	At      time.Time `json:"at"`
-	Version int       `json:"version"`
+	Taken []string `json:"taken,omitempty"`
+	// ETASeconds is the driver's estimated time to the order's next stop
+	// when the change was made, if known (orders.Request.ETA). Like
+	// RespondBy it travels only with the change, to order:status.
+	ETASeconds *int      `json:"etaSeconds,omitempty"`
+	Actor      Actor     `json:"actor"`
+	At         time.Time `json:"at"`
+	Version    int       `json:"version"`
 }
 
 // Filter narrows a listing of one tenant's orders; empty fields match all.

@@ -127,12 +127,22 @@ func testDispatcherActions(t *testing.T, s *Store) {
 	require.NoError(t, err)
 	assert.Equal(t, orders.Ready, got.Status)
 
-	// An automatic assignment's respondBy travels with the change.
+	// An automatic assignment's respondBy travels with the change, and so
+	// does the ETA the caller estimates for the changed order.
 	by := testTime().Add(30 * time.Second)
-	_, ev, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionAssign, Actor: op, DriverID: "d4", RespondBy: by}, testTime())
+	eta := func(next orders.Order) *int {
+		if next.Status != orders.Assigned || next.DriverID != "d4" {
+			return nil
+		}
+		n := 95
+		return &n
+	}
+	_, ev, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionAssign, Actor: op, DriverID: "d4", RespondBy: by, ETA: eta}, testTime())
 	require.NoError(t, err)
 	require.NotNil(t, ev.RespondBy)
 	assert.Equal(t, stamp(by), *ev.RespondBy)
+	require.NotNil(t, ev.ETASeconds)
+	assert.Equal(t, 95, *ev.ETASeconds)
 	pending, err := s.PendingOutbox(ctx, 100)
 	require.NoError(t, err)
 	i := slices.IndexFunc(pending, func(e OutboxEntry) bool { return e.EventID == ev.ID })
@@ -141,6 +151,13 @@ func testDispatcherActions(t *testing.T, s *Store) {
 	require.NoError(t, json.Unmarshal(pending[i].Payload, &ch))
 	require.NotNil(t, ch.Event.RespondBy)
 	assert.True(t, stamp(by).Equal(*ch.Event.RespondBy))
+	require.NotNil(t, ch.Event.ETASeconds, "the ETA travels in the outbox payload")
+	assert.Equal(t, 95, *ch.Event.ETASeconds)
+	logged, err := s.Events(ctx, "t1", o.ID)
+	require.NoError(t, err)
+	for _, e := range logged {
+		assert.Nil(t, e.ETASeconds, "the log does not keep the ETA")
+	}
 	got, _, err = s.Perform(ctx, "t1", o.ID, orders.Request{Action: orders.ActionUnassign, Actor: op}, testTime())
 	require.NoError(t, err)
 	assert.Equal(t, orders.Ready, got.Status)

@@ -193,6 +193,9 @@ func changeEvent(cur, next orders.Order, req orders.Request, now time.Time) orde
 		by := stamp(req.RespondBy)
 		e.RespondBy = &by
 	}
+	if req.ETA != nil {
+		e.ETASeconds = req.ETA(next)
+	}
 	return e
 }
 

@@ -519,3 +519,235 @@ test("the dispatch story: one order, 50 drivers, two tenants", { timeout: STORY_
   assert.equal(failed, "", `the story stopped at "${failed}"`);
   t.diagnostic(`story told in ${Date.now() - started} ms`);
 });
+
+// chapters returns a step function for test t: each chapter runs as a
+// subtest, and after a failure the later ones are skipped (they build on
+// it). failed() names the chapter that failed, if any.
+function chapters(t, started) {
+  let failed = "";
+  const step = async (name, fn) => {
+    if (failed) {
+      return t.test(name, { skip: `"${failed}" failed` }, () => {});
+    }
+    const at = Date.now();
+    await t.test(name, async (st) => {
+      try {
+        await fn(st);
+      } catch (err) {
+        failed = name;
+        throw err;
+      }
+      st.diagnostic(`done at ${Date.now() - started} ms (chapter: ${Date.now() - at} ms)`);
+    });
+  };
+  return { step, failed: () => failed };
+}
+
+// onDutyAt puts a driver on duty at a position: driver:duty, then a
+// location:update, so that the server's fleet knows where it is (what
+// order:status's ETA and the nearest/auto strategies read).
+async function onDutyAt(driver, pos) {
+  const duty = await driver.ask("driver:duty", { onDuty: true });
+  assert.deepEqual(duty, { ok: true, onDuty: true }, driver.label);
+  const moved = await driver.ask("location:update", pos);
+  assert.deepEqual(moved, { ok: true }, driver.label);
+}
+
+// postOrder has vendor post an order for customer (extra: more fields,
+// e.g. proof or dispatch) and waits for the vendor's order:status ready.
+async function postOrder(vendor, customer, extra = {}) {
+  const created = await vendor.ask("order:create", {
+    store: "Echo Eats",
+    customerId: customer.id,
+    pickup: ECHO_PICKUP,
+    dropoff: ECHO_DROPOFF,
+    items: [{ name: "falafel" }],
+    ...extra,
+  });
+  assert.equal(created.ok, true, JSON.stringify(created));
+  const o = created.order;
+  assert.deepEqual(o.items, [{ name: "falafel", qty: 1 }], "items[].qty defaults to 1");
+  await vendor.waitFor("order:status", (s) => s?.orderId === o.id && s.status === "ready");
+  return o;
+}
+
+// move has driver send lifecycle events for order, each of which must
+// succeed, and returns the last ack's order.
+async function move(driver, order, ...events) {
+  let got;
+  for (const event of events) {
+    const ack = await driver.ask(event, { orderId: order.id });
+    assert.equal(ack.ok, true, `${driver.label} ${event}: ${JSON.stringify(ack)}`);
+    got = ack.order;
+  }
+  return got;
+}
+
+// statusOf waits for user's order:status of order with status.
+async function statusOf(user, order, status) {
+  const [s] = await user.waitFor("order:status", (p) => p?.orderId === order.id && p.status === status);
+  return s;
+}
+
+// etaOf is the server's documented straight-line estimate (great-circle
+// distance × detour_factor 1.3 / avg_speed_mps 8.3, rounded up), for a
+// loose check that etaSeconds means what api/asyncapi.yaml says.
+function etaOf(from, to) {
+  const rad = (d) => (d * Math.PI) / 180;
+  const dLat = rad(to.lat - from.lat);
+  const dLng = rad(to.lng - from.lng);
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(from.lat)) * Math.cos(rad(to.lat)) * Math.sin(dLng / 2) ** 2;
+  const meters = 2 * 6_371_000 * Math.asin(Math.sqrt(h));
+  return Math.ceil((meters * 1.3) / 8.3);
+}
+
+const ECHO_PICKUP = place("3 Echo Street", 52.52, 13.405);
+const ECHO_DROPOFF = place("7 Echo Row", 52.49, 13.43);
+
+// along is the point a fraction f of the way from a to b.
+function along(a, b, f) {
+  return { lat: a.lat + (b.lat - a.lat) * f, lng: a.lng + (b.lng - a.lng) * f };
+}
+
+test("the delivery business: drivers on duty, a falling ETA, PIN delivery, customer absent", { timeout: STORY_MS }, async (t) => {
+  const started = Date.now();
+  const E = {
+    vendor: new User(labels("E", "vendor")[0]),
+    customers: labels("E", "customer").map((l) => new User(l, ["websocket"])),
+    drivers: labels("E", "driver").map((l) => new User(l, ["websocket"])),
+  };
+  const [c1, c2] = E.customers;
+  const [near, far] = E.drivers;
+  const users = [E.vendor, ...E.customers, ...E.drivers];
+  t.after(() => users.forEach((u) => u.close()));
+  const { step, failed } = chapters(t, started);
+  const story = {};
+
+  await step("tenant E connects; its drivers go on duty at known positions and subscribe", async () => {
+    assert.equal(E.drivers.length, 3);
+    await deadline(Promise.all(users.map((u) => waitConnect(u.socket, WAIT_MS))), WAIT_MS, "tenant E to connect");
+    // near: ~600 m from the pickup; far: ~6 km; the third stays off duty.
+    await onDutyAt(near, { lat: 52.525, lng: 13.4 });
+    await onDutyAt(far, { lat: 52.57, lng: 13.4 });
+    const acks = await Promise.all(E.drivers.map((d) => d.ask("pickups:subscribe", {})));
+    acks.forEach((ack, i) => assert.deepEqual(ack, { ok: true, pickups: [] }, E.drivers[i].label));
+  });
+
+  await step("the customer sees the courier approaching: etaSeconds falls with every position", async () => {
+    const o = await postOrder(E.vendor, c1);
+    const watched = await c1.ask("order:watch", { orderId: o.id });
+    assert.equal(watched.ok, true, JSON.stringify(watched));
+    assert.equal(watched.pin, undefined, "no proof asked: no PIN");
+    await Promise.all(E.drivers.map((d) => d.waitFor("pickup:available", (p) => p?.order?.id === o.id)));
+    await move(near, o, "pickup:claim");
+
+    // The driver's position is known: order:status carries the ETA to
+    // the pickup while assigned.
+    const assigned = await statusOf(c1, o, "assigned");
+    assert.equal(typeof assigned.etaSeconds, "number", JSON.stringify(assigned));
+    assert.ok(Math.abs(assigned.etaSeconds - etaOf({ lat: 52.525, lng: 13.4 }, ECHO_PICKUP)) <= 2, JSON.stringify(assigned));
+    // On its way to the pickup, the customer already sees the courier.
+    const toPickup = { lat: 52.522, lng: 13.403 };
+    await near.ask("location:update", toPickup);
+    const [before] = await c1.waitFor("driver:location", (p) => p?.lat === toPickup.lat && p?.lng === toPickup.lng);
+    assert.equal(before.orderId, o.id);
+    assert.ok(before.etaSeconds < assigned.etaSeconds, `${JSON.stringify(before)} after ${JSON.stringify(assigned)}`);
+
+    // At the pickup; once the customer sees it there, the server knows it.
+    await near.ask("location:update", { lat: ECHO_PICKUP.lat, lng: ECHO_PICKUP.lng });
+    await c1.waitFor("driver:location", (p) => p?.lat === ECHO_PICKUP.lat && p?.lng === ECHO_PICKUP.lng);
+    await move(near, o, "order:picked_up", "order:in_transit");
+    const pickedUp = await statusOf(c1, o, "picked_up");
+    assert.equal(typeof pickedUp.etaSeconds, "number", "after pickup: the ETA to the dropoff");
+    assert.ok(Math.abs(pickedUp.etaSeconds - etaOf(ECHO_PICKUP, ECHO_DROPOFF)) <= 2, JSON.stringify(pickedUp));
+
+    const etas = [];
+    const meters = [];
+    for (const f of [0.2, 0.4, 0.6, 0.8, 0.95]) {
+      const pos = along(ECHO_PICKUP, ECHO_DROPOFF, f);
+      assert.deepEqual(await near.ask("location:update", pos), { ok: true });
+      const [seen] = await c1.waitFor("driver:location", (p) => p?.lat === pos.lat && p?.lng === pos.lng);
+      assert.equal(seen.orderId, o.id);
+      assert.equal(typeof seen.etaSeconds, "number", JSON.stringify(seen));
+      etas.push(seen.etaSeconds);
+      meters.push(seen.distanceMeters);
+    }
+    for (let i = 1; i < etas.length; i++) {
+      assert.ok(etas[i] < etas[i - 1], `etaSeconds must strictly fall: ${etas}`);
+      assert.ok(meters[i] < meters[i - 1], `distanceMeters must strictly fall: ${meters}`);
+    }
+    assert.ok(etas[0] < pickedUp.etaSeconds, `${etas} after ${pickedUp.etaSeconds}`);
+    t.diagnostic(`ETA seen by the customer: ${pickedUp.etaSeconds} s at pickup, then ${etas.join(", ")} s`);
+
+    const done = await move(near, o, "order:delivered");
+    assert.equal(done.status, "delivered");
+    const delivered = await statusOf(c1, o, "delivered");
+    assert.equal(delivered.etaSeconds, undefined, "a delivered order has no ETA");
+    // The vendor hears the same ETAs as the customer.
+    const vendorPickedUp = await statusOf(E.vendor, o, "picked_up");
+    assert.equal(vendorPickedUp.etaSeconds, pickedUp.etaSeconds);
+  });
+
+  await step("PIN delivery: only the customer sees the PIN; a wrong one is refused, the right one delivers", async () => {
+    const o = await postOrder(E.vendor, c1, { proof: "pin" });
+    assert.equal(o.proof, "pin");
+    assert.equal(o.pin, undefined, "the vendor does not see the PIN");
+    const watched = await c1.ask("order:watch", { orderId: o.id });
+    assert.equal(watched.ok, true, JSON.stringify(watched));
+    assert.match(watched.pin, /^\d{4}$/);
+    story.pin = watched.pin;
+    const other = await c2.ask("order:watch", { orderId: o.id });
+    assertError(other, "forbidden", "another customer watching the PIN order");
+
+    await near.waitFor("pickup:available", (p) => p?.order?.id === o.id);
+    await move(near, o, "pickup:claim", "order:picked_up", "order:in_transit");
+    const wrongPin = String((Number(story.pin) + 1) % 10_000).padStart(4, "0");
+    for (const proof of [{ pin: wrongPin }, {}, undefined]) {
+      const refused = await near.ask("order:delivered", { orderId: o.id, ...(proof && { proof }) });
+      assert.equal(refused.ok, false, JSON.stringify(refused));
+      assertError(refused, "invalid_argument", `delivering with proof ${JSON.stringify(proof)}`);
+    }
+    const ack = await near.ask("order:delivered", { orderId: o.id, proof: { pin: story.pin } });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    assert.equal(ack.order.status, "delivered");
+    await statusOf(c1, o, "delivered");
+    await E.vendor.waitFor("order:delivered", (d) => d?.orderId === o.id);
+    // The PIN reached the customer's watch result and nobody else.
+    assert.deepEqual(mentions([E.vendor, c2, ...E.drivers], [`"${story.pin}"`]), []);
+  });
+
+  await step("customer absent: order:failed ends the order; the vendor and the customer hear failed", async () => {
+    const o = await postOrder(E.vendor, c2);
+    assert.equal((await c2.ask("order:watch", { orderId: o.id })).ok, true);
+    await far.waitFor("pickup:available", (p) => p?.order?.id === o.id);
+    await move(far, o, "pickup:claim", "order:picked_up");
+
+    const badReason = await far.ask("order:failed", { orderId: o.id, reason: "bored" });
+    assertError(badReason, "invalid_argument", "an unknown failure reason");
+    const ack = await far.ask("order:failed", { orderId: o.id, reason: "customer_absent" });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    assert.equal(ack.order.status, "failed");
+    assert.equal(ack.order.failure.reason, "customer_absent");
+
+    for (const u of [E.vendor, c2]) {
+      const s = await statusOf(u, o, "failed");
+      assert.equal(s.failure?.reason, "customer_absent", `${u.label}: ${JSON.stringify(s)}`);
+      assert.ok(!Number.isNaN(Date.parse(s.failure.at)), `${u.label}: failure.at`);
+      assert.equal(s.driverId, far.id);
+      assert.equal(s.etaSeconds, undefined, "a failed order has no ETA");
+    }
+    const late = await far.ask("order:delivered", { orderId: o.id });
+    assertError(late, "conflict", "delivering a failed order");
+    assert.equal(E.vendor.received("order:delivered", (d) => d?.orderId === o.id).length, 0, "no thank-you for a failed order");
+  });
+
+  await step("every socket of tenant E stayed up", async () => {
+    for (const u of users) {
+      assert.deepEqual(u.unexpectedDisconnects, [], u.label);
+      assert.equal(u.socket.connected, true, u.label);
+    }
+  });
+
+  users.forEach((u) => u.close());
+  assert.equal(failed(), "", `the story stopped at "${failed()}"`);
+});

@@ -28,7 +28,10 @@ const (
 // set) and plays the whole dispatch story against it with the npm
 // socket.io-client: tenant A's vendor posts an order, 50 drivers race for
 // it, the winner delivers it while the customer watches, and tenant B's
-// clients, connected all along, hear nothing of it.
+// clients, connected all along, hear nothing of it. Then tenant E runs the
+// business's chapters: drivers on duty at positions, the customer sees the
+// courier approach with a falling ETA, a PIN delivery, and a customer
+// absent that ends in failed.
 func TestDispatchStory(t *testing.T) {
 	node := requireNode(t)
 	bin := testproc.BuildT(t)
@@ -90,6 +93,8 @@ func storyTokens(t *testing.T, bin, secret string) map[string]string {
 		{key: "B", tenant: "bravo-" + testproc.RandomHex(t, 3), users: "b" + testproc.RandomHex(t, 3), drivers: 3, customers: 1},
 		{key: "C", tenant: "charlie-" + testproc.RandomHex(t, 3), users: "c" + testproc.RandomHex(t, 3), drivers: 2, signDrivers: true},
 		{key: "D", tenant: "delta-" + testproc.RandomHex(t, 3), users: "d" + testproc.RandomHex(t, 3), drivers: 1, signDrivers: true},
+		// E: the delivery business chapters (ETA, PIN, customer absent).
+		{key: "E", tenant: "echo-" + testproc.RandomHex(t, 3), users: "e" + testproc.RandomHex(t, 3), drivers: 3, customers: 2, signDrivers: true},
 	}
 	tokens := make(map[string]string)
 	start := time.Now()
