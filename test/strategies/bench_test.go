@@ -34,6 +34,7 @@ type benchCase struct {
 var benchCases = []benchCase{
 	{strategy: "broadcast", subscribe: true, effect: "pickup:available", recipients: benchDrivers},
 	{strategy: "auto", effect: "order:assigned", recipients: 1},
+	{strategy: "nearest", effect: "pickup:offer", recipients: offerSize},
 }
 
 // BenchmarkDispatch measures each strategy's dispatch overhead per order
@@ -43,7 +44,8 @@ var benchCases = []benchCase{
 // the next order goes once every recipient has this one, so orders do not
 // queue behind each other), and the benchmark reports, per order, the
 // time from the order:create ack to the dispatch effect at its last
-// recipient (p50/p99, "ack-" metrics; from the create's send in "send-"
+// recipient (all 200 subscribers for broadcast, the assigned driver for
+// auto, the first ring of 3 for nearest; p50/p99, "ack-" metrics; from the create's send in "send-"
 // metrics: the effect may come before the ack), and the server's CPU time
 // (user + system, /proc/<pid>/stat) per order. Run it with a fixed count:
 //
