@@ -109,7 +109,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.deadlines = deadline.NewRunner(a.store, deadline.Config{Poll: cfg.Tenants.DeadlinePoll, Observer: a.metrics}, log.Named("deadlines"))
 	nc := cfg.Tenants
 	a.svc.EnableNearest(fleet, dispatch.NearestConfig{Size: nc.OfferSize, RadiusMeters: nc.OfferRadiusMeters,
-		TTL: nc.OfferTTL, Rounds: nc.OfferRounds}, a.deadlines, log.Named("nearest"))
+		TTL: nc.OfferTTL, Rounds: nc.OfferRounds, Observer: a.metrics}, a.deadlines, log.Named("nearest"))
 	a.svc.SetDefaultStrategy(nc.Strategy)
 	a.svc.EnableETA(fleet, cfg.Tenants.ETA())
 	// REST requests share the sockets' per-user budget.

@@ -34,16 +34,21 @@ func (r actionRequest) pin() string {
 	return p.PIN
 }
 
+// decodeActionRequest reads an actionRequest with a well-formed orderId.
+func decodeActionRequest(m *transport.Message) (actionRequest, error) {
+	var in actionRequest
+	if err := decode(m, &in); err != nil {
+		return in, err
+	}
+	return in, orders.CheckID(in.OrderID)
+}
+
 // request handles an event that moves one order with arguments: the
 // driver's unhappy paths and the delivery with its proof.
 func (t *Handlers) request(a orders.Action) eventFunc {
 	return func(_ *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-		var in actionRequest
-		if err := decode(m, &in); err != nil {
-			fail(ack, t.log, err)
-			return
-		}
-		if err := orders.CheckID(in.OrderID); err != nil {
+		in, err := decodeActionRequest(m)
+		if err != nil {
 			fail(ack, t.log, err)
 			return
 		}
@@ -61,12 +66,8 @@ func (t *Handlers) request(a orders.Action) eventFunc {
 // decline is pickup:decline { orderId, reason? }: the driver turns down
 // an offer of the nearest strategy.
 func (t *Handlers) decline(_ *transport.Socket, sess *session, m *transport.Message, ack transport.Ack) {
-	var in actionRequest
-	if err := decode(m, &in); err != nil {
-		fail(ack, t.log, err)
-		return
-	}
-	if err := orders.CheckID(in.OrderID); err != nil {
+	in, err := decodeActionRequest(m)
+	if err != nil {
 		fail(ack, t.log, err)
 		return
 	}

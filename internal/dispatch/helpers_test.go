@@ -3,7 +3,9 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,10 +30,44 @@ var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef"
 // env is a whole dispatch server on loopback: real transport, SQLite
 // store, embedded NATS, the relay, durable queues and the namespaces.
 type env struct {
-	url   string
-	svc   *Service
-	srv   *transport.Server
-	fleet *Fleet
+	url    string
+	svc    *Service
+	srv    *transport.Server
+	fleet  *Fleet
+	offers *offerCounts
+}
+
+// offerCounts is an OfferObserver that counts.
+type offerCounts struct {
+	mu                       sync.Mutex
+	rings, offered, declined int
+	broadcast                map[string]int
+}
+
+func (c *offerCounts) OfferRing(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rings++
+	c.offered += n
+}
+
+func (c *offerCounts) OfferBroadcast(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.broadcast[reason]++
+}
+
+func (c *offerCounts) OfferDeclined() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.declined++
+}
+
+// counts returns rings, offers, declines and broadcasts by reason.
+func (c *offerCounts) counts() (rings, offered, declined int, broadcast map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rings, c.offered, c.declined, maps.Clone(c.broadcast)
 }
 
 func newEnv(t testing.TB, cfg Config) *env {
@@ -70,8 +106,9 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	svc = NewService(st, relay, locations, board, fleet)
 	svc.EnableAuto(fleet, cfg.RespondBy, log)
 	runner := deadline.NewRunner(st, deadline.Config{Poll: 50 * time.Millisecond}, log)
+	offers := &offerCounts{broadcast: map[string]int{}}
 	svc.EnableNearest(fleet, NearestConfig{Size: cfg.OfferSize, RadiusMeters: cfg.OfferRadiusMeters,
-		TTL: cfg.OfferTTL, Rounds: cfg.OfferRounds}, runner, log)
+		TTL: cfg.OfferTTL, Rounds: cfg.OfferRounds, Observer: offers}, runner, log)
 	svc.SetDefaultStrategy(cfg.Strategy)
 	svc.EnableETA(fleet, cfg.ETA())
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
@@ -95,7 +132,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		br.Close(ctx)
 		require.NoError(t, st.Close())
 	})
-	return &env{url: hs.URL, svc: svc, srv: srv, fleet: fleet}
+	return &env{url: hs.URL, svc: svc, srv: srv, fleet: fleet, offers: offers}
 }
 
 func token(t testing.TB, tenant string, role orders.Role, sub string) string {

@@ -41,7 +41,32 @@ type NearestConfig struct {
 	RadiusMeters float64
 	TTL          time.Duration
 	Rounds       int
+	Observer     OfferObserver // default: nobody
 }
+
+// OfferObserver hears what the nearest strategy does, for metrics: an
+// operator sees how often orders reach nobody nearby. It must be cheap.
+type OfferObserver interface {
+	// OfferRing: a ring of drivers was offered an order.
+	OfferRing(drivers int)
+	// OfferBroadcast: an order fell back to broadcast, after its last
+	// ring ("rounds") or with nobody left near enough ("nobody_near").
+	OfferBroadcast(reason string)
+	// OfferDeclined: a driver declined an offer.
+	OfferDeclined()
+}
+
+type nopOfferObserver struct{}
+
+func (nopOfferObserver) OfferRing(int)         {}
+func (nopOfferObserver) OfferBroadcast(string) {}
+func (nopOfferObserver) OfferDeclined()        {}
+
+// Why an order fell back to broadcast.
+const (
+	BroadcastAfterRounds = "rounds"
+	BroadcastNobodyNear  = "nobody_near"
+)
 
 // nearestDispatch is the nearest strategy of one Service.
 type nearestDispatch struct {
@@ -94,6 +119,9 @@ func (s *Service) EnableNearest(fleet Candidates, cfg NearestConfig, runner Dead
 	cfg.Rounds = cmp.Or(max(cfg.Rounds, 0), d.OfferRounds)
 	cfg.TTL = cmp.Or(max(cfg.TTL, 0), d.OfferTTL)
 	cfg.RadiusMeters = cmp.Or(max(cfg.RadiusMeters, 0), d.OfferRadiusMeters)
+	if cfg.Observer == nil {
+		cfg.Observer = nopOfferObserver{}
+	}
 	s.nearest = &nearestDispatch{fleet: fleet, cfg: cfg, runner: runner, log: log}
 	runner.Handle(KindOffer, s.fireOffer)
 }
@@ -178,8 +206,15 @@ func (s *Service) fireOffer(ctx context.Context, d deadline.Deadline) error {
 	if err != nil || !done {
 		return err
 	}
-	if next != nil {
+	obs := s.nearest.cfg.Observer
+	switch {
+	case next != nil:
 		s.nearest.runner.Notify(next.DueAt)
+		obs.OfferRing(len(ring))
+	case round > s.nearest.cfg.Rounds:
+		obs.OfferBroadcast(BroadcastAfterRounds)
+	default:
+		obs.OfferBroadcast(BroadcastNobodyNear)
 	}
 	s.relay.Wake()
 	return nil
@@ -273,6 +308,7 @@ func (s *Service) Decline(ctx context.Context, c auth.Claims, orderID string) er
 	if err != nil {
 		return err
 	}
+	s.nearest.cfg.Observer.OfferDeclined()
 	if moved {
 		s.nearest.runner.Notify(now)
 	}

@@ -94,6 +94,9 @@ func TestNearestRingsThenBroadcast(t *testing.T) {
 	var tk PickupTaken
 	sub.expect(string(EventPickupTaken), &tk)
 	assert.Equal(t, created.ID, tk.OrderID)
+	rings, offered, declined, broadcast := e.offers.counts()
+	assert.Equal(t, []int{2, 4, 2}, []int{rings, offered, declined})
+	assert.Equal(t, map[string]int{BroadcastAfterRounds: 1}, broadcast)
 }
 
 // TestNearestClaimTellsTheRing: the first claim of the ring wins, the
@@ -133,6 +136,8 @@ func TestNearestWithNobodyNearBroadcastsAtOnce(t *testing.T) {
 	sub.expect(string(EventPickupAvailable), &av)
 	assert.Equal(t, created.ID, av.Order.ID)
 	far.quiet(100 * time.Millisecond)
+	_, _, _, broadcast := e.offers.counts()
+	assert.Equal(t, map[string]int{BroadcastNobodyNear: 1}, broadcast)
 }
 
 // TestNearestGivenBackIsOfferedAgain: an unassigned order starts its

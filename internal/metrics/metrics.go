@@ -27,6 +27,7 @@ type Metrics struct {
 	stalled        prometheus.Gauge
 	db             *prometheus.HistogramVec
 	deadlines      deadlineMetrics
+	offers         offerMetrics
 }
 
 var (
@@ -87,6 +88,7 @@ func New() *Metrics {
 	reg.MustRegister(m.eventsIn, m.eventsOut, m.claimConflicts, m.ackLatency, m.publish, m.publishErrors, m.stalls, m.stalled, m.db,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.deadlines = newDeadlineMetrics(reg)
+	m.offers = newOfferMetrics(reg)
 	return m
 }
 

@@ -43,6 +43,10 @@ func TestObserversAndState(t *testing.T) {
 	m.Stalled(false) // one episode ended, one goes on
 	m.Fired("offer", 300*time.Millisecond)
 	m.Failed("respond_by")
+	m.OfferRing(3)
+	m.OfferRing(2)
+	m.OfferBroadcast("rounds")
+	m.OfferDeclined()
 	m.WatchQueues(fakeQueues{delivery.Stats{Recipients: 3, Tenants: 2, Queued: 10, InFlight: 4, Behind: 1}})
 	m.WatchTransport(fakeTransport{}, map[string]Sockets{"/drivers": fakeNS(5)})
 
@@ -63,6 +67,11 @@ func TestObserversAndState(t *testing.T) {
 		`dispatchd_deadlines_fired_total{kind="offer"} 1`,
 		`dispatchd_deadline_failures_total{kind="respond_by"} 1`,
 		"dispatchd_deadline_lag_seconds_count 1",
+		"dispatchd_offer_rings_total 2",
+		"dispatchd_offers_total 5",
+		`dispatchd_offer_broadcasts_total{reason="rounds"} 1`,
+		`dispatchd_offer_broadcasts_total{reason="nobody_near"} 0`,
+		"dispatchd_offer_declines_total 1",
 		"dispatchd_delivery_stalled_recipients 1",
 		"dispatchd_queue_events 10",
 		"dispatchd_queue_in_flight 4",
