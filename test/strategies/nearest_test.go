@@ -72,7 +72,8 @@ func awaitBroadcast(t *testing.T, ds []*peer, o order, why string) {
 // nobody else hears of it; another driver's claim is refused (conflict).
 // When the whole ring declines, the next 3 get it; after 3 rounds every
 // subscriber gets pickup:available. A claim by an offered driver wins and
-// the rest of its ring hears pickup:taken.
+// the rest of its ring hears pickup:taken. With nobody within the radius
+// the order is broadcast at once.
 func TestNearest(t *testing.T) {
 	eachBackend(t, func(t *testing.T, be backend) {
 		s := startServer(t, bin, be)
@@ -110,6 +111,16 @@ func TestNearest(t *testing.T) {
 		ds[0].await("pickup:taken", forOrder(taken.ID), eventWait, "an offered driver hears the order was taken")
 		ds[2].await("pickup:taken", forOrder(taken.ID), eventWait, "an offered driver hears the order was taken")
 		ds[0].mustFail("pickup:claim", map[string]any{"orderId": taken.ID}, string(orders.CodeAlreadyClaimed))
+
+		// 20 km south of the pickup, out of every driver's 5 km.
+		var far struct {
+			Order order `json:"order"`
+		}
+		vendor.mustOK("order:create", newOrderAt("c2", "nearest", pickupLat-20_000/metresPerDegreeLat), &far)
+		awaitBroadcast(t, ds, far.Order, "with nobody within the radius a nearest order is broadcast at once")
+		for _, d := range ds {
+			d.quiet("pickup:offer", forOrder(far.Order.ID), 0, "nobody is near enough for an offer")
+		}
 	})
 }
 
