@@ -165,7 +165,11 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 // mountREST serves the REST API under /api/v1 and the readiness probe.
 func (a *app) mountREST(e *echo.Echo) {
 	rest.Register(e.Group("/api/v1"), a.restConfig, a.svc, a.verifier, a.log.Named("rest"))
-	rest.RegisterAdmin(e.Group("/api/v1/admin"), a.adminToken, a.store, a.log.Named("admin"))
+	rest.RegisterAdmin(e.Group("/api/v1/admin"), a.adminToken, a.store, func(ctx context.Context) {
+		if err := a.registry.Load(ctx); err != nil {
+			a.log.Warn("reload tenant registry", zap.Error(err))
+		}
+	}, a.log.Named("admin"))
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx := c.Request().Context()

@@ -30,19 +30,26 @@ type AdminStore interface {
 var errBadAdminToken = orders.Errorf(orders.CodeUnauthorized, "an Authorization: Bearer <admin token> header is required")
 
 type admin struct {
-	api   // errors, request ids, logging
-	st    AdminStore
-	token []byte
+	api     // errors, request ids, logging
+	st      AdminStore
+	token   []byte
+	changed func(context.Context)
 }
 
 // RegisterAdmin mounts the admin API on g (bound to /api/v1/admin) when
 // token is set; without one the admin API does not exist (404), so a
-// forgotten setting opens nothing.
-func RegisterAdmin(g *echo.Group, token string, st AdminStore, log *zap.Logger) {
+// forgotten setting opens nothing. changed (may be nil) runs after each
+// change: this node's registry reloads at once, so that the key or API
+// key just made works on the next request here (other nodes follow within
+// their poll).
+func RegisterAdmin(g *echo.Group, token string, st AdminStore, changed func(context.Context), log *zap.Logger) {
 	if token == "" {
 		return
 	}
-	a := &admin{api: api{log: log, obs: nopObserver{}}, st: st, token: []byte(token)}
+	if changed == nil {
+		changed = func(context.Context) {}
+	}
+	a := &admin{api: api{log: log, obs: nopObserver{}}, st: st, token: []byte(token), changed: changed}
 	g.Use(dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		a.renderErrors, a.authenticateAdmin, middleware.BodyLimit(strconv.Itoa(MaxBodyBytes)))
 	g.POST("/tenants", a.createTenant)
@@ -81,6 +88,7 @@ func (a *admin) createTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a.changed(ctx)
 	a.log.Info("tenant created", zap.String("tenant_id", t.ID))
 	return c.JSON(http.StatusCreated, t)
 }
@@ -127,6 +135,7 @@ func (a *admin) updateTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a.changed(ctx)
 	return c.JSON(http.StatusOK, t)
 }
 
@@ -144,6 +153,7 @@ func (a *admin) addKey(c echo.Context) error {
 	if k, err = a.st.AddTenantKey(ctx, k, time.Now()); err != nil {
 		return err
 	}
+	a.changed(ctx)
 	a.log.Info("tenant key added", zap.String("tenant_id", k.Tenant), zap.String("kid", k.KID), zap.String("alg", k.Alg))
 	return c.JSON(http.StatusCreated, k)
 }
@@ -154,6 +164,7 @@ func (a *admin) deleteKey(c echo.Context) error {
 	if err := a.st.DeleteTenantKey(ctx, c.Param("id"), c.Param("kid")); err != nil {
 		return err
 	}
+	a.changed(ctx)
 	a.log.Info("tenant key deleted", zap.String("tenant_id", c.Param("id")), zap.String("kid", c.Param("kid")))
 	return c.NoContent(http.StatusNoContent)
 }
@@ -174,6 +185,7 @@ func (a *admin) createAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a.changed(ctx)
 	a.log.Info("api key created", zap.String("tenant_id", k.Tenant), zap.String("api_key_id", k.ID), zap.String("sub", k.Sub))
 	// The key leaves the server this once; only its hash is kept.
 	return c.JSON(http.StatusCreated, struct {
@@ -188,6 +200,7 @@ func (a *admin) deleteAPIKey(c echo.Context) error {
 	if err := a.st.DeleteAPIKey(ctx, c.Param("id"), c.Param("key")); err != nil {
 		return err
 	}
+	a.changed(ctx)
 	a.log.Info("api key revoked", zap.String("tenant_id", c.Param("id")), zap.String("api_key_id", c.Param("key")))
 	return c.NoContent(http.StatusNoContent)
 }

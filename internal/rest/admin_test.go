@@ -42,7 +42,7 @@ func newRegistryFixture(t testing.TB, rc Config) *registryFixture {
 	rc.APIKeys, rc.Minter = cache, tenants.Minter{Cache: cache, Auth: f.auth}
 	f.e = echo.New()
 	Register(f.e.Group("/api/v1"), rc, f.svc, verifier, log)
-	RegisterAdmin(f.e.Group("/api/v1/admin"), adminToken, f.store, log)
+	RegisterAdmin(f.e.Group("/api/v1/admin"), adminToken, f.store, nil, log)
 	return &registryFixture{fixture: f, cache: cache}
 }
 
@@ -134,7 +134,7 @@ func TestAdminAPI(t *testing.T) {
 
 func TestAdminAPIOffWithoutToken(t *testing.T) {
 	f := newFixture(t)
-	RegisterAdmin(f.e.Group("/api/v1/admin"), "", f.store, zaptest.NewLogger(t))
+	RegisterAdmin(f.e.Group("/api/v1/admin"), "", f.store, nil, zaptest.NewLogger(t))
 	res := f.do(t, request{method: http.MethodGet, path: "/api/v1/admin/tenants", token: ""})
 	assert.NotEqual(t, http.StatusOK, res.status)
 	assert.Equal(t, http.StatusUnauthorized, res.status, "no route: the API's own 401 for the missing token, not an admin answer")

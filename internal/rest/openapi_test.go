@@ -168,7 +168,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 	require.NoError(t, err)
 	e := echo.New()
 	Register(e.Group(specPrefix), Config{}, nil, verifier, zap.NewNop())
-	RegisterAdmin(e.Group(specPrefix+"/admin"), "admin-token", nil, zap.NewNop())
+	RegisterAdmin(e.Group(specPrefix+"/admin"), "admin-token", nil, nil, zap.NewNop())
 
 	registered := map[string]bool{}
 	for _, r := range e.Routes() {
