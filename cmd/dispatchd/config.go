@@ -34,13 +34,21 @@ type Config struct {
 	DataDir   string           `yaml:"data_dir"`
 	HTTP      HTTPConfig       `yaml:"http"`
 	Transport transport.Config `yaml:"transport"`
-	Auth      AuthConfig       `yaml:"auth"`
+	Auth      auth.Config      `yaml:"auth"`
 	Tenants   dispatch.Config  `yaml:"tenants"`
 	Delivery  DeliveryConfig   `yaml:"delivery"`
 	NATS      broker.Config    `yaml:"nats"`
 	Store     store.Config     `yaml:"store"`
 	Log       LogConfig        `yaml:"log"`
 	Debug     DebugConfig      `yaml:"debug"`
+	Admin     AdminConfig      `yaml:"-"`
+}
+
+// AdminConfig turns the admin API on. Its token comes from the
+// environment only (DISPATCH_ADMIN_TOKEN): a secret has no place in a
+// config file or on a command line.
+type AdminConfig struct {
+	Token string
 }
 
 // DeliveryConfig is the durable queues' settings plus how long an
@@ -49,14 +57,6 @@ type Config struct {
 type DeliveryConfig struct {
 	Retention       time.Duration `yaml:"retention"`
 	delivery.Config `yaml:",inline"`
-}
-
-// AuthConfig is the token verifier's settings plus how long before a
-// token's exp a live socket is told to refresh it, which the dispatch
-// namespaces use.
-type AuthConfig struct {
-	auth.Config  `yaml:",inline"`
-	ExpiringLead time.Duration `yaml:"expiring_lead"`
 }
 
 // DebugConfig exposes the Go profiler, for measuring under load.
@@ -106,7 +106,7 @@ func DefaultConfig() Config {
 			BodyLimit:         1 << 20,
 		},
 		Transport: transport.DefaultConfig(),
-		Auth:      AuthConfig{ExpiringLead: dispatch.DefaultExpiringLead},
+		Auth:      auth.Config{GlobalSecret: &globalSecretOn, ExpiringLead: dispatch.DefaultExpiringLead},
 		Tenants:   dispatch.DefaultConfig(),
 		Delivery:  DeliveryConfig{Retention: broker.DefaultConfig().Retention, Config: delivery.DefaultConfig()},
 		NATS:      broker.DefaultConfig(),
@@ -115,10 +115,16 @@ func DefaultConfig() Config {
 	}
 }
 
-// warnAuth falls back to devJWTSecret when no secret is set. It runs after
-// the logger exists so that the warning cannot be missed.
+// globalSecretOn is the default of auth.global_secret.
+var globalSecretOn = true
+
+// warnAuth falls back to devJWTSecret when no secret is set and the
+// global secret is on. It runs after the logger exists so that the
+// warning cannot be missed.
 func (c *Config) warnAuth(log *zap.Logger) {
 	switch {
+	case c.Auth.GlobalSecret != nil && !*c.Auth.GlobalSecret:
+		log.Info("global jwt secret off (auth.global_secret): only registered tenants' own keys sign tokens")
 	case len(c.Auth.Secret) == 0:
 		c.Auth.Secret = auth.Secret(devJWTSecret)
 		log.Warn("jwt secret unset (DISPATCH_JWT_SECRET): using the public development secret, anyone can forge tokens; never do this in production")

@@ -36,6 +36,8 @@ func settings() []setting {
 		{"DISPATCH_READ_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadTimeout })},
 		{"DISPATCH_IDLE_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"DISPATCH_JWT_SECRET", "", "", setSecret},
+		{"DISPATCH_JWT_GLOBAL_SECRET", "", "", setBool(func(c *Config) **bool { return &c.Auth.GlobalSecret })},
+		{"DISPATCH_ADMIN_TOKEN", "", "", setString(func(c *Config) *string { return &c.Admin.Token })},
 		{"DISPATCH_JWT_ISSUER", "", "", setString(func(c *Config) *string { return &c.Auth.Issuer })},
 		{"DISPATCH_JWT_AUDIENCE", "", "", setString(func(c *Config) *string { return &c.Auth.Audience })},
 		{"DISPATCH_AUTH_EXPIRING_LEAD", "", "", setDuration(func(c *Config) *time.Duration { return &c.Auth.ExpiringLead })},
@@ -213,6 +215,17 @@ func setList(field func(*Config) *[]string) func(*Config, string) error {
 			}
 		}
 		*field(c) = items
+		return nil
+	}
+}
+
+func setBool(field func(*Config) **bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*field(c) = &b
 		return nil
 	}
 }

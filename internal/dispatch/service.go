@@ -70,7 +70,9 @@ type Service struct {
 	auto      *autoDispatch    // nil: the auto strategy is off
 	nearest   *nearestDispatch // nil: the nearest strategy is off
 	strategy  orders.Strategy  // of an order that names none
-	eta       *statusETA       // nil: order:status carries no ETA
+	// tenantStrategy is a tenant's own default, "" for the server's.
+	tenantStrategy func(tenant string) orders.Strategy
+	eta            *statusETA // nil: order:status carries no ETA
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -80,6 +82,11 @@ func NewService(store Store, relay Relay, locations LocationPublisher, board Boa
 	return &Service{store: store, relay: relay, locations: locations, board: board, drivers: drivers,
 		active: newActiveOrders(store, now), now: now, strategy: orders.DefaultStrategy}
 }
+
+// SetTenantStrategy makes f (a tenant's setting, "" for none) the default
+// strategy of that tenant's orders, before the server's. Call it before
+// serving.
+func (s *Service) SetTenantStrategy(f func(tenant string) orders.Strategy) { s.tenantStrategy = f }
 
 // SetDefaultStrategy sets the strategy of orders that name none. Call it
 // before serving.
@@ -105,6 +112,9 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 	}
 	if err := n.Validate(); err != nil {
 		return orders.Order{}, false, err
+	}
+	if n.Dispatch.Strategy == "" && s.tenantStrategy != nil {
+		n.Dispatch.Strategy = s.tenantStrategy(c.Tenant)
 	}
 	if n.Dispatch.Strategy == "" {
 		n.Dispatch.Strategy = s.strategy

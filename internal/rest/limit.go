@@ -26,6 +26,10 @@ type Config struct {
 	MaxUsers int
 	// Observer hears each request's result (default: nobody).
 	Observer Observer
+	// APIKeys, when set, admits API keys (dk_…) as their vendor users;
+	// Minter, when set, serves POST /tokens to them.
+	APIKeys APIKeys
+	Minter  TokenMinter
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the

@@ -31,6 +31,8 @@ type api struct {
 	log      *zap.Logger
 	limits   *userLimits
 	obs      Observer
+	apiKeys  APIKeys
+	minter   TokenMinter
 }
 
 // Register mounts the REST API on g, which the caller has bound to
@@ -38,7 +40,8 @@ type api struct {
 // under g included, is the contract's JSON error object.
 func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.Verifier, log *zap.Logger) {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer}
+	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer,
+		apiKeys: cfg.APIKeys, minter: cfg.Minter}
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
 	// before anything reads the body.
@@ -54,6 +57,7 @@ func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.V
 	g.GET("/orders/:id", a.getOrder)
 	g.POST("/orders/:id/cancel", a.cancelOrder)
 	g.GET("/orders/:id/events", a.orderEvents)
+	g.POST("/tokens", a.mintToken, limit)
 }
 
 // ctx bounds one request's work by requestTimeout and by the client's
