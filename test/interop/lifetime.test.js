@@ -30,8 +30,8 @@ function sign(role, sub, ttlS) {
   return { token: `${head}.${body}.${sig}`, exp };
 }
 
-async function connect(t, ns, token) {
-  const socket = io(SERVER_URL + ns, { forceNew: true, reconnection: false, transports: ["websocket"], auth: { token } });
+async function connect(t, ns, token, transports = ["websocket"]) {
+  const socket = io(SERVER_URL + ns, { forceNew: true, reconnection: false, transports, auth: { token } });
   t.after(() => closeSocket(socket));
   await waitConnect(socket, WAIT_MS);
   return socket;
@@ -92,31 +92,33 @@ test("an app that refreshes on auth:expiring stays connected across three expiri
   assert.deepEqual(expired, []);
 });
 
-test("an app that does not refresh is cut off at exp, then connects again with a new token", { timeout: 30_000 }, async (t) => {
-  assert.ok(SECRET && TENANT, "run through lifetime_test.go");
-  const first = sign("driver", "d-2", TTL_S);
-  const driver = await connect(t, "/drivers", first.token);
-  const expiring = next(driver, "auth:expiring", WAIT_MS);
-  const expired = next(driver, "auth:expired", WAIT_MS);
-  const gone = next(driver, "disconnect", WAIT_MS);
-  const exp = first.exp * 1000;
+for (const transport of ["websocket", "polling"]) {
+  test(`an app that does not refresh is cut off at exp, then connects again with a new token (${transport})`, { timeout: 30_000 }, async (t) => {
+    assert.ok(SECRET && TENANT, "run through lifetime_test.go");
+    const first = sign("driver", `d-2-${transport}`, TTL_S);
+    const driver = await connect(t, "/drivers", first.token, [transport]);
+    const expiring = next(driver, "auth:expiring", WAIT_MS);
+    const expired = next(driver, "auth:expired", WAIT_MS);
+    const gone = next(driver, "disconnect", WAIT_MS);
+    const exp = first.exp * 1000;
 
-  const [warning] = await expiring;
-  assert.equal(Date.parse(warning.exp), exp);
-  assert.ok(Date.now() < exp, "warned before exp");
-  const [notice] = await expired;
-  assert.equal(Date.parse(notice.exp), exp);
-  const [reason] = await gone;
-  const cutAt = Date.now();
-  assert.equal(reason, "io server disconnect");
-  assert.ok(Math.abs(cutAt - exp) <= 1000, `cut off ${cutAt - exp} ms from exp`);
-  t.diagnostic(`cut off ${cutAt - exp} ms after exp`);
-  await sleep(300);
-  assert.equal(driver.connected, false, "the stock client does not reconnect by itself");
+    const [warning] = await expiring;
+    assert.equal(Date.parse(warning.exp), exp);
+    assert.ok(Date.now() < exp, "warned before exp");
+    const [notice] = await expired;
+    assert.equal(Date.parse(notice.exp), exp);
+    const [reason] = await gone;
+    const cutAt = Date.now();
+    assert.equal(reason, "io server disconnect");
+    assert.ok(Math.abs(cutAt - exp) <= 1000, `cut off ${cutAt - exp} ms from exp`);
+    t.diagnostic(`${transport}: cut off ${cutAt - exp} ms after exp`);
+    await sleep(300);
+    assert.equal(driver.connected, false, "the stock client does not reconnect by itself");
 
-  // The app connects again with a new token: the same socket object.
-  driver.auth = { token: sign("driver", "d-2", 600).token };
-  driver.connect();
-  await waitConnect(driver, WAIT_MS);
-  await ask(driver, "pickups:subscribe", {});
-});
+    // The app connects again with a new token: the same socket object.
+    driver.auth = { token: sign("driver", `d-2-${transport}`, 600).token };
+    driver.connect();
+    await waitConnect(driver, WAIT_MS);
+    await ask(driver, "pickups:subscribe", {});
+  });
+}

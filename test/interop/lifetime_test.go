@@ -18,7 +18,7 @@ const lifetimeFile = "lifetime.test.js"
 // (auth.expiring_lead): with the stock socket.io-client, a driver app that
 // answers auth:expiring with auth:refresh stays connected across three
 // expiries and keeps receiving pickups; one that does not is cut off at
-// exp (± 1 s). The script signs its short tokens itself (exp 3 s ahead),
+// exp (± 1 s), over WebSocket and over long-polling. The script signs its short tokens itself (exp 3 s ahead),
 // as an app's backend would, with the server's secret; the server checks
 // exp with no leeway.
 func TestTokenLifetime(t *testing.T) {
