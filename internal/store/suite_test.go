@@ -58,6 +58,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"update deadline", testUpdateDeadline},
 		{"perform planned", testPerformPlanned},
 		{"list without deadline", testListWithoutDeadline},
+		{"list pages", testListPages},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
