@@ -116,6 +116,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
 	a.restConfig.Observer = a.metrics
+	a.restConfig.AllowedOrigins = cfg.Transport.AllowedOrigins
 	hc := cfg.Tenants
 	hc.Observer = a.metrics
 	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)

@@ -26,6 +26,10 @@ type Config struct {
 	MaxUsers int
 	// Observer hears each request's result (default: nobody).
 	Observer Observer
+	// AllowedOrigins are the browser origins that may call the API
+	// (CORS): transport.allowed_origins, read as the Socket.IO transport
+	// reads it (see cors).
+	AllowedOrigins []string
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the
