@@ -183,7 +183,8 @@ func mustJSON(t testing.TB, v any) []byte {
 
 // TestDriverRoutesRefused: every driver action refuses, before changing
 // anything, a missing token, a malformed or unknown id, the roles that may
-// not act, and (where a body is read) a bad or oversized body.
+// not act, (where a body is read) a bad or oversized body, and a step the
+// order is not at.
 func TestDriverRoutesRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -238,8 +239,29 @@ func TestDriverRoutesRefused(t *testing.T) {
 			})
 		}
 	}
+	// Steps out of order are conflicts, on an order the driver holds and
+	// on one nobody holds.
+	ready := f.create(t, "t1", "v1", "c1")
+	for _, tt := range []struct {
+		id, action string
+		body       any
+	}{
+		{o.ID, "in-transit", nil},
+		{o.ID, "delivered", nil},
+		{o.ID, "failed", map[string]any{"reason": "other"}},
+		{ready.ID, "picked-up", nil},
+		{ready.ID, "in-transit", nil},
+		{ready.ID, "delivered", nil},
+		{ready.ID, "failed", map[string]any{"reason": "damaged"}},
+		{ready.ID, "unassign", nil},
+	} {
+		res := f.do(t, request{method: http.MethodPost, path: "/api/v1/orders/" + tt.id + "/" + tt.action, token: d1, body: tt.body})
+		require.Equal(t, http.StatusConflict, res.status, "%s: %s", tt.action, res.body)
+		assert.Equal(t, orders.CodeConflict, res.errorCode(t))
+	}
 	got, err := f.svc.Get(ctx, claims("t1", orders.RoleVendor, "v1"), o.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 2, got.Version, "refused actions change nothing")
+	assert.Equal(t, []orders.Status{orders.Ready}, f.routed(t, ready.ID))
 	assert.Equal(t, []orders.Status{orders.Ready, orders.Assigned}, f.routed(t, o.ID))
 }
