@@ -251,10 +251,8 @@ func (s *Service) ListPage(ctx context.Context, c auth.Claims, status orders.Sta
 	if p.Limit < 1 || p.Limit > MaxPageSize {
 		return nil, false, orders.Errorf(orders.CodeInvalidArgument, "limit must be 1 to %d", MaxPageSize)
 	}
-	if p.After != "" {
-		if err := orders.CheckID(p.After); err != nil {
-			return nil, false, err
-		}
+	if p.After != "" && !orders.ValidID(p.After) {
+		return nil, false, orders.Errorf(orders.CodeInvalidArgument, "a page starts after an order id")
 	}
 	f, err := ownOrders(c, status)
 	if err != nil {
