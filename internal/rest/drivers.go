@@ -32,10 +32,10 @@ func (a *api) pickups(c echo.Context) error {
 	return c.JSON(http.StatusOK, pickupsList{Pickups: list})
 }
 
-// actionBody is the body of the driver's actions that take arguments, as
-// their socket events without the orderId: failed { reason }, unassign
-// { reason? }, delivered { proof?: { pin } }. Each route reads only its
-// own fields; the others are refused as unknown.
+// The bodies of the driver's actions that take arguments, as their socket
+// events' without the orderId: failed { reason }, unassign { reason? },
+// delivered { proof?: { pin } }. Each route reads only its own fields;
+// others are refused as unknown.
 type (
 	reasonBody struct {
 		Reason string `json:"reason"`

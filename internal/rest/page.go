@@ -24,11 +24,13 @@ var (
 // cursorAfter is the cursor of the page after the order id.
 func cursorAfter(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
 
-// pageOf reads ?limit= (default dispatch.DefaultPageSize) and ?cursor=.
+// pageOf reads ?limit= (absent: dispatch.DefaultPageSize) and ?cursor=
+// (absent or empty: the first page, so a client's loop may start with an
+// empty cursor).
 func pageOf(c echo.Context) (dispatch.Page, error) {
 	var p dispatch.Page
-	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
+	if q := c.QueryParams(); q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 || n > dispatch.MaxPageSize {
 			return p, errBadLimit
 		}

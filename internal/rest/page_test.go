@@ -158,6 +158,8 @@ func TestListOrdersBadPage(t *testing.T) {
 		{"cursor cut short", "cursor=" + cursor[:10], http.StatusBadRequest},
 		{"cursor in standard base64 with padding", "cursor=" + url.QueryEscape(cursor+"=="), http.StatusBadRequest},
 		{"limit 500", "limit=500", http.StatusOK},
+		{"empty limit", "limit=", http.StatusBadRequest},
+		{"empty cursor: the first page", "limit=1&cursor=", http.StatusOK},
 		{"the cursor given", "limit=1&cursor=" + cursor, http.StatusOK},
 	}
 	for _, tt := range tests {
