@@ -54,16 +54,7 @@ func (r runner) withRegistry(ctx context.Context, name string, args []string, fl
 	if flags != nil {
 		flags(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cf.collect(fs)
-	for k := range cf.set {
-		if !isConfigFlag(k) {
-			delete(cf.set, k)
-		}
-	}
-	cfg, err := loadConfig(cf, r.getenv)
+	cfg, err := r.parseWithConfig(fs, cf, args)
 	if err != nil {
 		return err
 	}
@@ -81,6 +72,22 @@ func (r runner) withRegistry(ctx context.Context, name string, args []string, fl
 	enc := json.NewEncoder(r.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// parseWithConfig parses a command's args and loads the server's
+// configuration beneath the server flags among them (the command's own
+// flags are not settings).
+func (r runner) parseWithConfig(fs *flag.FlagSet, cf *configFlags, args []string) (Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	cf.collect(fs)
+	for k := range cf.set {
+		if !isConfigFlag(k) {
+			delete(cf.set, k)
+		}
+	}
+	return loadConfig(cf, r.getenv)
 }
 
 // isConfigFlag reports whether a flag is one of the server's settings

@@ -26,16 +26,7 @@ func (r runner) token(ctx context.Context, args []string) error {
 	ttl := fs.Duration("ttl", time.Hour, "validity")
 	kid := fs.String("kid", "", "sign with this HS256 key of the tenant (from the registry) instead of the global secret")
 	dev := fs.Bool("dev", false, "with no DISPATCH_JWT_SECRET, sign with the public development secret (tokens anyone can forge)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cf.collect(fs)
-	for k := range cf.set {
-		if !isConfigFlag(k) {
-			delete(cf.set, k)
-		}
-	}
-	cfg, err := loadConfig(cf, r.getenv)
+	cfg, err := r.parseWithConfig(fs, cf, args)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func (a *admin) authenticateAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (a *admin) createTenant(c echo.Context) error {
 	var in tenants.Tenant
-	if err := decodeBody(c.Request().Body, &in); err != nil {
+	if err := decodeBody(c.Request().Body, &in, "tenant"); err != nil {
 		return err
 	}
 	ctx, cancel := ctx(c)
@@ -118,7 +118,7 @@ func (a *admin) updateTenant(c echo.Context) error {
 		Name     string            `json:"name"`
 		Settings *tenants.Settings `json:"settings"`
 	}
-	if err := decodeBody(c.Request().Body, &in); err != nil {
+	if err := decodeBody(c.Request().Body, &in, "tenant"); err != nil {
 		return err
 	}
 	ctx, cancel := ctx(c)
@@ -141,7 +141,7 @@ func (a *admin) updateTenant(c echo.Context) error {
 
 func (a *admin) addKey(c echo.Context) error {
 	var in tenants.NewKeyRequest
-	if err := decodeBody(c.Request().Body, &in); err != nil {
+	if err := decodeBody(c.Request().Body, &in, "key"); err != nil {
 		return err
 	}
 	k, err := in.Key(c.Param("id"))
@@ -174,7 +174,7 @@ func (a *admin) createAPIKey(c echo.Context) error {
 		Name string `json:"name"`
 		Sub  string `json:"sub"`
 	}
-	if err := decodeBody(c.Request().Body, &in); err != nil {
+	if err := decodeBody(c.Request().Body, &in, "api key"); err != nil {
 		return err
 	}
 	key, hash := tenants.NewAPIKey()

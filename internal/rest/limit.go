@@ -30,6 +30,10 @@ type Config struct {
 	// Minter, when set, serves POST /tokens to them.
 	APIKeys APIKeys
 	Minter  TokenMinter
+	// AllowedOrigins are the browser origins that may call the API
+	// (CORS): transport.allowed_origins, read as the Socket.IO transport
+	// reads it (see cors).
+	AllowedOrigins []string
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the

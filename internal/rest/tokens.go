@@ -29,7 +29,7 @@ func (a *api) mintToken(c echo.Context) error {
 		Sub  string      `json:"sub"`
 		TTL  *int64      `json:"ttl"`
 	}
-	if err := decodeBody(c.Request().Body, &in); err != nil {
+	if err := decodeBody(c.Request().Body, &in, "token request"); err != nil {
 		return err
 	}
 	switch in.Role {

@@ -59,6 +59,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"perform planned", testPerformPlanned},
 		{"list without deadline", testListWithoutDeadline},
 		{"tenant registry", testTenantRegistry},
+		{"list pages", testListPages},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

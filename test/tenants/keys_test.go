@@ -158,7 +158,9 @@ func TestRotationAcrossNodes(t *testing.T) {
 	env := func() []string {
 		return []string{"DISPATCH_JWT_SECRET=" + testproc.RandomHex(t, 32), "DISPATCH_ADMIN_TOKEN=" + admin,
 			"DISPATCH_DATA_DIR=" + t.TempDir(), "DISPATCH_LOG_LEVEL=warn", "DISPATCH_DATABASE_URL=" + db,
-			"DISPATCH_NATS_URL=" + natsURL, "DISPATCH_NATS_STREAM=TENANTS_" + strings.ToUpper(id), "DISPATCH_NATS_PREFIX=tenants_" + id}
+			"DISPATCH_NATS_URL=" + natsURL, "DISPATCH_NATS_STREAM=TENANTS_" + strings.ToUpper(id), "DISPATCH_NATS_PREFIX=tenants_" + id,
+			// The test polls as one user far faster than a person would.
+			"DISPATCH_EVENTS_PER_SECOND=100000", "DISPATCH_EVENT_BURST=100000"}
 	}
 	a := node{testproc.StartWith(t, bin, testproc.Options{Name: "node-a", Env: env()}), admin}
 	b := node{testproc.StartWith(t, bin, testproc.Options{Name: "node-b", Env: env()}), admin}
