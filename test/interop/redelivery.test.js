@@ -43,6 +43,9 @@ function inbox(acking) {
     }
   };
   box.until = (n, what) => eventually(() => (box.got.length >= n ? true : null), WAIT_MS, what);
+  // distinct drops redeliveries (same eventId), as a client does.
+  box.distinct = () => box.got.filter((p, i) => box.got.findIndex((q) => q.eventId === p.eventId) === i);
+  box.untilDistinct = (n, what) => eventually(() => (box.distinct().length >= n ? true : null), WAIT_MS, what);
   return box;
 }
 
@@ -82,10 +85,18 @@ test("what a driver missed or did not acknowledge comes again on reconnect, in o
   silent.acking = true;
   s2 = await connect("C.driver.2", "/drivers", silent.on);
   t.after(() => [s1, s2].forEach(closeSocket));
-  await deadline(Promise.all([acker.until(3, "driver 1's missed pickups"), silent.until(4, "driver 2's queue")]), WAIT_MS, "redelivery");
+  await deadline(Promise.all([acker.untilDistinct(3, "driver 1's missed pickups"), silent.until(4, "driver 2's queue")]), WAIT_MS, "redelivery");
 
-  assert.deepEqual(acker.got.map((p) => p.id), [first, ...missed], "only what it missed, in order");
-  assert.deepEqual(acker.got.map((p) => p.seq), [1, 2, 3]);
+  // Driver 1 acked the first pickup just before its socket closed: the ack
+  // may not have been recorded (the contract lets an ack younger than
+  // ~50 ms be lost; clients deduplicate by eventId). Then the first pickup
+  // comes once more, at once on reconnect, as the same event.
+  if (acker.got.length > 3) {
+    assert.equal(acker.got.length, 4, "at most the one event acked at the close comes again");
+    assert.deepEqual(acker.got[1], acker.got[0], "a redelivery is the same event: its seq and eventId");
+  }
+  assert.deepEqual(acker.distinct().map((p) => p.id), [first, ...missed], "only what it missed, in order");
+  assert.deepEqual(acker.distinct().map((p) => p.seq), [1, 2, 3]);
 
   assert.deepEqual(silent.got.map((p) => p.id), [first, first, ...missed], "the unacknowledged one first, then the missed ones");
   assert.deepEqual(silent.got.map((p) => p.seq), [1, 1, 2, 3], "a redelivery keeps its seq");
