@@ -18,6 +18,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/rest"
 	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/transport"
+	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
 
 // app is the wired service: storage, broker, sockets, the durable queues and the
@@ -35,7 +36,8 @@ type app struct {
 	deadlines *deadline.Runner
 	verifier  *auth.Verifier
 	log       *zap.Logger
-	// restConfig gives REST the sockets' per-user limits.
+	// restConfig gives REST the sockets' per-user limits and the
+	// webhooks.
 	restConfig rest.Config
 
 	life *lifecycle
@@ -116,6 +118,12 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
 	a.restConfig.Observer = a.metrics
+	// Webhooks: a second consumer of the log, with a cursor per endpoint.
+	wc := cfg.Webhooks
+	wc.Retention, wc.Observer = cfg.Delivery.Retention, a.metrics
+	hooks := webhooks.New(wc, a.broker, a.store, log.Named("webhooks"))
+	a.restConfig.Webhooks = hooks
+	a.metrics.WatchWebhooks(hooks)
 	hc := cfg.Tenants
 	hc.Observer = a.metrics
 	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
@@ -140,6 +148,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		return nil
 	})
+	a.life.run(ctx, "webhooks", hooks.Run)
 	return a, nil
 }
 

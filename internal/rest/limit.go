@@ -26,6 +26,8 @@ type Config struct {
 	MaxUsers int
 	// Observer hears each request's result (default: nobody).
 	Observer Observer
+	// Webhooks serves /webhooks (nil: those routes answer 404).
+	Webhooks Webhooks
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the

@@ -47,13 +47,15 @@ func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.V
 	// budget (limit) is taken once it is known, before any work.
 	g.Use(dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		a.renderErrors, a.observe, a.authenticate, a.limit)
-	// Only order creation reads a body; the other routes ignore theirs.
+	// Only order and webhook creation read a body; the other routes
+	// ignore theirs.
 	limit := middleware.BodyLimit(strconv.Itoa(MaxBodyBytes))
 	g.POST("/orders", a.createOrder, limit)
 	g.GET("/orders", a.listOrders)
 	g.GET("/orders/:id", a.getOrder)
 	g.POST("/orders/:id/cancel", a.cancelOrder)
 	g.GET("/orders/:id/events", a.orderEvents)
+	mountWebhooks(g, cfg.Webhooks, limit)
 }
 
 // ctx bounds one request's work by requestTimeout and by the client's
