@@ -8,8 +8,8 @@ import (
 // Endpoint is a registered receiver: where the tenant's (or one vendor's)
 // events of the chosen types go, signed with its secret.
 type Endpoint struct {
-	ID     string   `json:"id"`
-	Tenant string   `json:"-"`
+	ID     string `json:"id"`
+	Tenant string `json:"-"`
 	// VendorID narrows the endpoint to one vendor's orders: the vendor
 	// that registered it. Empty: every vendor of the tenant.
 	VendorID string   `json:"-"`

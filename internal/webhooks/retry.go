@@ -121,10 +121,11 @@ func (w *worker) disable(ctx context.Context, now, since time.Time) {
 // max, with jitter in its upper half, so receivers that fail together are
 // not retried in lockstep.
 func backoff(n int, lo, hi time.Duration) time.Duration {
-	d := hi
-	if n < 40 {
-		d = min(hi, lo<<n)
+	d := lo
+	for i := 0; i < n && d < hi; i++ {
+		d *= 2 // doubling stops at hi, long before it could overflow
 	}
+	d = min(d, hi)
 	half := d / 2
 	return half + rand.N(half+1)
 }

@@ -182,4 +182,3 @@ func (s *Sink) Stats() Stats {
 	}
 	return st
 }
-
