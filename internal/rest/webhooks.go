@@ -129,7 +129,13 @@ func (r webhookRoutes) get(c echo.Context) error {
 	return c.JSON(http.StatusOK, ep)
 }
 
-// delete is DELETE /webhooks/{id}: 204.
+// deleted is the DELETE /webhooks/{id} answer.
+type deleted struct {
+	ID      string `json:"id"`
+	Deleted bool   `json:"deleted"`
+}
+
+// delete is DELETE /webhooks/{id}: 200 (a body, as every answer has).
 func (r webhookRoutes) delete(c echo.Context) error {
 	o, err := r.owner(c)
 	if err != nil {
@@ -140,7 +146,7 @@ func (r webhookRoutes) delete(c echo.Context) error {
 	if err := r.hooks.Delete(ctx, o, c.Param("id")); err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	return c.JSON(http.StatusOK, deleted{ID: c.Param("id"), Deleted: true})
 }
 
 // deliveries is GET /webhooks/{id}/deliveries: the latest, newest first.
