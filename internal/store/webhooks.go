@@ -169,6 +169,29 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a webhooks.Attempt) (w
 	return out, nil
 }
 
+// DeliveredWebhookMessages implements webhooks.Store.
+func (s *Store) DeliveredWebhookMessages(ctx context.Context, endpointID string, after uint64) (map[string]bool, error) {
+	defer s.timed("delivered_webhook_messages", time.Now())
+	rows, err := s.query(ctx, s.r, s.d.q(`SELECT msg_id FROM webhook_deliveries
+		WHERE endpoint_id = ? AND pos > ? AND status = 'succeeded'`), endpointID, int64(after))
+	if err != nil {
+		return nil, fmt.Errorf("delivered webhook messages: %w", err)
+	}
+	defer rows.Close()
+	sent := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("delivered webhook messages: %w", err)
+		}
+		sent[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("delivered webhook messages: %w", err)
+	}
+	return sent, nil
+}
+
 // WebhookDeliveries implements webhooks.Store: newest first.
 func (s *Store) WebhookDeliveries(ctx context.Context, endpointID string, limit int) ([]webhooks.Delivery, error) {
 	defer s.timed("webhook_deliveries", time.Now())

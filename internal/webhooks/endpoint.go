@@ -101,6 +101,10 @@ type Store interface {
 	SaveWebhookState(ctx context.Context, id string, pos uint64, failingSince *time.Time) error
 	DisableWebhook(ctx context.Context, id string, at time.Time, reason string) error
 	RecordWebhookAttempt(ctx context.Context, a Attempt) (Delivery, error)
+	// DeliveredWebhookMessages returns the ids of the endpoint's messages
+	// of records after pos that a node delivered already: those it sent
+	// before its cursor caught up with them.
+	DeliveredWebhookMessages(ctx context.Context, endpointID string, after uint64) (map[string]bool, error)
 	WebhookDeliveries(ctx context.Context, endpointID string, limit int) ([]Delivery, error)
 	WebhookDelivery(ctx context.Context, endpointID, id string) (Delivery, error)
 	// DeleteWebhookDeliveries drops the delivery log entries last updated

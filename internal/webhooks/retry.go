@@ -12,6 +12,9 @@ import (
 // maxErrorLen bounds a stored error message.
 const maxErrorLen = 500
 
+// recordTimeout bounds writing one attempt to the delivery log.
+const recordTimeout = 5 * time.Second
+
 // deliver sends m until a 2xx comes (true), retrying with backoff. It
 // gives m up after retention from its first attempt (true: the cursor
 // moves past it); it returns false when ctx ends or the endpoint is
@@ -69,10 +72,14 @@ func (w *worker) deliver(ctx context.Context, pos uint64, m message) bool {
 }
 
 // record stores an attempt; the delivery log is for the tenant's eyes, so
-// a failure to write it does not stop the delivery.
+// a failure to write it does not stop the delivery. It outlives a stop
+// that comes meanwhile: a success recorded is not sent again after a
+// restart.
 func (w *worker) record(ctx context.Context, a Attempt) Delivery {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	d, err := w.s.store.RecordWebhookAttempt(ctx, a)
-	if err != nil && ctx.Err() == nil {
+	if err != nil {
 		w.s.lg.Warn("record webhook attempt", zap.String("webhook", w.ep.ID), zap.Error(err))
 	}
 	return d

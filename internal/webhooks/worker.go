@@ -35,6 +35,9 @@ type worker struct {
 	prefix string // subject prefix of the endpoint's records
 	cancel context.CancelFunc
 	done   chan struct{}
+	// sent are the messages past the stored cursor delivered before this
+	// worker started (read-only once run starts): not sent again.
+	sent map[string]bool
 
 	mu           sync.Mutex
 	failingSince *time.Time
@@ -87,6 +90,12 @@ func (w *worker) stop() {
 // run reads the endpoint's records from its cursor on, hands them to the
 // lanes, and returns when ctx ends (stop, or the endpoint disabled).
 func (w *worker) run(ctx context.Context) {
+	sent, err := w.s.store.DeliveredWebhookMessages(ctx, w.ep.ID, w.ep.Pos)
+	if err != nil && ctx.Err() == nil {
+		// Only costs duplicates, which receivers must expect anyway.
+		w.s.lg.Warn("load delivered webhook messages", zap.String("webhook", w.ep.ID), zap.Error(err))
+	}
+	w.sent = sent
 	lanes := make([]chan job, w.s.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range lanes {
@@ -164,11 +173,12 @@ func (w *worker) readNew(ctx context.Context, lanes []chan job) error {
 	return nil
 }
 
-// wanted keeps the messages of the types the endpoint subscribed to.
+// wanted keeps the messages of the types the endpoint subscribed to
+// that were not delivered already.
 func (w *worker) wanted(msgs []message) []message {
 	out := msgs[:0]
 	for _, m := range msgs {
-		if w.ep.wants(m.Type) {
+		if w.ep.wants(m.Type) && !w.sent[m.ID] {
 			out = append(out, m)
 		}
 	}
