@@ -70,7 +70,7 @@ var webhookDescs = struct {
 	endpoints, waiting, lag *prometheus.Desc
 }{
 	endpoints: prometheus.NewDesc("dispatchd_webhook_endpoints", "Webhook endpoints this node sends for (holds the lease of).", nil, nil),
-	waiting:   prometheus.NewDesc("dispatchd_webhook_waiting", "Webhook messages read from the log and not yet delivered, on this node.", nil, nil),
+	waiting:   prometheus.NewDesc("dispatchd_webhook_waiting", "Events (log records) read for this node's webhook endpoints and not yet delivered; an endpoint reads at most a few hundred ahead.", nil, nil),
 	lag:       prometheus.NewDesc("dispatchd_webhook_lag_seconds", "Age of the oldest event not yet delivered to an endpoint of this node (0: none waits).", nil, nil),
 }
 

@@ -220,7 +220,9 @@ func (s *Store) WebhookDelivery(ctx context.Context, endpointID, id string) (web
 // DeleteWebhookDeliveries implements webhooks.Store.
 func (s *Store) DeleteWebhookDeliveries(ctx context.Context, before time.Time) error {
 	defer s.timed("delete_webhook_deliveries", time.Now())
-	if _, err := s.execRows(ctx, `DELETE FROM webhook_deliveries WHERE updated_at < ? AND status <> 'pending'`,
+	// A pending one not attempted for a whole retention is dead too (its
+	// endpoint was deleted or disabled meanwhile).
+	if _, err := s.execRows(ctx, `DELETE FROM webhook_deliveries WHERE updated_at < ?`,
 		s.d.timeArg(stamp(before))); err != nil {
 		return fmt.Errorf("delete webhook deliveries: %w", err)
 	}

@@ -63,7 +63,7 @@ func (t *tracker) finish(pos uint64) {
 	t.pending = t.pending[n:]
 }
 
-// cursor returns the position to store, how many messages wait, and the
+// cursor returns the position to store, how many records wait, and the
 // time of the oldest event not delivered (zero when none).
 func (t *tracker) cursor() (pos uint64, waiting int, oldest time.Time) {
 	t.mu.Lock()

@@ -156,7 +156,8 @@ func (s *Sink) shutdown() {
 type Stats struct {
 	// Endpoints this node delivers for now.
 	Endpoints int
-	// Waiting messages read from the log and not yet delivered.
+	// Waiting are the events (log records) read and not yet delivered;
+	// an endpoint reads at most a few hundred ahead.
 	Waiting int
 	// Lag is the age of the oldest event not yet delivered, over this
 	// node's endpoints (0 when none waits).

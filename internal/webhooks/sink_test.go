@@ -141,6 +141,10 @@ func TestSilentReceiverHoldsNobodyBack(t *testing.T) {
 	assert.Less(t, took, 15*time.Second)
 	assert.Empty(t, silent.received())
 	assert.LessOrEqual(t, silent.requests(), testConfig().Concurrency, "at most the concurrency limit in flight")
+	st := s.Stats()
+	assert.Equal(t, 2, st.Endpoints)
+	assert.Positive(t, st.Waiting, "the silent endpoint's events wait")
+	assert.GreaterOrEqual(t, st.Lag, took/2, "as old as the oldest of them")
 	t.Logf("%d messages to the answering endpoint in %s while the other held %d requests", total(want), took, silent.requests())
 }
 
@@ -274,6 +278,16 @@ func TestExpiryAndManualRetry(t *testing.T) {
 
 	_, err = s.Retry(context.Background(), webhooks.Owner{Tenant: "acme", VendorID: "v2"}, ep.ID, failed.ID)
 	assert.ErrorIs(t, err, webhooks.ErrNotFound, "another vendor's endpoint")
+
+	// Past retention the delivery log is pruned.
+	require.NoError(t, e.st.DeleteWebhookDeliveries(context.Background(), time.Now().Add(-time.Hour)))
+	ds, err = s.Deliveries(context.Background(), owner, ep.ID, 100)
+	require.NoError(t, err)
+	assert.NotEmpty(t, ds, "recent deliveries stay")
+	require.NoError(t, e.st.DeleteWebhookDeliveries(context.Background(), time.Now().Add(time.Second)))
+	ds, err = s.Deliveries(context.Background(), owner, ep.ID, 100)
+	require.NoError(t, err)
+	assert.Empty(t, ds)
 }
 
 // TestRefusedDestination: without allow_private, an endpoint whose name
