@@ -324,34 +324,38 @@ func TestRefusedDestination(t *testing.T) {
 // endpoints by lease, so each message goes out once, not once per node;
 // when one stops, the other takes its endpoints over.
 func TestOneNodePerEndpoint(t *testing.T) {
-	e := newEnv(t, backends(t)["sqlite"](t))
-	a := e.start(t, testConfig())
-	b := e.start(t, testConfig())
-	var rs []*receiver
-	for i := range 4 {
-		r := newReceiver(t, nil)
-		register(t, a, r, "acme", fmt.Sprintf("v%d", i))
-		rs = append(rs, r)
-	}
-	waitFor(t, 5*time.Second, "every endpoint leased", func() bool {
-		return a.Stats().Endpoints+b.Stats().Endpoints == 4
-	})
-	want := make([]map[string][]string, 4)
-	for i := range want {
-		want[i] = map[string][]string{}
-		for range 5 {
-			want[i][e.order(t, "acme", fmt.Sprintf("v%d", i), orders.Delivered)] = expectedTypes(orders.Delivered)
-		}
-	}
-	for i, r := range rs {
-		waitFor(t, 10*time.Second, "every message", func() bool { return distinct(r) >= total(want[i]) })
-		assert.Zero(t, checkAll(t, r, want[i]), "no duplicates while both nodes run")
-	}
-	a.stop()
-	waitFor(t, 10*time.Second, "b holds every endpoint", func() bool { return b.Stats().Endpoints == 4 })
-	for i, r := range rs {
-		want[i][e.order(t, "acme", fmt.Sprintf("v%d", i), orders.Cancelled)] = expectedTypes(orders.Cancelled)
-		waitFor(t, 10*time.Second, "every message", func() bool { return distinct(r) >= total(want[i]) })
-		checkAll(t, r, want[i])
+	for name, backend := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, backend(t))
+			a := e.start(t, testConfig())
+			b := e.start(t, testConfig())
+			var rs []*receiver
+			for i := range 4 {
+				r := newReceiver(t, nil)
+				register(t, a, r, "acme", fmt.Sprintf("v%d", i))
+				rs = append(rs, r)
+			}
+			waitFor(t, 5*time.Second, "every endpoint leased", func() bool {
+				return a.Stats().Endpoints+b.Stats().Endpoints == 4
+			})
+			want := make([]map[string][]string, 4)
+			for i := range want {
+				want[i] = map[string][]string{}
+				for range 5 {
+					want[i][e.order(t, "acme", fmt.Sprintf("v%d", i), orders.Delivered)] = expectedTypes(orders.Delivered)
+				}
+			}
+			for i, r := range rs {
+				waitFor(t, 10*time.Second, "every message", func() bool { return distinct(r) >= total(want[i]) })
+				assert.Zero(t, checkAll(t, r, want[i]), "no duplicates while both nodes run")
+			}
+			a.stop()
+			waitFor(t, 10*time.Second, "b holds every endpoint", func() bool { return b.Stats().Endpoints == 4 })
+			for i, r := range rs {
+				want[i][e.order(t, "acme", fmt.Sprintf("v%d", i), orders.Cancelled)] = expectedTypes(orders.Cancelled)
+				waitFor(t, 10*time.Second, "every message", func() bool { return distinct(r) >= total(want[i]) })
+				checkAll(t, r, want[i])
+			}
+		})
 	}
 }
