@@ -113,9 +113,16 @@ func (w *worker) run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(w.s.cfg.Poll)
 	defer tick.Stop()
+	failing := false // the log unreadable: logged once, not every poll
 	for {
-		if err := w.readNew(ctx, lanes); err != nil && ctx.Err() == nil {
-			w.s.lg.Warn("read webhook records", zap.String("webhook", w.ep.ID), zap.Error(err))
+		err := w.readNew(ctx, lanes)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			failing = true
+			w.s.lg.Warn("read webhook records (retrying every poll)", zap.String("webhook", w.ep.ID), zap.Error(err))
+		case err == nil && failing:
+			failing = false
+			w.s.lg.Info("reading webhook records again", zap.String("webhook", w.ep.ID))
 		}
 		select {
 		case <-ctx.Done():
