@@ -15,8 +15,10 @@ import (
 	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
 	"github.com/dispatchd/dispatchd/internal/metrics"
+	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/rest"
 	"github.com/dispatchd/dispatchd/internal/store"
+	"github.com/dispatchd/dispatchd/internal/tenants"
 	"github.com/dispatchd/dispatchd/internal/transport"
 	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
@@ -35,7 +37,10 @@ type app struct {
 	// deadlines fires the stored order deadlines this node claims.
 	deadlines *deadline.Runner
 	verifier  *auth.Verifier
-	log       *zap.Logger
+	registry  *tenants.Cache
+	// adminToken turns the admin API on (empty: off).
+	adminToken string
+	log        *zap.Logger
 	// restConfig gives REST the sockets' per-user limits and the
 	// webhooks.
 	restConfig rest.Config
@@ -74,7 +79,16 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		a.broker.Close(ctx)
 		cancel()
 	})
-	if a.verifier, err = auth.NewVerifier(cfg.Auth); err != nil {
+	// The tenant registry: every node's cache, reloaded within a poll of
+	// a change on any node; tokens of a tenant with keys must be signed
+	// with one of them.
+	a.registry = tenants.NewCache(a.store, tenants.DefaultPoll, log.Named("tenants"))
+	if err = a.registry.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load tenant registry: %w", err)
+	}
+	a.life.run(ctx, "tenant registry", a.registry.Run)
+	a.adminToken = cfg.Admin.Token
+	if a.verifier, err = auth.NewTenantVerifier(cfg.Auth, a.registry); err != nil {
 		return nil, err
 	}
 	tc := cfg.Transport
@@ -113,11 +127,17 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.svc.EnableNearest(fleet, dispatch.NearestConfig{Size: nc.OfferSize, RadiusMeters: nc.OfferRadiusMeters,
 		TTL: nc.OfferTTL, Rounds: nc.OfferRounds, Observer: a.metrics}, a.deadlines, log.Named("nearest"))
 	a.svc.SetDefaultStrategy(nc.Strategy)
+	a.svc.SetTenantStrategy(func(tenant string) orders.Strategy {
+		st, _ := a.registry.Settings(tenant)
+		return st.Strategy
+	})
 	a.svc.EnableETA(fleet, cfg.Tenants.ETA())
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
 	a.restConfig.Observer = a.metrics
+	a.restConfig.APIKeys, a.restConfig.Minter = a.registry, tenants.Minter{Cache: a.registry, Auth: cfg.Auth}
+	a.restConfig.AllowedOrigins = cfg.Transport.AllowedOrigins
 	// Webhooks: a second consumer of the log, with a cursor per endpoint.
 	wc := cfg.Webhooks
 	wc.Retention, wc.Observer = cfg.Delivery.Retention, a.metrics
@@ -155,6 +175,11 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 // mountREST serves the REST API under /api/v1 and the readiness probe.
 func (a *app) mountREST(e *echo.Echo) {
 	rest.Register(e.Group("/api/v1"), a.restConfig, a.svc, a.verifier, a.log.Named("rest"))
+	rest.RegisterAdmin(e.Group("/api/v1/admin"), a.adminToken, a.store, func(ctx context.Context) {
+		if err := a.registry.Load(ctx); err != nil {
+			a.log.Warn("reload tenant registry", zap.Error(err))
+		}
+	}, a.log.Named("admin"))
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx := c.Request().Context()

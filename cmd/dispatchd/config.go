@@ -43,6 +43,14 @@ type Config struct {
 	Store     store.Config     `yaml:"store"`
 	Log       LogConfig        `yaml:"log"`
 	Debug     DebugConfig      `yaml:"debug"`
+	Admin     AdminConfig      `yaml:"-"`
+}
+
+// AdminConfig turns the admin API on. Its token comes from the
+// environment only (DISPATCH_ADMIN_TOKEN): a secret has no place in a
+// config file or on a command line.
+type AdminConfig struct {
+	Token string
 }
 
 // DeliveryConfig is the durable queues' settings plus how long an
@@ -100,6 +108,7 @@ func DefaultConfig() Config {
 			BodyLimit:         1 << 20,
 		},
 		Transport: transport.DefaultConfig(),
+		Auth:      auth.Config{GlobalSecret: &globalSecretOn},
 		Tenants:   dispatch.DefaultConfig(),
 		Delivery:  DeliveryConfig{Retention: broker.DefaultConfig().Retention, Config: delivery.DefaultConfig()},
 		Webhooks:  webhooks.DefaultConfig(),
@@ -109,10 +118,16 @@ func DefaultConfig() Config {
 	}
 }
 
-// warnAuth falls back to devJWTSecret when no secret is set. It runs after
-// the logger exists so that the warning cannot be missed.
+// globalSecretOn is the default of auth.global_secret.
+var globalSecretOn = true
+
+// warnAuth falls back to devJWTSecret when no secret is set and the
+// global secret is on. It runs after the logger exists so that the
+// warning cannot be missed.
 func (c *Config) warnAuth(log *zap.Logger) {
 	switch {
+	case c.Auth.GlobalSecret != nil && !*c.Auth.GlobalSecret:
+		log.Info("global jwt secret off (auth.global_secret): only registered tenants' own keys sign tokens")
 	case len(c.Auth.Secret) == 0:
 		c.Auth.Secret = auth.Secret(devJWTSecret)
 		log.Warn("jwt secret unset (DISPATCH_JWT_SECRET): using the public development secret, anyone can forge tokens; never do this in production")

@@ -36,6 +36,8 @@ func settings() []setting {
 		{"DISPATCH_READ_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadTimeout })},
 		{"DISPATCH_IDLE_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"DISPATCH_JWT_SECRET", "", "", setSecret},
+		{"DISPATCH_JWT_GLOBAL_SECRET", "", "", setBool(func(c *Config) **bool { return &c.Auth.GlobalSecret })},
+		{"DISPATCH_ADMIN_TOKEN", "", "", setString(func(c *Config) *string { return &c.Admin.Token })},
 		{"DISPATCH_JWT_ISSUER", "", "", setString(func(c *Config) *string { return &c.Auth.Issuer })},
 		{"DISPATCH_JWT_AUDIENCE", "", "", setString(func(c *Config) *string { return &c.Auth.Audience })},
 		{"DISPATCH_DATA_DIR", "data-dir", "directory for embedded state", setString(func(c *Config) *string { return &c.DataDir })},
@@ -62,7 +64,7 @@ func settings() []setting {
 		{"DISPATCH_MAX_CONNECTIONS", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxConnections })},
 		{"DISPATCH_MAX_CONNECTIONS_PER_IP", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxConnectionsPerIP })},
 		{"DISPATCH_ALLOWED_ORIGINS", "", "", setList(func(c *Config) *[]string { return &c.Transport.AllowedOrigins })},
-		{"DISPATCH_WEBHOOKS_ALLOW_PRIVATE", "", "", setBool(func(c *Config) *bool { return &c.Webhooks.AllowPrivate })},
+		{"DISPATCH_WEBHOOKS_ALLOW_PRIVATE", "", "", setFlag(func(c *Config) *bool { return &c.Webhooks.AllowPrivate })},
 		{"DISPATCH_WEBHOOKS_DISABLE_AFTER", "", "", setDuration(func(c *Config) *time.Duration { return &c.Webhooks.DisableAfter })},
 	}
 }
@@ -218,7 +220,19 @@ func setList(field func(*Config) *[]string) func(*Config, string) error {
 	}
 }
 
-func setBool(field func(*Config) *bool) func(*Config, string) error {
+func setBool(field func(*Config) **bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*field(c) = &b
+		return nil
+	}
+}
+
+// setFlag sets a plain bool (setBool: one whose unset state matters).
+func setFlag(field func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

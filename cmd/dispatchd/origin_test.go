@@ -13,13 +13,30 @@ import (
 // getOrigin fetches url as a browser on origin would.
 func getOrigin(t *testing.T, url, origin string) *http.Response {
 	t.Helper()
+	return requestOrigin(t, http.MethodGet, url, origin, nil)
+}
+
+// preflightOrigin sends the CORS preflight of a POST to url from origin.
+func preflightOrigin(t *testing.T, url, origin string) *http.Response {
+	t.Helper()
+	return requestOrigin(t, http.MethodOptions, url, origin, map[string]string{
+		"Access-Control-Request-Method":  http.MethodPost,
+		"Access-Control-Request-Headers": "authorization, content-type",
+	})
+}
+
+func requestOrigin(t *testing.T, method, url, origin string, header map[string]string) *http.Response {
+	t.Helper()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	require.NoError(t, err)
 	req.Header.Set("Origin", origin)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -66,6 +83,20 @@ func TestServeOriginPolicy(t *testing.T) {
 			}
 			if !tt.evilOK && tt.allowed != "" {
 				refused++
+			}
+
+			// REST answers CORS preflights by the same list (they got 401).
+			orders := "http://" + s.addr + "/api/v1/orders"
+			for origin, want := range map[string]bool{"https://evil.example": tt.evilOK, own: tt.allowed != "https://web.example", "https://web.example": tt.allowed != ""} {
+				resp = preflightOrigin(t, orders, origin)
+				if !want {
+					assert.Equal(t, http.StatusForbidden, resp.StatusCode, origin)
+					assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"), origin)
+					continue
+				}
+				assert.Equal(t, http.StatusNoContent, resp.StatusCode, origin)
+				assert.Equal(t, origin, resp.Header.Get("Access-Control-Allow-Origin"), origin)
+				assert.Empty(t, resp.Header.Get("Access-Control-Allow-Credentials"), origin)
 			}
 
 			_, body := get(t, "http://"+s.addr+"/metrics")

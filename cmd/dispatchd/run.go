@@ -45,15 +45,17 @@ func (r runner) run(ctx context.Context, args []string) error {
 	case "conformance":
 		err = r.conformance(ctx, args)
 	case "token":
-		err = r.token(args)
+		err = r.token(ctx, args)
 	case "version":
 		err = r.version(args)
 	case "health":
 		err = r.health(ctx, args)
 	case "config":
 		err = r.config(args)
+	case "tenant":
+		err = r.tenant(ctx, args)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, token, health, config, conformance or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, token, tenant, health, config, conformance or version)", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -70,7 +70,9 @@ type Service struct {
 	auto      *autoDispatch    // nil: the auto strategy is off
 	nearest   *nearestDispatch // nil: the nearest strategy is off
 	strategy  orders.Strategy  // of an order that names none
-	eta       *statusETA       // nil: order:status carries no ETA
+	// tenantStrategy is a tenant's own default, "" for the server's.
+	tenantStrategy func(tenant string) orders.Strategy
+	eta            *statusETA // nil: order:status carries no ETA
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -80,6 +82,11 @@ func NewService(store Store, relay Relay, locations LocationPublisher, board Boa
 	return &Service{store: store, relay: relay, locations: locations, board: board, drivers: drivers,
 		active: newActiveOrders(store, now), now: now, strategy: orders.DefaultStrategy}
 }
+
+// SetTenantStrategy makes f (a tenant's setting, "" for none) the default
+// strategy of that tenant's orders, before the server's. Call it before
+// serving.
+func (s *Service) SetTenantStrategy(f func(tenant string) orders.Strategy) { s.tenantStrategy = f }
 
 // SetDefaultStrategy sets the strategy of orders that name none. Call it
 // before serving.
@@ -105,6 +112,9 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 	}
 	if err := n.Validate(); err != nil {
 		return orders.Order{}, false, err
+	}
+	if n.Dispatch.Strategy == "" && s.tenantStrategy != nil {
+		n.Dispatch.Strategy = s.tenantStrategy(c.Tenant)
 	}
 	if n.Dispatch.Strategy == "" {
 		n.Dispatch.Strategy = s.strategy
@@ -220,8 +230,60 @@ func (s *Service) Events(ctx context.Context, c auth.Claims, orderID string) ([]
 // List returns the caller's orders: a vendor's posted, a customer's
 // placed, a driver's assigned; optionally one status only.
 func (s *Service) List(ctx context.Context, c auth.Claims, status orders.Status) ([]orders.Order, error) {
+	f, err := ownOrders(c, status)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListOrders(ctx, c.Tenant, f)
+}
+
+// The page sizes of ListPage.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// Page asks for one page of a listing: at most Limit orders (0:
+// DefaultPageSize) after the order After ("": from the first).
+type Page struct {
+	After string
+	Limit int
+}
+
+// ListPage is List one page at a time, oldest first; more tells whether
+// orders follow the page's last, which is then the next page's After.
+// Pages are keyset (ids sort by creation), so orders added meanwhile
+// shift nothing: each order is listed once.
+func (s *Service) ListPage(ctx context.Context, c auth.Claims, status orders.Status, p Page) (list []orders.Order, more bool, err error) {
+	if p.Limit == 0 {
+		p.Limit = DefaultPageSize
+	}
+	if p.Limit < 1 || p.Limit > MaxPageSize {
+		return nil, false, orders.Errorf(orders.CodeInvalidArgument, "limit must be 1 to %d", MaxPageSize)
+	}
+	if p.After != "" && !orders.ValidID(p.After) {
+		return nil, false, orders.Errorf(orders.CodeInvalidArgument, "a page starts after an order id")
+	}
+	f, err := ownOrders(c, status)
+	if err != nil {
+		return nil, false, err
+	}
+	// One more than asked tells whether another page follows.
+	f.After, f.Limit = p.After, p.Limit+1
+	list, err = s.store.ListOrders(ctx, c.Tenant, f)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(list) > p.Limit {
+		return list[:p.Limit], true, nil
+	}
+	return list, false, nil
+}
+
+// ownOrders is the filter of the caller's own orders.
+func ownOrders(c auth.Claims, status orders.Status) (orders.Filter, error) {
 	if status != "" && !status.Valid() {
-		return nil, orders.Errorf(orders.CodeInvalidArgument, "unknown status %q", status)
+		return orders.Filter{}, orders.Errorf(orders.CodeInvalidArgument, "unknown status %q", status)
 	}
 	f := orders.Filter{Status: status}
 	switch c.Role {
@@ -232,9 +294,9 @@ func (s *Service) List(ctx context.Context, c auth.Claims, status orders.Status)
 	case orders.RoleDriver:
 		f.DriverID = c.Subject
 	default:
-		return nil, orders.ErrForbidden
+		return orders.Filter{}, orders.ErrForbidden
 	}
-	return s.store.ListOrders(ctx, c.Tenant, f)
+	return f, nil
 }
 
 // Pickups lists the tenant's ready orders, in one zone or all.

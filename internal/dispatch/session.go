@@ -74,6 +74,9 @@ func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 			if !errors.Is(err, auth.ErrUnauthorized) {
 				t.log.Error("verify token", zap.Error(err))
 			}
+			// Why, for the operator (a wrong key, an unknown kid, an
+			// expiry); never the token.
+			t.log.Debug("token refused", zap.String("namespace", "/"+string(role)+"s"), zap.Error(err))
 			return connectRefusal(orders.CodeUnauthorized, "invalid or expired token")
 		}
 		if claims.Role != role {

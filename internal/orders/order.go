@@ -137,7 +137,10 @@ type Filter struct {
 	// WithoutDeadline leaves out orders with a pending deadline of this
 	// kind: the pickups list skips orders still offered to a few drivers.
 	WithoutDeadline string
-	Limit           int // default 100, at most 1000
+	// After, an order id, starts the listing after that order: keyset
+	// pagination, stable while orders are added (ids sort by creation).
+	After string
+	Limit int // default 100, at most 1000
 }
 
 // Change is one committed change of an order: its state after the change

@@ -5,6 +5,7 @@
 // describes it, and the tests validate every response against that
 // document.
 //
-// Import rules: rest imports dispatch, auth, orders and echo. Nothing but
+// Import rules: rest imports dispatch, auth, orders, tenants (the
+// registry's types) and echo. Nothing but
 // cmd imports rest; it must not import transport, delivery or store.
 package rest

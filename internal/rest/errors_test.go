@@ -100,20 +100,30 @@ func TestInternalErrors(t *testing.T) {
 	require.NoError(t, f.store.Close())
 
 	token := f.token(t, "t1", orders.RoleVendor, "v1")
+	driver := f.token(t, "t1", orders.RoleDriver, "d1")
 	tests := []struct {
 		method, path string
+		token        string
 		body         any
 	}{
-		{http.MethodPost, "/api/v1/orders", newOrder("c1")},
-		{http.MethodGet, "/api/v1/orders", nil},
-		{http.MethodGet, "/api/v1/orders/" + o.ID, nil},
-		{http.MethodPost, "/api/v1/orders/" + o.ID + "/cancel", nil},
-		{http.MethodGet, "/api/v1/orders/" + o.ID + "/events", nil},
+		{http.MethodPost, "/api/v1/orders", token, newOrder("c1")},
+		{http.MethodGet, "/api/v1/orders", token, nil},
+		{http.MethodGet, "/api/v1/orders/" + o.ID, token, nil},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/cancel", token, nil},
+		{http.MethodGet, "/api/v1/orders/" + o.ID + "/events", token, nil},
+		{http.MethodGet, "/api/v1/orders?limit=10&cursor=" + cursorAfter(o.ID), token, nil},
+		{http.MethodGet, "/api/v1/pickups", driver, nil},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/claim", driver, nil},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/picked-up", driver, nil},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/in-transit", driver, nil},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/delivered", driver, map[string]any{"proof": map[string]any{"pin": "1234"}}},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/failed", driver, map[string]any{"reason": "other"}},
+		{http.MethodPost, "/api/v1/orders/" + o.ID + "/unassign", driver, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			before := logs.FilterMessage("request failed").Len()
-			res := f.do(t, request{method: tt.method, path: tt.path, token: token, body: tt.body})
+			res := f.do(t, request{method: tt.method, path: tt.path, token: tt.token, body: tt.body})
 			require.Equal(t, http.StatusInternalServerError, res.status, string(res.body))
 			assert.Equal(t, orders.CodeInternal, res.errorCode(t))
 			assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, string(res.body))
@@ -125,13 +135,15 @@ func TestInternalErrors(t *testing.T) {
 		})
 	}
 	for _, entry := range logs.All() {
-		for _, field := range entry.Context {
-			assert.NotContains(t, field.String, token)
-			if err, ok := field.Interface.(error); ok {
-				assert.NotContains(t, err.Error(), token)
+		for _, tok := range []string{token, driver} {
+			for _, field := range entry.Context {
+				assert.NotContains(t, field.String, tok)
+				if err, ok := field.Interface.(error); ok {
+					assert.NotContains(t, err.Error(), tok)
+				}
 			}
+			assert.False(t, strings.Contains(entry.Message, tok))
 		}
-		assert.False(t, strings.Contains(entry.Message, token))
 	}
 }
 

@@ -69,8 +69,15 @@ func newFixture(t testing.TB) *fixture {
 
 func newFixtureConfig(t testing.TB, rc Config) *fixture {
 	t.Helper()
+	return newFixtureOn(t, rc, store.Config{DataDir: t.TempDir()})
+}
+
+// newFixtureOn is a fixture over the store sc opens (SQLite or
+// PostgreSQL).
+func newFixtureOn(t testing.TB, rc Config, sc store.Config) *fixture {
+	t.Helper()
 	log := zaptest.NewLogger(t)
-	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()}, log)
+	st, err := store.Open(context.Background(), sc, log)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 

@@ -26,6 +26,14 @@ type Config struct {
 	MaxUsers int
 	// Observer hears each request's result (default: nobody).
 	Observer Observer
+	// APIKeys, when set, admits API keys (dk_…) as their vendor users;
+	// Minter, when set, serves POST /tokens to them.
+	APIKeys APIKeys
+	Minter  TokenMinter
+	// AllowedOrigins are the browser origins that may call the API
+	// (CORS): transport.allowed_origins, read as the Socket.IO transport
+	// reads it (see cors).
+	AllowedOrigins []string
 	// Webhooks serves /webhooks (nil: those routes answer 404).
 	Webhooks Webhooks
 }

@@ -47,6 +47,29 @@ func TestRateLimit(t *testing.T) {
 		r.token = vendor
 		limited = append(limited, f.do(t, r))
 	}
+	// The drivers' routes share the driver's one budget too.
+	driver := f.token(t, "t1", orders.RoleDriver, "d1")
+	driverRoutes := []request{
+		{method: http.MethodGet, path: "/api/v1/orders?limit=1"},
+		{method: http.MethodGet, path: "/api/v1/orders?limit=2"},
+		{method: http.MethodGet, path: "/api/v1/orders?limit=3"},
+		{method: http.MethodGet, path: "/api/v1/pickups"},
+		{method: http.MethodPost, path: "/api/v1/orders/" + id + "/claim"},
+		{method: http.MethodPost, path: "/api/v1/orders/" + id + "/picked-up"},
+		{method: http.MethodPost, path: "/api/v1/orders/" + id + "/in-transit"},
+		{method: http.MethodPost, path: "/api/v1/orders/" + id + "/delivered"},
+		{method: http.MethodPost, path: "/api/v1/orders/" + id + "/failed", body: map[string]any{"reason": "other"}},
+		{method: http.MethodPost, path: "/api/v1/orders/" + id + "/unassign"},
+	}
+	for i, r := range driverRoutes {
+		r.token = driver
+		res := f.do(t, r)
+		if i < 3 { // the burst
+			require.Equal(t, http.StatusOK, res.status, "%s %s: %s", r.method, r.path, res.body)
+			continue
+		}
+		limited = append(limited, res)
+	}
 	for _, res := range limited {
 		require.Equal(t, http.StatusTooManyRequests, res.status, string(res.body))
 		assert.Equal(t, orders.CodeRateLimited, res.errorCode(t))

@@ -56,7 +56,9 @@ func loadSpec(t testing.TB) *spec {
 // methods) must answer 401, 404 or 405 with the Error schema.
 func (s *spec) check(t testing.TB, req *http.Request, rec *httptest.ResponseRecorder) {
 	t.Helper()
-	assert.Equal(t, echo.MIMEApplicationJSON, rec.Header().Get(echo.HeaderContentType))
+	if rec.Code != http.StatusNoContent {
+		assert.Equal(t, echo.MIMEApplicationJSON, rec.Header().Get(echo.HeaderContentType))
+	}
 	route, params, err := s.router.FindRoute(req)
 	if err != nil {
 		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed}, rec.Code,
@@ -166,6 +168,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 	require.NoError(t, err)
 	e := echo.New()
 	Register(e.Group(specPrefix), Config{}, nil, verifier, zap.NewNop())
+	RegisterAdmin(e.Group(specPrefix+"/admin"), "admin-token", nil, nil, zap.NewNop())
 
 	registered := map[string]bool{}
 	for _, r := range e.Routes() {

@@ -17,9 +17,11 @@ import (
 // instead of the body's idempotencyKey.
 const HeaderIdempotencyKey = "Idempotency-Key"
 
-// ordersList is the GET /orders body.
+// ordersList is the GET /orders body; NextCursor, absent on the last
+// page, asks for the next one.
 type ordersList struct {
-	Orders []orders.Order `json:"orders"`
+	Orders     []orders.Order `json:"orders"`
+	NextCursor string         `json:"nextCursor,omitempty"`
 }
 
 // eventsList is the GET /orders/{id}/events body.
@@ -31,7 +33,7 @@ type eventsList struct {
 // order an earlier request with the same idempotency key created.
 func (a *api) createOrder(c echo.Context) error {
 	n := orders.NewOrderInput() // missing coordinates stay unset, not 0
-	if err := decodeBody(c.Request().Body, &n); err != nil {
+	if err := decodeBody(c.Request().Body, &n, "order"); err != nil {
 		return err
 	}
 	if key := c.Request().Header.Get(HeaderIdempotencyKey); key != "" {
@@ -65,19 +67,28 @@ func (a *api) getOrder(c echo.Context) error {
 	return c.JSON(http.StatusOK, o)
 }
 
-// listOrders is GET /orders?status=: the caller's orders (a vendor's
-// posted, a customer's placed, a driver's assigned), oldest first.
+// listOrders is GET /orders?status=&limit=&cursor=: the caller's orders
+// (a vendor's posted, a customer's placed, a driver's assigned), oldest
+// first, one page at a time.
 func (a *api) listOrders(c echo.Context) error {
-	ctx, cancel := ctx(c)
-	defer cancel()
-	list, err := a.svc.List(ctx, claimsOf(c), orders.Status(c.QueryParam("status")))
+	page, err := pageOf(c)
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []orders.Order{}
+	ctx, cancel := ctx(c)
+	defer cancel()
+	list, more, err := a.svc.ListPage(ctx, claimsOf(c), orders.Status(c.QueryParam("status")), page)
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, ordersList{Orders: list})
+	body := ordersList{Orders: list}
+	if body.Orders == nil {
+		body.Orders = []orders.Order{}
+	}
+	if more {
+		body.NextCursor = cursorAfter(list[len(list)-1].ID)
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 // cancelOrder is POST /orders/{id}/cancel, for the order's vendor. A
@@ -107,10 +118,32 @@ func (a *api) orderEvents(c echo.Context) error {
 	return c.JSON(http.StatusOK, eventsList{Events: evs})
 }
 
+// errEmptyBody is decodeObject's answer to a body without any JSON.
+var errEmptyBody = errors.New("empty body")
+
 // decodeBody reads exactly one JSON object into v, whatever the
 // Content-Type. Unknown fields are refused, so a misspelt optional field
-// (say "idempotency_key") fails loudly instead of being dropped.
-func decodeBody(r io.Reader, v any) error {
+// (say "idempotency_key") fails loudly instead of being dropped. what
+// names the object in messages ("order").
+func decodeBody(r io.Reader, v any, what string) error {
+	err := decodeObject(r, v, what)
+	if errors.Is(err, errEmptyBody) {
+		return orders.Errorf(orders.CodeInvalidArgument, "the body must be a JSON object")
+	}
+	return err
+}
+
+// decodeOptionalBody is decodeBody for a body that may be left out (or
+// empty): v is then left as it is.
+func decodeOptionalBody(r io.Reader, v any, what string) error {
+	err := decodeObject(r, v, what)
+	if errors.Is(err, errEmptyBody) {
+		return nil
+	}
+	return err
+}
+
+func decodeObject(r io.Reader, v any, what string) error {
 	br := &bodyReader{r: r}
 	dec := json.NewDecoder(br)
 	dec.DisallowUnknownFields()
@@ -139,7 +172,7 @@ func decodeBody(r io.Reader, v any) error {
 	)
 	switch {
 	case errors.Is(err, io.EOF):
-		msg = "the body must be a JSON object"
+		return errEmptyBody
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 		msg = "the body is not valid JSON"
 	case errors.As(err, &te):
@@ -151,7 +184,7 @@ func decodeBody(r io.Reader, v any) error {
 	default:
 		// Read errors were handled above, so this is DisallowUnknownFields'
 		// `json: unknown field "x"`: it names the client's own field.
-		msg = "the body is not a valid order: " + strings.TrimPrefix(err.Error(), "json: ")
+		msg = "the body is not a valid " + what + ": " + strings.TrimPrefix(err.Error(), "json: ")
 	}
 	return orders.Errorf(orders.CodeInvalidArgument, "%s", msg)
 }

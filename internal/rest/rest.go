@@ -31,30 +31,44 @@ type api struct {
 	log      *zap.Logger
 	limits   *userLimits
 	obs      Observer
+	apiKeys  APIKeys
+	minter   TokenMinter
+	origins  origins
 }
 
 // Register mounts the REST API on g, which the caller has bound to
-// /api/v1. Every route needs a bearer JWT; every failure, unknown routes
-// under g included, is the contract's JSON error object.
+// /api/v1. Every route needs a bearer JWT (CORS preflights aside); every
+// failure, unknown routes under g included, is the contract's JSON error
+// object.
 func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.Verifier, log *zap.Logger) {
 	cfg = cfg.withDefaults()
-	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer}
+	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer,
+		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: newOrigins(cfg.AllowedOrigins)}
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
-	// before anything reads the body.
+	// before anything reads the body; CORS preflights are answered
+	// before it, as browsers send them without credentials.
 	// Every answer carries a request id (the client's X-Request-ID if it
 	// sent a sane one), and failures are logged with it. Each user's
 	// budget (limit) is taken once it is known, before any work.
 	g.Use(dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
-		a.renderErrors, a.observe, a.authenticate, a.limit)
-	// Only order and webhook creation read a body; the other routes
-	// ignore theirs.
+		a.renderErrors, a.cors, a.observe, a.authenticate, a.limit)
+	// Only these routes read a body; the others ignore theirs.
 	limit := middleware.BodyLimit(strconv.Itoa(MaxBodyBytes))
 	g.POST("/orders", a.createOrder, limit)
 	g.GET("/orders", a.listOrders)
 	g.GET("/orders/:id", a.getOrder)
 	g.POST("/orders/:id/cancel", a.cancelOrder)
 	g.GET("/orders/:id/events", a.orderEvents)
+	g.POST("/tokens", a.mintToken, limit)
+	// The drivers'.
+	g.GET("/pickups", a.pickups)
+	g.POST("/orders/:id/claim", a.act(orders.ActionClaim))
+	g.POST("/orders/:id/picked-up", a.act(orders.ActionPickUp))
+	g.POST("/orders/:id/in-transit", a.act(orders.ActionInTransit))
+	g.POST("/orders/:id/delivered", a.delivered, limit)
+	g.POST("/orders/:id/failed", a.failed, limit)
+	g.POST("/orders/:id/unassign", a.unassign, limit)
 	mountWebhooks(g, cfg.Webhooks, limit)
 }
 

@@ -83,7 +83,7 @@ func (r webhookRoutes) create(c echo.Context) error {
 		return err
 	}
 	var n newWebhook
-	if err := decodeBody(c.Request().Body, &n); err != nil {
+	if err := decodeBody(c.Request().Body, &n, "webhook"); err != nil {
 		return err
 	}
 	ctx, cancel := ctx(c)

@@ -210,6 +210,10 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f Filter) ([]orde
 			WHERE d.tenant = orders.tenant AND d.order_id = orders.id AND d.kind = ?)`)
 		args = append(args, f.WithoutDeadline)
 	}
+	if f.After != "" {
+		where = append(where, "id > ?")
+		args = append(args, f.After)
+	}
 	limit := f.Limit
 	switch {
 	case limit <= 0:

@@ -58,6 +58,8 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"update deadline", testUpdateDeadline},
 		{"perform planned", testPerformPlanned},
 		{"list without deadline", testListWithoutDeadline},
+		{"tenant registry", testTenantRegistry},
+		{"list pages", testListPages},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

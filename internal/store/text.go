@@ -28,3 +28,15 @@ func refuseNUL(tenant, vendorID string, n orders.NewOrder) error {
 	}
 	return nil
 }
+
+// checkText refuses a registry text a backend would store differently
+// (NUL) or that no person needs (over orders.MaxTextLen bytes).
+func checkText(v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return orders.Errorf(orders.CodeInvalidArgument, "text must not contain NUL bytes")
+	}
+	if len(v) > 16*orders.MaxTextLen {
+		return orders.Errorf(orders.CodeInvalidArgument, "text longer than %d bytes", 16*orders.MaxTextLen)
+	}
+	return nil
+}

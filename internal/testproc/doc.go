@@ -6,8 +6,8 @@
 // restarts the process with the same address and environment. It also
 // creates throwaway PostgreSQL schemas and mints tokens.
 //
-// It is used only by tests (test/interop, test/faults); nothing in the
-// binary imports it. It may import internal/auth and internal/orders to
-// sign tokens and internal/sioclient to count what clients received, and
-// nothing else of internal/.
+// It is used only by tests (test/interop, test/faults, test/strategies);
+// nothing in the binary imports it. It may import internal/auth and
+// internal/orders to sign tokens and internal/sioclient to count what
+// clients received, and nothing else of internal/.
 package testproc

@@ -247,3 +247,6 @@ func (p *Proc) terminate(t testing.TB) {
 		<-p.exited
 	}
 }
+
+// PID is the process id, e.g. for its CPU time in /proc/<pid>/stat.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }

@@ -14,6 +14,9 @@ const TOKENS = JSON.parse(process.env.TOKENS ?? "{}");
 const ORDERS = Number(process.env.ORDERS ?? 1000);
 const PARALLEL = 16; // orders in progress at a time
 const WAIT_MS = 10_000;
+// The last order:delivered may trail the last step by seconds on a busy
+// machine (each ack moves the window of 64 by one order's events): the test
+// is about never stalling, so it waits long, and fails on a stall.
 
 async function connect(token, ns) {
   const socket = io(SERVER_URL + ns, { forceNew: true, reconnection: false, transports: ["websocket"], auth: { token } });
@@ -58,7 +61,7 @@ test(`a vendor that handles only order:delivered gets all ${ORDERS}`, { timeout:
     }
   }));
   assert.equal(ids.length, ORDERS);
-  await eventually(() => (delivered.size === ORDERS ? true : null), 20_000, `all ${ORDERS} order:delivered`).catch((err) => {
+  await eventually(() => (delivered.size === ORDERS ? true : null), 60_000, `all ${ORDERS} order:delivered`).catch((err) => {
     throw new Error(`${err.message}: have ${delivered.size}, after ${statuses} order:status`);
   });
   for (const id of ids) {

@@ -3,7 +3,8 @@
 // vendor posts an order, 50 drivers race for it, the winner carries it to
 // the customer, who watches every step; tenant B's users are connected all
 // along and must receive no byte of it. The steps run in order, and the
-// first failing step ends the story.
+// first failing step ends the story. Tenant E's chapters follow (duty,
+// ETAs, PIN, failure), then tenant N's: the nearest strategy's rings.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -17,7 +18,7 @@ const TOKENS = JSON.parse(requireEnv("TOKENS"));
 const WAIT_MS = 10_000;
 const STORY_MS = 60_000;
 
-const NAMESPACE = { vendor: "/vendors", driver: "/drivers", customer: "/customers" };
+const NAMESPACE = { vendor: "/vendors", driver: "/drivers", customer: "/customers", dispatcher: "/dispatchers" };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function requireEnv(name) {
@@ -589,16 +590,21 @@ async function statusOf(user, order, status) {
   return s;
 }
 
-// etaOf is the server's documented straight-line estimate (great-circle
-// distance × detour_factor 1.3 / avg_speed_mps 8.3, rounded up), for a
-// loose check that etaSeconds means what api/asyncapi.yaml says.
-function etaOf(from, to) {
+// metersBetween is the great-circle (haversine) distance the server
+// measures with.
+function metersBetween(from, to) {
   const rad = (d) => (d * Math.PI) / 180;
   const dLat = rad(to.lat - from.lat);
   const dLng = rad(to.lng - from.lng);
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(from.lat)) * Math.cos(rad(to.lat)) * Math.sin(dLng / 2) ** 2;
-  const meters = 2 * 6_371_000 * Math.asin(Math.sqrt(h));
-  return Math.ceil((meters * 1.3) / 8.3);
+  return 2 * 6_371_000 * Math.asin(Math.sqrt(h));
+}
+
+// etaOf is the server's documented straight-line estimate (great-circle
+// distance × detour_factor 1.3 / avg_speed_mps 8.3, rounded up), for a
+// loose check that etaSeconds means what api/asyncapi.yaml says.
+function etaOf(from, to) {
+  return Math.ceil((metersBetween(from, to) * 1.3) / 8.3);
 }
 
 const ECHO_PICKUP = place("3 Echo Street", 52.52, 13.405);
@@ -743,6 +749,234 @@ test("the delivery business: drivers on duty, a falling ETA, PIN delivery, custo
 
   await step("every socket of tenant E stayed up", async () => {
     for (const u of users) {
+      assert.deepEqual(u.unexpectedDisconnects, [], u.label);
+      assert.equal(u.socket.connected, true, u.label);
+    }
+  });
+
+  users.forEach((u) => u.close());
+  assert.equal(failed(), "", `the story stopped at "${failed()}"`);
+});
+
+// fleetKnows polls dispatcher's board until every [driver, pos] of spots
+// is on duty at pos. A location:update is acked before the position
+// reaches the fleet (it travels through NATS), and the nearest strategy
+// reads the fleet: only then are its rings the ones the spots imply.
+async function fleetKnows(dispatcher, spots) {
+  await eventually(
+    async () => {
+      const board = await dispatcher.ask("board:subscribe", {});
+      assert.equal(board.ok, true, JSON.stringify(board));
+      const seen = new Map(board.drivers.map((d) => [d.driverId, d]));
+      const known = spots.every(([driver, pos]) => {
+        const d = seen.get(driver.id);
+        return d?.onDuty === true && d.lat === pos.lat && d.lng === pos.lng;
+      });
+      return known ? true : null;
+    },
+    WAIT_MS,
+    "the dispatcher's board to show every driver at its position",
+  );
+}
+
+// offerOf waits for driver's pickup:offer of order.
+async function offerOf(driver, order) {
+  const [offer] = await driver.waitFor("pickup:offer", (p) => p?.order?.id === order.id);
+  return offer;
+}
+
+// assertOffer checks a ring's offers (drivers nearest first): the round,
+// the order as created, a 30 s expiry, and each driver's distance to the
+// pickup, rising along the ring.
+function assertOffer(offers, ring, order, round, spotOf) {
+  const now = Date.now();
+  offers.forEach((offer, i) => {
+    const who = ring[i].label;
+    assert.equal(offer.round, round, `${who}: ${JSON.stringify(offer)}`);
+    assert.deepEqual(offer.order, order, who);
+    assert.match(offer.eventId, UUID, who);
+    // expiresAt is the server's now + offer_ttl (30 s); generous bounds
+    // for a busy machine between the ring and this check.
+    const left = Date.parse(offer.expiresAt) - now;
+    assert.ok(left > 20_000 && left <= 30_500, `${who}: expiresAt ${offer.expiresAt} is ${left} ms away`);
+    const meters = metersBetween(spotOf(ring[i]), ECHO_PICKUP);
+    assert.ok(Math.abs(offer.distanceMeters - meters) <= 2, `${who}: distanceMeters ${offer.distanceMeters}, ${Math.round(meters)} expected`);
+    if (i > 0) {
+      assert.ok(offer.distanceMeters > offers[i - 1].distanceMeters, `ring ${round} nearest first: ${offers.map((o) => o.distanceMeters)}`);
+    }
+  });
+}
+
+test("nearest driver accepts: rings of offers, the courier approaching, PIN delivery, a declined ring", { timeout: STORY_MS }, async (t) => {
+  const started = Date.now();
+  const N = {
+    vendor: new User(labels("N", "vendor")[0]),
+    customer: new User(labels("N", "customer")[0]),
+    dispatcher: new User(labels("N", "dispatcher")[0], ["websocket"]),
+    drivers: labels("N", "driver").map((l, i) => new User(l, i % 2 === 0 ? ["websocket"] : undefined)),
+  };
+  const c1 = N.customer;
+  const users = [N.vendor, c1, N.dispatcher, ...N.drivers];
+  t.after(() => users.forEach((u) => u.close()));
+  const { step, failed } = chapters(t, started);
+  const story = {};
+
+  // Five drivers 200 m to 1 km from the pickup, in every direction and
+  // not in label order; the sixth 20 km away, beyond the 5 km radius.
+  const spots = new Map(
+    [
+      { lat: 0.0036, lng: 0 }, // 400 m north
+      { lat: 0, lng: -0.0118 }, // 800 m west
+      { lat: -0.0018, lng: 0 }, // 200 m south
+      { lat: 0, lng: 0.0148 }, // 1 km east
+      { lat: 0.0054, lng: 0 }, // 600 m north
+      { lat: 0.18, lng: 0 }, // 20 km north
+    ].map((d, i) => [N.drivers[i], { lat: ECHO_PICKUP.lat + d.lat, lng: ECHO_PICKUP.lng + d.lng }]),
+  );
+  const spotOf = (driver) => spots.get(driver);
+  const byDistance = N.drivers.toSorted((a, b) => metersBetween(spotOf(a), ECHO_PICKUP) - metersBetween(spotOf(b), ECHO_PICKUP));
+  const ring1 = byDistance.slice(0, 3);
+  const ring2 = byDistance.slice(3, 5);
+  const [nearest, second, third] = ring1;
+  const far = byDistance[5];
+
+  await step("tenant N connects; six drivers go on duty at known distances and subscribe to the zone", async () => {
+    assert.equal(N.drivers.length, 6);
+    await deadline(Promise.all(users.map((u) => waitConnect(u.socket, WAIT_MS))), WAIT_MS, "tenant N to connect");
+    await Promise.all([...spots].map(([d, pos]) => onDutyAt(d, pos)));
+    const acks = await Promise.all(N.drivers.map((d) => d.ask("pickups:subscribe", { zone: "north" })));
+    acks.forEach((ack, i) => assert.deepEqual(ack, { ok: true, pickups: [] }, N.drivers[i].label));
+    await fleetKnows(N.dispatcher, [...spots]);
+    t.diagnostic(`by distance: ${byDistance.map((d) => `${d.label} ${Math.round(metersBetween(spotOf(d), ECHO_PICKUP))} m`).join(", ")}`);
+  });
+
+  await step("the vendor posts a nearest order: exactly the 3 nearest get pickup:offer, round 1; nobody hears pickup:available", async () => {
+    const o = await postOrder(N.vendor, c1, { dispatch: { strategy: "nearest" }, proof: "pin", zone: "north" });
+    assert.deepEqual(o.dispatch, { strategy: "nearest" });
+    assert.equal(o.zone, "north");
+    story.order = o;
+    const offers = await Promise.all(ring1.map((d) => offerOf(d, o)));
+    assertOffer(offers, ring1, o, 1, spotOf);
+    t.diagnostic(`ring 1: ${offers.map((x, i) => `${ring1[i].label} ${x.distanceMeters} m`).join(", ")}, expires ${offers[0].expiresAt}`);
+
+    // While the order has rings it is nobody else's: not listed, not claimable.
+    const listed = await far.ask("pickups:subscribe", { zone: "north" });
+    assert.deepEqual(listed, { ok: true, pickups: [] }, "an offered order is left out of the zone's pickups");
+    const outsider = await ring2[0].ask("pickup:claim", { orderId: o.id });
+    assertError(outsider, "conflict", `${ring2[0].label}, outside ring 1, claiming`);
+
+    const watched = await c1.ask("order:watch", { orderId: o.id });
+    assert.equal(watched.ok, true, JSON.stringify(watched));
+    assert.match(watched.pin, /^\d{4}$/);
+    story.pin = watched.pin;
+  });
+
+  await step("the nearest driver accepts; the rest of the ring hears pickup:taken; the customer sees assigned with an ETA", async () => {
+    const o = story.order;
+    const won = await move(nearest, o, "pickup:claim");
+    assert.equal(won.status, "assigned");
+    assert.equal(won.driverId, nearest.id);
+    for (const d of [second, third]) {
+      const [taken] = await d.waitFor("pickup:taken", (p) => p?.orderId === o.id);
+      assert.match(taken.eventId, UUID, d.label);
+    }
+    const late = await second.ask("pickup:claim", { orderId: o.id });
+    assertError(late, "already_claimed", `${second.label} claiming after the nearest`);
+
+    const assigned = await statusOf(c1, o, "assigned");
+    assert.equal(assigned.driverId, nearest.id);
+    assert.equal(typeof assigned.etaSeconds, "number", JSON.stringify(assigned));
+    assert.ok(Math.abs(assigned.etaSeconds - etaOf(spotOf(nearest), ECHO_PICKUP)) <= 2, JSON.stringify(assigned));
+
+    // Give a stray offer or announcement time to arrive, then: the ring
+    // and nobody else heard of the order.
+    await sleep(300);
+    for (const d of N.drivers) {
+      const names = d.events.filter(([, p]) => p?.order?.id === o.id || p?.orderId === o.id).map(([name]) => name);
+      const expected = d === nearest ? ["pickup:offer"] : ring1.includes(d) ? ["pickup:offer", "pickup:taken"] : [];
+      assert.deepEqual(names, expected, d.label);
+    }
+    assert.deepEqual(N.drivers.flatMap((d) => d.received("pickup:available")), [], "a nearest order with rings is never broadcast");
+  });
+
+  await step("the courier picks up and heads for the dropoff: etaSeconds strictly falls; PIN delivery; the vendor's thank-you", async () => {
+    const o = story.order;
+    await nearest.ask("location:update", { lat: ECHO_PICKUP.lat, lng: ECHO_PICKUP.lng });
+    await c1.waitFor("driver:location", (p) => p?.lat === ECHO_PICKUP.lat && p?.lng === ECHO_PICKUP.lng);
+    await move(nearest, o, "order:picked_up", "order:in_transit");
+    const pickedUp = await statusOf(c1, o, "picked_up");
+    assert.ok(Math.abs(pickedUp.etaSeconds - etaOf(ECHO_PICKUP, ECHO_DROPOFF)) <= 2, JSON.stringify(pickedUp));
+
+    const etas = [pickedUp.etaSeconds];
+    for (const f of [0.25, 0.5, 0.75, 0.95]) {
+      const pos = along(ECHO_PICKUP, ECHO_DROPOFF, f);
+      assert.deepEqual(await nearest.ask("location:update", pos), { ok: true });
+      const [seen] = await c1.waitFor("driver:location", (p) => p?.lat === pos.lat && p?.lng === pos.lng);
+      assert.equal(seen.orderId, o.id);
+      assert.ok(Math.abs(seen.etaSeconds - etaOf(pos, ECHO_DROPOFF)) <= 2, JSON.stringify(seen));
+      etas.push(seen.etaSeconds);
+    }
+    for (let i = 1; i < etas.length; i++) {
+      assert.ok(etas[i] < etas[i - 1], `etaSeconds must strictly fall: ${etas}`);
+    }
+    t.diagnostic(`ETA seen by the customer: ${etas.join(", ")} s`);
+
+    const wrong = await nearest.ask("order:delivered", { orderId: o.id, proof: { pin: String((Number(story.pin) + 1) % 10_000).padStart(4, "0") } });
+    assertError(wrong, "invalid_argument", "delivering with a wrong PIN");
+    const done = await nearest.ask("order:delivered", { orderId: o.id, proof: { pin: story.pin } });
+    assert.equal(done.ok, true, JSON.stringify(done));
+    assert.equal(done.order.status, "delivered");
+    await statusOf(c1, o, "delivered");
+    const [thanks] = await N.vendor.waitFor("order:delivered", (d) => d?.orderId === o.id);
+    assert.equal(thanks.driverId, nearest.id);
+    assert.ok(!Number.isNaN(Date.parse(thanks.at)), "order:delivered at");
+  });
+
+  await step("a ring declines: the next ring (the 4th and 5th nearest) gets pickup:offer round 2 at once", async () => {
+    // The courier is back at its spot, so ring 1 is the same three.
+    await nearest.ask("location:update", spotOf(nearest));
+    await fleetKnows(N.dispatcher, [...spots]);
+    const o = await postOrder(N.vendor, c1, { dispatch: { strategy: "nearest" }, zone: "north" });
+    assertOffer(await Promise.all(ring1.map((d) => offerOf(d, o))), ring1, o, 1, spotOf);
+
+    for (const d of [nearest, second]) {
+      assert.deepEqual(await d.ask("pickup:decline", { orderId: o.id, reason: "too far" }), { ok: true }, d.label);
+    }
+    // A ring that still has a driver holding the offer stays put.
+    await sleep(200);
+    assert.deepEqual(ring2.flatMap((d) => d.received("pickup:offer", (p) => p?.order?.id === o.id)), [], "ring 2 before ring 1 all declined");
+
+    const declinedAt = Date.now();
+    assert.deepEqual(await third.ask("pickup:decline", { orderId: o.id }), { ok: true });
+    const offers = await Promise.all(ring2.map((d) => offerOf(d, o)));
+    const after = Date.now() - declinedAt;
+    assert.ok(after < 5_000, `ring 2 came ${after} ms after the last decline, not at once`);
+    assertOffer(offers, ring2, o, 2, spotOf);
+    t.diagnostic(`ring 2 ${after} ms after the last decline: ${offers.map((x, i) => `${ring2[i].label} ${x.distanceMeters} m`).join(", ")}`);
+
+    const declined = await nearest.ask("pickup:claim", { orderId: o.id });
+    assertError(declined, "conflict", `${nearest.label} claiming the offer it declined`);
+    const won = await move(ring2[0], o, "pickup:claim");
+    assert.equal(won.driverId, ring2[0].id);
+    await ring2[1].waitFor("pickup:taken", (p) => p?.orderId === o.id);
+    const assigned = await statusOf(N.vendor, o, "assigned");
+    assert.equal(assigned.driverId, ring2[0].id);
+    story.declined = o;
+  });
+
+  await step("ring 1 heard nothing more; the far driver nothing at all; every durable event was acked; every socket stayed up", async () => {
+    const o = story.declined;
+    await sleep(300);
+    for (const d of N.drivers) {
+      const names = d.events.filter(([, p]) => p?.order?.id === o.id || p?.orderId === o.id).map(([name]) => name);
+      const expected = ring1.includes(d) ? ["pickup:offer"] : d === ring2[1] ? ["pickup:offer", "pickup:taken"] : d === far ? [] : ["pickup:offer"];
+      assert.deepEqual(names, expected, d.label);
+    }
+    assert.deepEqual(far.events, [], `${far.label}, beyond the radius`);
+    assert.deepEqual(N.drivers.flatMap((d) => d.received("pickup:available")), []);
+    for (const u of users) {
+      const durable = u.events.filter(([, p]) => typeof p?.eventId === "string").length;
+      assert.equal(u.ackRequests, durable, `${u.label}: every durable event asks for an ack (and got it)`);
       assert.deepEqual(u.unexpectedDisconnects, [], u.label);
       assert.equal(u.socket.connected, true, u.label);
     }

@@ -31,7 +31,9 @@ const (
 // clients, connected all along, hear nothing of it. Then tenant E runs the
 // business's chapters: drivers on duty at positions, the customer sees the
 // courier approach with a falling ETA, a PIN delivery, and a customer
-// absent that ends in failed.
+// absent that ends in failed. Tenant N's order goes to the nearest drivers
+// ring by ring: the nearest accepts and delivers by PIN, and a ring that
+// declines passes the next order on to the next ring at once.
 func TestDispatchStory(t *testing.T) {
 	node := requireNode(t)
 	bin := testproc.BuildT(t)
@@ -85,9 +87,9 @@ func runStory(t *testing.T, node, bin, databaseURL string) {
 func storyTokens(t *testing.T, bin, secret string) map[string]string {
 	t.Helper()
 	cast := []struct {
-		key, tenant, users string
-		drivers, customers int
-		signDrivers        bool // sign in process instead of running the subcommand
+		key, tenant, users              string
+		drivers, customers, dispatchers int
+		signDrivers                     bool // sign in process instead of running the subcommand
 	}{
 		{key: "A", tenant: "alpha-" + testproc.RandomHex(t, 3), users: "a" + testproc.RandomHex(t, 3), drivers: 50, customers: 3, signDrivers: true},
 		{key: "B", tenant: "bravo-" + testproc.RandomHex(t, 3), users: "b" + testproc.RandomHex(t, 3), drivers: 3, customers: 1},
@@ -95,6 +97,9 @@ func storyTokens(t *testing.T, bin, secret string) map[string]string {
 		{key: "D", tenant: "delta-" + testproc.RandomHex(t, 3), users: "d" + testproc.RandomHex(t, 3), drivers: 1, signDrivers: true},
 		// E: the delivery business chapters (ETA, PIN, customer absent).
 		{key: "E", tenant: "echo-" + testproc.RandomHex(t, 3), users: "e" + testproc.RandomHex(t, 3), drivers: 3, customers: 2, signDrivers: true},
+		// N: the nearest strategy's rings (five drivers near the pickup, one
+		// far), with a dispatcher whose board shows what the fleet knows.
+		{key: "N", tenant: "november-" + testproc.RandomHex(t, 3), users: "n" + testproc.RandomHex(t, 3), drivers: 6, customers: 1, dispatchers: 1, signDrivers: true},
 	}
 	tokens := make(map[string]string)
 	start := time.Now()
@@ -116,6 +121,9 @@ func storyTokens(t *testing.T, bin, secret string) map[string]string {
 		}
 		for i := 1; i <= c.drivers; i++ {
 			mint(orders.RoleDriver, i, c.signDrivers)
+		}
+		for i := 1; i <= c.dispatchers; i++ {
+			mint(orders.RoleDispatcher, i, true)
 		}
 	}
 	t.Logf("minted %d tokens (%d by `dispatchd token`) in %s", len(tokens), cli, time.Since(start).Round(time.Millisecond))
