@@ -359,3 +359,21 @@ func TestOneNodePerEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestTenantWideEndpoint: an endpoint without a vendor (the admin's, once
+// the admin API registers them) hears every vendor of its tenant, and no
+// other tenant.
+func TestTenantWideEndpoint(t *testing.T) {
+	e := newEnv(t, backends(t)["sqlite"](t))
+	s := e.start(t, testConfig())
+	r := newReceiver(t, nil)
+	register(t, s, r, "acme", "")
+	want := map[string][]string{}
+	for _, vendor := range []string{"v1", "v2", "v3"} {
+		want[e.order(t, "acme", vendor, orders.Cancelled)] = expectedTypes(orders.Cancelled)
+	}
+	e.order(t, "globex", "v1", orders.Cancelled)
+	waitFor(t, 10*time.Second, "every vendor's messages", func() bool { return distinct(r) >= total(want) })
+	time.Sleep(200 * time.Millisecond) // room for a stray message to arrive
+	checkAll(t, r, want)
+}
