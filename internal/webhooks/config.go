@@ -24,7 +24,7 @@ type Config struct {
 	RetryMax time.Duration `yaml:"retry_max"`
 	// DisableAfter disables an endpoint that has failed every attempt for
 	// this long (default 12h): it then gets nothing more until it is
-	// registered again.
+	// registered again, and its vendor hears webhook:disabled.
 	DisableAfter time.Duration `yaml:"disable_after"`
 	// AllowPrivate lets endpoints resolve to private, loopback,
 	// link-local or unspecified addresses (default off: refused, checked

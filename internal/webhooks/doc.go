@@ -23,6 +23,10 @@
 // event's eventId, the same on every retry and after restarts, for the
 // receiver to deduplicate.
 //
+// An endpoint failing for Config.DisableAfter is disabled, and its vendor
+// hears webhook:disabled on its feed: the one record this package writes
+// to the log.
+//
 // One node sends for an endpoint at a time: the nodes take leases on
 // endpoints in the store (Config.Lease), so after a node dies another one
 // resumes its endpoints from their cursors once its leases run out.

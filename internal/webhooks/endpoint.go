@@ -112,10 +112,13 @@ type Store interface {
 	DeleteWebhookDeliveries(ctx context.Context, before time.Time) error
 }
 
-// Log is the durable log as the sink reads it (delivery.Log's methods).
+// Log is the durable log as the sink reads it (delivery.Log's methods),
+// and Publish (delivery.Publisher's) for the one record it writes, the
+// vendor's webhook:disabled.
 type Log interface {
 	EventSubject(tokens ...string) string
 	LastPos(ctx context.Context) (uint64, error)
 	Follow(ctx context.Context, after uint64, handle func(pos uint64, subject string, data []byte)) (stop func(), err error)
 	Read(ctx context.Context, subjects []string, from, to uint64, handle func(pos uint64, subject string, data []byte) error) error
+	Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error)
 }

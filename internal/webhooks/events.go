@@ -31,6 +31,11 @@ const (
 	eventOrderDelivered = "order:delivered"
 	statusFailed        = "failed"
 	statusCancelled     = "cancelled"
+	// eventWebhookDisabled is dispatch.EventWebhookDisabled, the one
+	// event this package writes; it cannot import dispatch (dispatch's
+	// tests import the store, which imports this package), and
+	// api/asyncapi_test.go checks that the two agree.
+	eventWebhookDisabled = "webhook:disabled"
 )
 
 // message is one webhook: what is signed and sent.

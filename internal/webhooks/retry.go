@@ -121,6 +121,7 @@ func (w *worker) disable(ctx context.Context, now, since time.Time) {
 	w.s.lg.Warn("webhook disabled", zap.String("webhook", w.ep.ID), zap.String("tenant", w.ep.Tenant),
 		zap.String("url", w.ep.URL), zap.String("reason", reason))
 	w.s.cfg.Observer.WebhookDisabled()
+	w.s.notifyDisabled(ctx, w.ep, now, reason)
 	w.cancel()
 }
 

@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
@@ -187,7 +189,8 @@ func TestResumeAfterRestart(t *testing.T) {
 }
 
 // TestDisableAfter: an endpoint that fails every attempt for
-// disable_after is disabled: attempts stop, and the tenant sees it.
+// disable_after is disabled: attempts stop, the API shows it, and the
+// vendor's feed carries webhook:disabled.
 func TestDisableAfter(t *testing.T) {
 	e := newEnv(t, backends(t)["sqlite"](t))
 	cfg := testConfig()
@@ -215,6 +218,27 @@ func TestDisableAfter(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, ds)
 	assert.Equal(t, webhooks.DeliveryFailed, ds[len(ds)-1].Status)
+
+	// The vendor's sockets hear it: webhook:disabled on its feed, once.
+	var notices []webhooks.Disabled
+	last, err := e.br.LastPos(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, e.br.Read(context.Background(), []string{e.br.EventSubject("acme", "v", "v1")}, 1, last,
+		func(_ uint64, _ string, data []byte) error {
+			var rec delivery.Record
+			require.NoError(t, json.Unmarshal(data, &rec))
+			if rec.Event == "webhook:disabled" {
+				var d webhooks.Disabled
+				require.NoError(t, json.Unmarshal(rec.Body, &d))
+				notices = append(notices, d)
+			}
+			return nil
+		}))
+	require.Len(t, notices, 1)
+	assert.Equal(t, ep.ID, notices[0].WebhookID)
+	assert.Equal(t, ep.URL, notices[0].URL)
+	assert.Equal(t, got.DisabledReason, notices[0].Reason)
+	assert.True(t, got.DisabledAt.Equal(notices[0].DisabledAt.Truncate(time.Microsecond)))
 }
 
 // TestExpiryAndManualRetry: a message its receiver refuses past retention

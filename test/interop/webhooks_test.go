@@ -4,6 +4,7 @@ package interop
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/dispatchd/dispatchd/internal/testproc"
 )
 
@@ -213,5 +215,66 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWebhookDisabledReachesVendor: an endpoint that fails every attempt
+// for webhooks.disable_after (1 s here) is disabled, and the vendor's
+// socket, connected on the real binary, hears webhook:disabled.
+func TestWebhookDisabledReachesVendor(t *testing.T) {
+	bin := testproc.BuildT(t)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(failing.Close)
+	cfg := filepath.Join(t.TempDir(), "dispatchd.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(webhooksConfig), 0o600))
+	secret := testproc.RandomHex(t, 32)
+	p := testproc.Start(t, bin, "DISPATCH_JWT_SECRET="+secret, "DISPATCH_DATA_DIR="+t.TempDir(),
+		"DISPATCH_LOG_LEVEL=warn", "DISPATCH_CONFIG="+cfg, "DISPATCH_WEBHOOKS_ALLOW_PRIVATE=true",
+		"DISPATCH_WEBHOOKS_DISABLE_AFTER=1s")
+	vendor := testproc.Sign(t, secret, "acme", orders.RoleVendor, "v1")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c, err := sioclient.Dial(ctx, p.URL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	_, err = c.Connect(ctx, "/vendors", map[string]string{"token": vendor})
+	require.NoError(t, err)
+
+	var ep struct {
+		ID string `json:"id"`
+	}
+	require.Equal(t, http.StatusCreated, call(t, p.URL, vendor, http.MethodPost, "/api/v1/webhooks",
+		map[string]any{"url": failing.URL, "events": []string{"order.created"}}, &ep))
+	require.Equal(t, http.StatusCreated, call(t, p.URL, vendor, http.MethodPost, "/api/v1/orders", newOrderBody(), nil))
+	for {
+		select {
+		case <-ctx.Done():
+			t.Fatal("no webhook:disabled within 30 s")
+		case ev, ok := <-c.Events:
+			require.True(t, ok, "the socket closed")
+			if ev.Name != "webhook:disabled" {
+				continue
+			}
+			var d struct {
+				WebhookID string `json:"webhookId"`
+				URL       string `json:"url"`
+				Reason    string `json:"reason"`
+				Seq       int    `json:"seq"`
+			}
+			require.NoError(t, json.Unmarshal(ev.Args[0], &d))
+			assert.Equal(t, ep.ID, d.WebhookID)
+			assert.Equal(t, failing.URL, d.URL)
+			assert.Contains(t, d.Reason, "disable_after")
+			assert.Positive(t, d.Seq)
+			var got struct {
+				Status string `json:"status"`
+			}
+			require.Equal(t, http.StatusOK, call(t, p.URL, vendor, http.MethodGet, "/api/v1/webhooks/"+ep.ID, nil, &got))
+			assert.Equal(t, "disabled", got.Status)
+			return
+		}
 	}
 }
