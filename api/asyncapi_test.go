@@ -40,6 +40,17 @@ const (
 // fails the test.
 var mainMounts = map[string]string{"mountMain": "/"}
 
+// everyMount is the function of internal/dispatch that registers the
+// client→server events of every audience's namespace.
+const everyMount = "mountEvery"
+
+// directEvents are the server→client events sent to one socket of any
+// audience's namespace (not through feeds or rooms), with their payloads.
+var directEvents = map[dispatch.Event]any{
+	dispatch.EventAuthExpiring: dispatch.AuthExpiry{Exp: time.Now()},
+	dispatch.EventAuthExpired:  dispatch.AuthExpiry{Exp: time.Now()},
+}
+
 // The directories whose non-test Go files register socket events.
 var eventSources = []string{"../internal/dispatch", "../cmd/dispatchd"}
 
@@ -231,6 +242,15 @@ func registeredEvents(t *testing.T) map[string]map[string]bool {
 					continue
 				}
 				for _, ev := range handlerEvents(fn.Body, names) {
+					if fn.Name.Name == everyMount {
+						for _, a := range dispatch.Audiences() {
+							if out[a.Namespace] == nil {
+								out[a.Namespace] = map[string]bool{}
+							}
+							out[a.Namespace][ev] = true
+						}
+						continue
+					}
 					ns, ok := mountNamespaces[fn.Name.Name]
 					require.True(t, ok, "%s: %s registers %q; mount it from the audience table, or add it to mainMounts", path, fn.Name.Name, ev)
 					if out[ns] == nil {
@@ -452,6 +472,14 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 			for i, ev := range op.events {
 				documented[[2]string{op.ns, ev}] = op.payload[i]
 			}
+		}
+	}
+	// The token notices go to one socket of any namespace, from its timer.
+	for _, a := range dispatch.Audiences() {
+		for ev, payload := range directEvents {
+			raw, err := json.Marshal(payload)
+			require.NoError(t, err)
+			require.NoError(t, rec.Emit(a.Namespace, nil, string(ev), raw))
 		}
 	}
 	emitted := map[[2]string]bool{}

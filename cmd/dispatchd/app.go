@@ -146,6 +146,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.metrics.WatchWebhooks(hooks)
 	hc := cfg.Tenants
 	hc.Observer = a.metrics
+	hc.ExpiringLead = cfg.Auth.ExpiringLead
 	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
 	sockets := make(map[string]metrics.Sockets)
 	for _, au := range dispatch.Audiences() {

@@ -108,7 +108,7 @@ func DefaultConfig() Config {
 			BodyLimit:         1 << 20,
 		},
 		Transport: transport.DefaultConfig(),
-		Auth:      auth.Config{GlobalSecret: &globalSecretOn},
+		Auth:      auth.Config{GlobalSecret: &globalSecretOn, ExpiringLead: dispatch.DefaultExpiringLead},
 		Tenants:   dispatch.DefaultConfig(),
 		Delivery:  DeliveryConfig{Retention: broker.DefaultConfig().Retention, Config: delivery.DefaultConfig()},
 		Webhooks:  webhooks.DefaultConfig(),

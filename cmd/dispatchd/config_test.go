@@ -111,6 +111,7 @@ log:
 				"DISPATCH_CONNECT_TIMEOUT":        "1m",
 				"DISPATCH_MAX_CONNECTIONS":        "9",
 				"DISPATCH_ALLOWED_ORIGINS":        " https://x.example , http://localhost:3000,",
+				"DISPATCH_AUTH_EXPIRING_LEAD":     "90s",
 				"DISPATCH_WEBHOOKS_ALLOW_PRIVATE": "true",
 				"DISPATCH_WEBHOOKS_DISABLE_AFTER": "2m",
 			},
@@ -119,6 +120,7 @@ log:
 				c.HTTP.Addr = ":7000"
 				c.HTTP.ShutdownTimeout = 3 * time.Second
 				c.Auth.Secret = auth.Secret("s3cret")
+				c.Auth.ExpiringLead = 90 * time.Second
 				c.NATS.URL = "nats://a:1,nats://b:2"
 				c.Store.DatabaseURL = "postgres://u@h:5432/db"
 				c.Log.Level = "warn"
@@ -285,6 +287,7 @@ func TestValidate(t *testing.T) {
 				c.Tenants.PositionTTL = -time.Second
 				c.Tenants.DeadlinePoll = 2 * time.Second
 				c.Tenants.RespondBy = -time.Second
+				c.Auth.ExpiringLead = 0
 				c.Delivery.Retention = 0
 				c.Delivery.Window = 8
 				c.Delivery.QueueLimit = 4
@@ -303,6 +306,7 @@ func TestValidate(t *testing.T) {
 				"tenants.position_ttl must be positive, got -1s",
 				"tenants.deadline_poll must be positive and at most 1s, got 2s",
 				"tenants.respond_by must be positive, got -1s",
+				"auth.expiring_lead must be positive, got 0s",
 				"delivery.retention must be positive", "delivery.queue_limit must be at least window (8), got 4",
 				"delivery.stall_after must be positive, got 0s",
 				"transport.max_pending_acks must be at least delivery.window (8), got 4",

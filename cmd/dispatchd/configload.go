@@ -40,6 +40,7 @@ func settings() []setting {
 		{"DISPATCH_ADMIN_TOKEN", "", "", setString(func(c *Config) *string { return &c.Admin.Token })},
 		{"DISPATCH_JWT_ISSUER", "", "", setString(func(c *Config) *string { return &c.Auth.Issuer })},
 		{"DISPATCH_JWT_AUDIENCE", "", "", setString(func(c *Config) *string { return &c.Auth.Audience })},
+		{"DISPATCH_AUTH_EXPIRING_LEAD", "", "", setDuration(func(c *Config) *time.Duration { return &c.Auth.ExpiringLead })},
 		{"DISPATCH_DATA_DIR", "data-dir", "directory for embedded state", setString(func(c *Config) *string { return &c.DataDir })},
 		{"DISPATCH_NATS_URL", "nats-url", "external NATS URL (empty: embedded)", setString(func(c *Config) *string { return &c.NATS.URL })},
 		{"DISPATCH_RETENTION", "", "", setDuration(func(c *Config) *time.Duration { return &c.Delivery.Retention })},

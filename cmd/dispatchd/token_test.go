@@ -31,6 +31,8 @@ func TestTokenCommand(t *testing.T) {
 	require.NoError(t, err)
 	c, err := v.Verify(tok)
 	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(5*time.Minute), c.Expires, 2*time.Second, "--ttl sets exp")
+	c.Expires = time.Time{}
 	assert.Equal(t, auth.Claims{Subject: "d-7", Tenant: "acme", Role: orders.RoleDriver}, c)
 
 	for _, bad := range [][]string{

@@ -35,6 +35,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s.%w", s.name, e))
 		}
 	}
+	if c.Auth.ExpiringLead <= 0 {
+		errs = append(errs, fmt.Errorf("auth.expiring_lead must be positive, got %s", c.Auth.ExpiringLead))
+	}
 	if t, w := c.Transport.MaxPendingAcks, c.Delivery.Window; t < w {
 		// Durable delivery keeps up to a window of acks pending per socket.
 		errs = append(errs, fmt.Errorf("transport.max_pending_acks must be at least delivery.window (%d), got %d", w, t))

@@ -23,6 +23,10 @@ type Config struct {
 	Issuer       string        `yaml:"issuer"`   // when set, tokens must carry this iss (and Sign sets it)
 	Audience     string        `yaml:"audience"` // when set, tokens must carry this aud (and Sign sets it)
 	Leeway       time.Duration `yaml:"-"`        // clock skew tolerated on exp/nbf/iat
+	// ExpiringLead: how long before its token's exp a live socket is
+	// told to refresh it (auth:expiring). The dispatch namespaces use
+	// it, not the Verifier.
+	ExpiringLead time.Duration `yaml:"expiring_lead"`
 }
 
 // Secret is the HS256 key. It reads from text (a YAML string, an
@@ -40,6 +44,9 @@ type Claims struct {
 	Subject string
 	Tenant  string
 	Role    orders.Role
+	// Expires is the token's exp (whole seconds). Verify fills it; Sign
+	// ignores it (the ttl sets exp).
+	Expires time.Time
 }
 
 // Key is one of a tenant's signing keys, ready to verify with: the HS256
@@ -150,7 +157,8 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
-	c := Claims{Subject: tc.Subject, Tenant: tc.Tenant, Role: orders.Role(tc.Role)}
+	// exp is required (WithExpirationRequired): ExpiresAt is set.
+	c := Claims{Subject: tc.Subject, Tenant: tc.Tenant, Role: orders.Role(tc.Role), Expires: tc.ExpiresAt.UTC()}
 	if !orders.ValidName(c.Subject) || !orders.ValidName(c.Tenant) {
 		return Claims{}, fmt.Errorf("%w: sub and tenant must be 1-%d letters, digits, '_' or '-'", ErrUnauthorized, orders.MaxNameLen)
 	}

@@ -78,6 +78,9 @@ func TestVerify(t *testing.T) {
 			c, err := v.Verify(tt.token)
 			if tt.ok {
 				require.NoError(t, err)
+				assert.Equal(t, now.Add(time.Hour).Unix(), c.Expires.Unix(), "Expires is the token's exp")
+				assert.Equal(t, time.UTC, c.Expires.Location())
+				c.Expires = time.Time{}
 				assert.Equal(t, good, c)
 				return
 			}

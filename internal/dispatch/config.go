@@ -56,6 +56,9 @@ type Config struct {
 	OfferRadiusMeters float64       `yaml:"offer_radius_meters"`
 	OfferTTL          time.Duration `yaml:"offer_ttl"`
 	OfferRounds       int           `yaml:"offer_rounds"`
+	// ExpiringLead is how long before its token's exp a socket gets
+	// auth:expiring (default 60s). cmd sets it from auth.expiring_lead.
+	ExpiringLead time.Duration `yaml:"-"`
 }
 
 // ETA is the straight-line estimate of driver:location and order:status,
@@ -64,6 +67,10 @@ func (c Config) ETA() geo.ETA {
 	c = c.withDefaults()
 	return geo.Straight{SpeedMPS: c.AvgSpeedMPS, DetourFactor: c.DetourFactor}
 }
+
+// DefaultExpiringLead is auth.expiring_lead's default: a minute is time
+// for an app to fetch a new token from its backend.
+const DefaultExpiringLead = 60 * time.Second
 
 // DefaultConfig returns the recommended settings, with no observer.
 func DefaultConfig() Config {
@@ -83,6 +90,7 @@ func DefaultConfig() Config {
 		OfferRadiusMeters: 5000,
 		OfferTTL:          30 * time.Second,
 		OfferRounds:       3,
+		ExpiringLead:      DefaultExpiringLead,
 	}
 }
 
@@ -150,6 +158,9 @@ func (c Config) nearestDefaults(d Config) Config {
 	}
 	if c.OfferRounds <= 0 {
 		c.OfferRounds = d.OfferRounds
+	}
+	if c.ExpiringLead <= 0 {
+		c.ExpiringLead = d.ExpiringLead
 	}
 	return c
 }

@@ -36,6 +36,8 @@ const (
 	// /dispatchers
 	ClientBoardSubscribe = "board:subscribe"
 	ClientOrderAssign    = "order:assign"
+	// every namespace of a role: a new token for the socket's user
+	ClientAuthRefresh = "auth:refresh"
 )
 
 // Event is a server→client event name.
@@ -68,6 +70,12 @@ const (
 	EventBoardOrder Event = "board:order"
 	// EventBoardDriver: a driver's duty or position changed (best effort).
 	EventBoardDriver Event = "board:driver"
+	// EventAuthExpiring: the socket's token ends soon (auth.expiring_lead
+	// before exp); auth:refresh extends it. Best effort, every namespace.
+	EventAuthExpiring Event = "auth:expiring"
+	// EventAuthExpired: the token ended unrefreshed; the server
+	// disconnects the socket right after. Best effort, every namespace.
+	EventAuthExpired Event = "auth:expired"
 )
 
 // BoardOrder is the board:order payload: an order of the tenant after a

@@ -36,10 +36,16 @@ func (t *Handlers) Mount(srv *transport.Server) {
 		n := srv.Of(a.Namespace)
 		n.Use(t.authenticate(a.Role))
 		a.mount(t, n)
+		t.mountEvery(n)
 		n.OnUnknown(t.unknownEvent(n.Name()))
 	}
 	main := srv.Of("/")
 	main.OnUnknown(t.unknownEvent(main.Name()))
+}
+
+// mountEvery registers the events of every dispatch namespace.
+func (t *Handlers) mountEvery(n *transport.Namespace) {
+	t.on(n, ClientAuthRefresh, t.refresh)
 }
 
 // ctx bounds one event's work. Handlers run on the socket's reading

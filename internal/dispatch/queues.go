@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -78,10 +79,12 @@ func recipientOf(sess *session) delivery.RecipientID {
 	return delivery.RecipientID{Tenant: c.Tenant, Role: string(c.Role), User: c.Subject}
 }
 
-// attach connects the socket to its user's queue; what the user has not
-// acknowledged starts flowing at once. A socket whose queue cannot be
-// loaded is disconnected: the client reconnects and tries again.
+// attach starts a newly connected socket's token lifetime and connects
+// the socket to its user's queue; what the user has not acknowledged
+// starts flowing at once. A socket whose queue cannot be loaded is
+// disconnected: the client reconnects and tries again.
 func (t *Handlers) attach(s *transport.Socket, sess *session) bool {
+	sess.life.start(time.Now())
 	ctx, cancel := t.ctx()
 	defer cancel()
 	detach, err := t.queues.Attach(ctx, recipientOf(sess), &socketConn{s: s})

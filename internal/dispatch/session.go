@@ -16,7 +16,9 @@ import (
 
 // session is what a socket carries after authentication.
 type session struct {
+	// claims is the token's; auth:refresh replaces it (see refresh).
 	claims auth.Claims
+	life   *lifetime // the token's deadline on this socket
 
 	mu      sync.Mutex
 	limiter *rate.Limiter // made at the first event (allow)
@@ -86,9 +88,14 @@ func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 			return connectRefusal(orders.CodeRateLimited, "too many connections for this organisation; try again later")
 		}
 		// Runs once the socket is connected and then leaves: the
-		// middleware is the last step before connecting.
-		s.OnDisconnect(func(string) { t.sockets.give(claims.Tenant) })
-		s.SetData(&session{claims: claims})
+		// middleware is the last step before connecting. The lifetime
+		// starts at attach, once the client knows it is connected.
+		life := t.newLifetime(s, claims)
+		s.OnDisconnect(func(string) {
+			life.stop()
+			t.sockets.give(claims.Tenant)
+		})
+		s.SetData(&session{claims: claims, life: life})
 		return nil
 	}
 }

@@ -49,6 +49,7 @@ type Client struct {
 	nextAck  uint64
 	acks     map[uint64]chan []json.RawMessage
 	connects map[string]chan connectReply
+	kicked   map[string]chan struct{} // see Kicked
 
 	// Events receives every event, in order. It is buffered; a test that
 	// ignores events must still drain it or the reader blocks.
@@ -111,6 +112,7 @@ func Dial(ctx context.Context, base string) (*Client, error) {
 		ws:       ws,
 		acks:     make(map[uint64]chan []json.RawMessage),
 		connects: make(map[string]chan connectReply),
+		kicked:   make(map[string]chan struct{}),
 		Events:   make(chan Event, 4096),
 		done:     make(chan struct{}),
 	}
@@ -143,6 +145,9 @@ func (c *Client) Connect(ctx context.Context, ns string, auth any) (string, erro
 	ch := make(chan connectReply, 1)
 	c.mu.Lock()
 	c.connects[ns] = ch
+	if k := c.kicked[ns]; k != nil && isClosed(k) {
+		delete(c.kicked, ns) // a new socket of ns: not kicked yet
+	}
 	c.mu.Unlock()
 	pkt := prefix('0', ns)
 	if auth != nil {
@@ -162,6 +167,32 @@ func (c *Client) Connect(ctx context.Context, ns string, auth any) (string, erro
 		return "", ErrClosed
 	case <-ctx.Done():
 		return "", ctx.Err()
+	}
+}
+
+// Kicked returns a channel closed once the server disconnects ns (a
+// DISCONNECT packet) after the last Connect to ns.
+func (c *Client) Kicked(ns string) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kickedLocked(ns)
+}
+
+func (c *Client) kickedLocked(ns string) chan struct{} {
+	k := c.kicked[ns]
+	if k == nil {
+		k = make(chan struct{})
+		c.kicked[ns] = k
+	}
+	return k
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

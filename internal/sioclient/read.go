@@ -46,6 +46,12 @@ func (c *Client) packet(b []byte) {
 		ce := &ConnectError{}
 		_ = json.Unmarshal(b, ce)
 		c.connectDone(ns, connectReply{err: ce})
+	case '1':
+		c.mu.Lock()
+		if k := c.kickedLocked(ns); !isClosed(k) {
+			close(k)
+		}
+		c.mu.Unlock()
 	case '2':
 		c.event(ns, id, b)
 	case '3':

@@ -47,10 +47,10 @@ func TestInterop(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *.test.js files in test/interop (glob error: %v)", err)
 	}
-	// These run against the real binary, from TestDispatchStory and
-	// TestPartialAcks.
+	// These run against the real binary, from TestDispatchStory,
+	// TestPartialAcks and TestTokenLifetime.
 	files = slices.DeleteFunc(files, func(f string) bool {
-		return f == storyFile || f == redeliveryFile || f == consoleFile || f == partialAcksFile
+		return f == storyFile || f == redeliveryFile || f == consoleFile || f == partialAcksFile || f == lifetimeFile
 	})
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
 	env := append([]string{"SERVER_URL=" + mainURL, "HEARTBEAT_SERVER_URL=" + heartbeatURL}, strictServers(t)...)

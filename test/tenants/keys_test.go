@@ -194,3 +194,49 @@ func TestRotationAcrossNodes(t *testing.T) {
 	assert.Equal(t, string(orders.CodeUnauthorized), code)
 	assert.Equal(t, http.StatusOK, status(b, k2))
 }
+
+// TestRefreshFollowsTheRegistry: auth:refresh checks the new token like a
+// CONNECT does, against the tenant's keys as they are now.
+func TestRefreshFollowsTheRegistry(t *testing.T) {
+	admin := testproc.RandomHex(t, 32)
+	n := node{testproc.StartWith(t, bin, testproc.Options{Env: []string{"DISPATCH_JWT_SECRET=" + testproc.RandomHex(t, 32),
+		"DISPATCH_ADMIN_TOKEN=" + admin, "DISPATCH_DATA_DIR=" + t.TempDir(), "DISPATCH_LOG_LEVEL=warn"}}), admin}
+	n.mustAdmin(t, http.MethodPost, "/tenants", map[string]any{"id": "acme", "name": "Acme"})
+	n.mustAdmin(t, http.MethodPost, "/tenants/acme/keys", map[string]any{"kid": "k1", "alg": "HS256", "secret": secretA})
+	n.mustAdmin(t, http.MethodPost, "/tenants/acme/keys", map[string]any{"kid": "k2", "alg": "HS256", "secret": secretB})
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	c, err := sioclient.Dial(ctx, n.URL)
+	require.NoError(t, err)
+	defer c.Close()
+	go func() {
+		for ev := range c.Events {
+			_ = c.Ack(ev)
+		}
+	}()
+	_, err = c.Connect(ctx, "/drivers", map[string]string{"token": sign(t, jwt.SigningMethodHS256, []byte(secretA), "k1", "acme", orders.RoleDriver, "d1")})
+	require.NoError(t, err)
+	refresh := func(tok string) (bool, string) {
+		got, err := c.Call(ctx, "/drivers", "auth:refresh", map[string]string{"token": tok})
+		require.NoError(t, err)
+		var r struct {
+			OK    bool `json:"ok"`
+			Error *struct{ Code string }
+		}
+		require.NoError(t, json.Unmarshal(got[0], &r))
+		if r.Error != nil {
+			return r.OK, r.Error.Code
+		}
+		return r.OK, ""
+	}
+	n.mustAdmin(t, http.MethodDelete, "/tenants/acme/keys/k1", nil)
+	ok, code := refresh(sign(t, jwt.SigningMethodHS256, []byte(secretA), "k1", "acme", orders.RoleDriver, "d1"))
+	assert.False(t, ok, "a deleted key's token does not refresh")
+	assert.Equal(t, string(orders.CodeUnauthorized), code)
+	ok, code = refresh(sign(t, jwt.SigningMethodHS256, []byte(secretB), "", "acme", orders.RoleDriver, "d1"))
+	assert.False(t, ok, "nor one without a kid")
+	assert.Equal(t, string(orders.CodeUnauthorized), code)
+	ok, _ = refresh(sign(t, jwt.SigningMethodHS256, []byte(secretB), "k2", "acme", orders.RoleDriver, "d1"))
+	assert.True(t, ok, "the tenant's current key refreshes")
+}
