@@ -24,6 +24,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
 
 // The Socket.IO packets documented as messages that are not events.
@@ -444,6 +445,11 @@ func TestAsyncAPIServerEvents(t *testing.T) {
 		Event: orders.Event{ID: orders.NewID(), OrderID: o.ID, Status: orders.Ready, At: now}})
 	require.NoError(t, err)
 	notice = append(notice, offer...)
+	disabled, err := webhooks.DisabledRecord(webhooks.Endpoint{ID: orders.NewID(), Tenant: "t1", VendorID: "v1",
+		URL: "https://hooks.example.com/in"}, now, "every attempt failed")
+	require.NoError(t, err)
+	require.Equal(t, string(dispatch.EventWebhookDisabled), disabled.Event, "webhooks' copy of the event name")
+	notice = append(notice, disabled)
 	for i := range notice {
 		require.NoError(t, rec.Emit(namespaceOf(notice[i].Feed), nil, string(notice[i].Event), notice[i].Payload(7)))
 	}

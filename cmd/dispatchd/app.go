@@ -20,6 +20,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/tenants"
 	"github.com/dispatchd/dispatchd/internal/transport"
+	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
 
 // app is the wired service: storage, broker, sockets, the durable queues and the
@@ -40,7 +41,8 @@ type app struct {
 	// adminToken turns the admin API on (empty: off).
 	adminToken string
 	log        *zap.Logger
-	// restConfig gives REST the sockets' per-user limits.
+	// restConfig gives REST the sockets' per-user limits and the
+	// webhooks.
 	restConfig rest.Config
 
 	life *lifecycle
@@ -136,6 +138,12 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.restConfig.Observer = a.metrics
 	a.restConfig.APIKeys, a.restConfig.Minter = a.registry, tenants.Minter{Cache: a.registry, Auth: cfg.Auth}
 	a.restConfig.AllowedOrigins = cfg.Transport.AllowedOrigins
+	// Webhooks: a second consumer of the log, with a cursor per endpoint.
+	wc := cfg.Webhooks
+	wc.Retention, wc.Observer = cfg.Delivery.Retention, a.metrics
+	hooks := webhooks.New(wc, a.broker, a.store, log.Named("webhooks"))
+	a.restConfig.Webhooks = hooks
+	a.metrics.WatchWebhooks(hooks)
 	hc := cfg.Tenants
 	hc.Observer = a.metrics
 	hc.ExpiringLead = cfg.Auth.ExpiringLead
@@ -161,6 +169,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 		housekeep(ctx, a.store, housekeepingEvery, cfg.Delivery.Retention, log.Named("housekeeping"))
 		return nil
 	})
+	a.life.run(ctx, "webhooks", hooks.Run)
 	return a, nil
 }
 

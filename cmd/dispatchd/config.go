@@ -12,6 +12,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/transport"
+	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
 
 // devJWTSecret signs tokens when no secret is configured, so that a bare
@@ -37,6 +38,7 @@ type Config struct {
 	Auth      auth.Config      `yaml:"auth"`
 	Tenants   dispatch.Config  `yaml:"tenants"`
 	Delivery  DeliveryConfig   `yaml:"delivery"`
+	Webhooks  webhooks.Config  `yaml:"webhooks"`
 	NATS      broker.Config    `yaml:"nats"`
 	Store     store.Config     `yaml:"store"`
 	Log       LogConfig        `yaml:"log"`
@@ -109,6 +111,7 @@ func DefaultConfig() Config {
 		Auth:      auth.Config{GlobalSecret: &globalSecretOn, ExpiringLead: dispatch.DefaultExpiringLead},
 		Tenants:   dispatch.DefaultConfig(),
 		Delivery:  DeliveryConfig{Retention: broker.DefaultConfig().Retention, Config: delivery.DefaultConfig()},
+		Webhooks:  webhooks.DefaultConfig(),
 		NATS:      broker.DefaultConfig(),
 		Store:     store.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "json"},

@@ -99,19 +99,21 @@ log:
 			name: "env beats file",
 			args: []string{"--config", file},
 			env: map[string]string{
-				"DISPATCH_ADDR":               ":7000",
-				"DISPATCH_JWT_SECRET":         "s3cret",
-				"DISPATCH_DATA_DIR":           "/tmp/d",
-				"DISPATCH_NATS_URL":           "nats://a:1,nats://b:2",
-				"DISPATCH_DATABASE_URL":       "postgres://u@h:5432/db",
-				"DISPATCH_LOG_LEVEL":          "warn",
-				"DISPATCH_PING_INTERVAL":      "300ms",
-				"DISPATCH_PING_TIMEOUT":       "200ms",
-				"DISPATCH_MAX_PAYLOAD":        "42",
-				"DISPATCH_CONNECT_TIMEOUT":    "1m",
-				"DISPATCH_MAX_CONNECTIONS":    "9",
-				"DISPATCH_ALLOWED_ORIGINS":    " https://x.example , http://localhost:3000,",
-				"DISPATCH_AUTH_EXPIRING_LEAD": "90s",
+				"DISPATCH_ADDR":                   ":7000",
+				"DISPATCH_JWT_SECRET":             "s3cret",
+				"DISPATCH_DATA_DIR":               "/tmp/d",
+				"DISPATCH_NATS_URL":               "nats://a:1,nats://b:2",
+				"DISPATCH_DATABASE_URL":           "postgres://u@h:5432/db",
+				"DISPATCH_LOG_LEVEL":              "warn",
+				"DISPATCH_PING_INTERVAL":          "300ms",
+				"DISPATCH_PING_TIMEOUT":           "200ms",
+				"DISPATCH_MAX_PAYLOAD":            "42",
+				"DISPATCH_CONNECT_TIMEOUT":        "1m",
+				"DISPATCH_MAX_CONNECTIONS":        "9",
+				"DISPATCH_ALLOWED_ORIGINS":        " https://x.example , http://localhost:3000,",
+				"DISPATCH_AUTH_EXPIRING_LEAD":     "90s",
+				"DISPATCH_WEBHOOKS_ALLOW_PRIVATE": "true",
+				"DISPATCH_WEBHOOKS_DISABLE_AFTER": "2m",
 			},
 			want: func(c *Config) {
 				c.DataDir = "/tmp/d"
@@ -128,6 +130,8 @@ log:
 				c.Transport.ConnectTimeout = time.Minute
 				c.Transport.MaxConnections = 9
 				c.Transport.AllowedOrigins = []string{"https://x.example", "http://localhost:3000"}
+				c.Webhooks.AllowPrivate = true
+				c.Webhooks.DisableAfter = 2 * time.Minute
 			},
 		},
 		{
@@ -293,6 +297,8 @@ func TestValidate(t *testing.T) {
 				c.NATS.Stream = "a.b"
 				c.NATS.Replicas = 9
 				c.Debug.PprofAddr = "6060"
+				c.Webhooks.Concurrency = 0
+				c.Webhooks.Lease = c.Webhooks.Poll
 			},
 			contains: []string{
 				"tenants.max_watches must be positive", "tenants.events_per_second must be positive",
@@ -306,6 +312,7 @@ func TestValidate(t *testing.T) {
 				"transport.max_pending_acks must be at least delivery.window (8), got 4",
 				"transport.shutdown_spread must not be negative", `nats.stream "a.b"`, "nats.replicas must be 1 to 5, got 9",
 				`debug.pprof_addr "6060"`,
+				"webhooks.concurrency must be positive, got 0", "webhooks.lease (1s) must be more than twice poll (1s)",
 			},
 		},
 		{

@@ -65,6 +65,8 @@ func settings() []setting {
 		{"DISPATCH_MAX_CONNECTIONS", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxConnections })},
 		{"DISPATCH_MAX_CONNECTIONS_PER_IP", "", "", setInt(func(c *Config) *int { return &c.Transport.MaxConnectionsPerIP })},
 		{"DISPATCH_ALLOWED_ORIGINS", "", "", setList(func(c *Config) *[]string { return &c.Transport.AllowedOrigins })},
+		{"DISPATCH_WEBHOOKS_ALLOW_PRIVATE", "", "", setFlag(func(c *Config) *bool { return &c.Webhooks.AllowPrivate })},
+		{"DISPATCH_WEBHOOKS_DISABLE_AFTER", "", "", setDuration(func(c *Config) *time.Duration { return &c.Webhooks.DisableAfter })},
 	}
 }
 
@@ -226,6 +228,18 @@ func setBool(field func(*Config) **bool) func(*Config, string) error {
 			return fmt.Errorf("want true or false, got %q", v)
 		}
 		*field(c) = &b
+		return nil
+	}
+}
+
+// setFlag sets a plain bool (setBool: one whose unset state matters).
+func setFlag(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*field(c) = b
 		return nil
 	}
 }

@@ -25,6 +25,7 @@ func (c Config) Validate() error {
 		{"transport", c.Transport.Validate()},
 		{"tenants", c.Tenants.Validate()},
 		{"delivery", c.Delivery.Validate()},
+		{"webhooks", c.Webhooks.Validate()},
 		{"nats", c.NATS.Validate()},
 		{"store", c.Store.Validate()},
 		{"log", c.Log.Validate()},

@@ -21,13 +21,17 @@ const (
 // client payload without its per-recipient seq. Event, OrderID and Zone are
 // opaque here: OrderID and Zone only select subscriptions.
 type Record struct {
-	Feed    string          `json:"feed"`
-	Tenant  string          `json:"tenant"`
-	Key     string          `json:"key"`
-	Event   string          `json:"event"`
-	EventID string          `json:"eventId"`
-	OrderID string          `json:"orderId"`
-	Zone    string          `json:"zone,omitempty"`
+	Feed    string `json:"feed"`
+	Tenant  string `json:"tenant"`
+	Key     string `json:"key"`
+	Event   string `json:"event"`
+	EventID string `json:"eventId"`
+	OrderID string `json:"orderId"`
+	Zone    string `json:"zone,omitempty"`
+	// Version is the order's version after the change, when the record
+	// renders one: a consumer of the log (webhooks) tells an order's
+	// creation (1) from a later change by it. Clients never see it.
+	Version int             `json:"version,omitempty"`
 	Body    json.RawMessage `json:"body"`
 }
 

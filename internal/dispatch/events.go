@@ -60,6 +60,11 @@ const (
 	// EventOrderUnassigned: the auto strategy found no driver for the
 	// vendor's order; it stays ready and waits for one (vendor feed).
 	EventOrderUnassigned Event = "order:unassigned"
+	// EventWebhookDisabled: one of the vendor's webhook endpoints was
+	// disabled for failing (vendor feed). internal/webhooks publishes it
+	// to the log itself (it belongs to no order), under its own copy of
+	// the name.
+	EventWebhookDisabled Event = "webhook:disabled"
 	// EventBoardOrder is best-effort like driver:location: a dispatcher
 	// resyncs with board:subscribe.
 	EventBoardOrder Event = "board:order"

@@ -72,7 +72,7 @@ func Records(ch orders.Change) ([]delivery.Record, error) {
 			return fmt.Errorf("encode %s: %w", event, err)
 		}
 		out = append(out, delivery.Record{Feed: feed, Tenant: o.Tenant, Key: key, Event: string(event), EventID: eventID,
-			OrderID: o.ID, Zone: o.Zone, Body: b})
+			OrderID: o.ID, Zone: o.Zone, Version: ev.Version, Body: b})
 		return nil
 	}
 	if err := add(FeedVendor, o.VendorID, EventOrderStatus, ev.ID, status); err != nil {

@@ -28,6 +28,7 @@ type Metrics struct {
 	db             *prometheus.HistogramVec
 	deadlines      deadlineMetrics
 	offers         offerMetrics
+	webhooks       webhookMetrics
 }
 
 var (
@@ -89,6 +90,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.deadlines = newDeadlineMetrics(reg)
 	m.offers = newOfferMetrics(reg)
+	m.webhooks = newWebhookMetrics(reg)
 	return m
 }
 

@@ -34,6 +34,8 @@ type Config struct {
 	// (CORS): transport.allowed_origins, read as the Socket.IO transport
 	// reads it (see cors).
 	AllowedOrigins []string
+	// Webhooks serves /webhooks (nil: those routes answer 404).
+	Webhooks Webhooks
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the

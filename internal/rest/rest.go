@@ -69,6 +69,7 @@ func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.V
 	g.POST("/orders/:id/delivered", a.delivered, limit)
 	g.POST("/orders/:id/failed", a.failed, limit)
 	g.POST("/orders/:id/unassign", a.unassign, limit)
+	mountWebhooks(g, cfg.Webhooks, limit)
 }
 
 // ctx bounds one request's work by requestTimeout and by the client's

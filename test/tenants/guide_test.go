@@ -68,5 +68,6 @@ func TestOperatorGuide(t *testing.T) {
 	t.Logf("the guide's %d blocks:\n%s", len(blocks), out)
 	require.NoError(t, err, "a command of docs/TENANTS.md failed")
 	require.Contains(t, string(out), `"id":"acme"`, "step 1 printed the tenant")
-	require.Contains(t, string(out), `"id": "globex"`, "step 5 listed the CLI's tenant")
+	require.Contains(t, string(out), `"url":"https://hooks.shop-1.invalid/dispatchd"`, "step 5 listed the webhook")
+	require.Contains(t, string(out), `"id": "globex"`, "step 6 listed the CLI's tenant")
 }
