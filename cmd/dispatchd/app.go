@@ -137,6 +137,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
 	a.restConfig.Observer = a.metrics
 	a.restConfig.APIKeys, a.restConfig.Minter = a.registry, tenants.Minter{Cache: a.registry, Auth: cfg.Auth}
+	a.restConfig.AdminToken = cfg.Admin.Token
 	a.restConfig.AllowedOrigins = cfg.Transport.AllowedOrigins
 	// Webhooks: a second consumer of the log, with a cursor per endpoint.
 	wc := cfg.Webhooks

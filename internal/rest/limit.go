@@ -36,6 +36,9 @@ type Config struct {
 	AllowedOrigins []string
 	// Webhooks serves /webhooks (nil: those routes answer 404).
 	Webhooks Webhooks
+	// AdminToken (DISPATCH_ADMIN_TOKEN), when set, is admitted on the
+	// webhook routes with a tenant named.
+	AdminToken string
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the

@@ -34,6 +34,9 @@ type api struct {
 	apiKeys  APIKeys
 	minter   TokenMinter
 	origins  origins
+	// adminToken, when set, is also admitted, for the routes that serve
+	// the admin (webhooks with a tenant).
+	adminToken []byte
 }
 
 // Register mounts the REST API on g, which the caller has bound to
@@ -43,7 +46,7 @@ type api struct {
 func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.Verifier, log *zap.Logger) {
 	cfg = cfg.withDefaults()
 	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer,
-		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: newOrigins(cfg.AllowedOrigins)}
+		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: newOrigins(cfg.AllowedOrigins), adminToken: []byte(cfg.AdminToken)}
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
 	// before anything reads the body; CORS preflights are answered

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/tenants"
 	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
 
@@ -29,10 +30,12 @@ var (
 	errWebhooksVendor = orders.Errorf(orders.CodeForbidden, "only vendors manage webhooks")
 )
 
-// newWebhook is the POST /webhooks body.
+// newWebhook is the POST /webhooks body; Tenant is the admin's choice
+// (a vendor's is its own).
 type newWebhook struct {
 	URL    string   `json:"url"`
 	Events []string `json:"events"`
+	Tenant string   `json:"tenant,omitempty"`
 }
 
 // createdWebhook is the POST /webhooks answer: the endpoint and, this
@@ -64,26 +67,43 @@ func mountWebhooks(g *echo.Group, hooks Webhooks, limit echo.MiddlewareFunc) {
 	g.POST("/webhooks/:id/deliveries/:deliveryId/retry", r.retry)
 }
 
-// owner is whose webhooks the caller manages: a vendor, its own.
-func (r webhookRoutes) owner(c echo.Context) (webhooks.Owner, error) {
+// owner is whose webhooks the caller manages: a vendor, its own; the
+// admin token, the tenant-wide endpoints of the tenant it names (tenant,
+// from the body, else ?tenant=).
+func (r webhookRoutes) owner(c echo.Context, tenant string) (webhooks.Owner, error) {
 	if r.hooks == nil {
 		return webhooks.Owner{}, errWebhooksOff
+	}
+	if tenant == "" {
+		tenant = c.QueryParam("tenant")
+	}
+	if isAdmin(c) {
+		if tenant == "" {
+			return webhooks.Owner{}, orders.Errorf(orders.CodeInvalidArgument, "with the admin token, name the tenant: ?tenant=<id>")
+		}
+		return webhooks.Owner{Tenant: tenant}, tenants.CheckID(tenant)
 	}
 	cl := claimsOf(c)
 	if cl.Role != orders.RoleVendor {
 		return webhooks.Owner{}, errWebhooksVendor
+	}
+	if tenant != "" && tenant != cl.Tenant {
+		return webhooks.Owner{}, orders.Errorf(orders.CodeForbidden, "a vendor manages its own tenant's webhooks only")
 	}
 	return webhooks.Owner{Tenant: cl.Tenant, VendorID: cl.Subject}, nil
 }
 
 // create is POST /webhooks: 201 with the endpoint and its secret.
 func (r webhookRoutes) create(c echo.Context) error {
-	o, err := r.owner(c)
-	if err != nil {
-		return err
+	if r.hooks == nil {
+		return errWebhooksOff
 	}
 	var n newWebhook
 	if err := decodeBody(c.Request().Body, &n, "webhook"); err != nil {
+		return err
+	}
+	o, err := r.owner(c, n.Tenant)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := ctx(c)
@@ -98,7 +118,7 @@ func (r webhookRoutes) create(c echo.Context) error {
 
 // list is GET /webhooks.
 func (r webhookRoutes) list(c echo.Context) error {
-	o, err := r.owner(c)
+	o, err := r.owner(c, "")
 	if err != nil {
 		return err
 	}
@@ -116,7 +136,7 @@ func (r webhookRoutes) list(c echo.Context) error {
 
 // get is GET /webhooks/{id}.
 func (r webhookRoutes) get(c echo.Context) error {
-	o, err := r.owner(c)
+	o, err := r.owner(c, "")
 	if err != nil {
 		return err
 	}
@@ -137,7 +157,7 @@ type deleted struct {
 
 // delete is DELETE /webhooks/{id}: 200 (a body, as every answer has).
 func (r webhookRoutes) delete(c echo.Context) error {
-	o, err := r.owner(c)
+	o, err := r.owner(c, "")
 	if err != nil {
 		return err
 	}
@@ -151,7 +171,7 @@ func (r webhookRoutes) delete(c echo.Context) error {
 
 // deliveries is GET /webhooks/{id}/deliveries: the latest, newest first.
 func (r webhookRoutes) deliveries(c echo.Context) error {
-	o, err := r.owner(c)
+	o, err := r.owner(c, "")
 	if err != nil {
 		return err
 	}
@@ -179,7 +199,7 @@ func (r webhookRoutes) deliveries(c echo.Context) error {
 // retry is POST /webhooks/{id}/deliveries/{deliveryId}/retry: one
 // attempt now; 200 with the delivery after it, whatever its outcome.
 func (r webhookRoutes) retry(c echo.Context) error {
-	o, err := r.owner(c)
+	o, err := r.owner(c, "")
 	if err != nil {
 		return err
 	}

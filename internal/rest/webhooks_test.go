@@ -194,3 +194,36 @@ func TestWebhooksFailures(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, rec.Code)
 	}
 }
+
+// TestWebhooksAdmin: the admin token registers and manages a tenant's
+// tenant-wide endpoints, naming the tenant; it opens no other route, and
+// a vendor cannot name another tenant.
+func TestWebhooksAdmin(t *testing.T) {
+	const admin = "the-admin-token-of-this-test"
+	f := newWebhookFixture(t, Config{AdminToken: admin})
+	vendor := f.token(t, "t1", orders.RoleVendor, "v1")
+	body := map[string]any{"url": "http://127.0.0.1:9/hook", "events": []string{"order.status"}, "tenant": "t1"}
+
+	res := f.do(t, request{method: http.MethodPost, path: "/api/v1/webhooks", token: admin, body: body})
+	require.Equal(t, http.StatusCreated, res.status, string(res.body))
+	id, _ := res.webhook(t)["id"].(string)
+	require.NotEmpty(t, id)
+	res = f.do(t, request{method: http.MethodGet, path: "/api/v1/webhooks?tenant=t1", token: admin})
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Contains(t, string(res.body), id)
+	assert.Equal(t, http.StatusOK, f.do(t, request{method: http.MethodGet, path: "/api/v1/webhooks/" + id + "?tenant=t1", token: admin}).status)
+	assert.Equal(t, http.StatusNotFound, f.do(t, request{method: http.MethodGet, path: "/api/v1/webhooks/" + id + "?tenant=t2", token: admin}).status,
+		"another tenant's endpoint looks missing")
+	assert.Equal(t, http.StatusBadRequest, f.do(t, request{method: http.MethodGet, path: "/api/v1/webhooks", token: admin}).status,
+		"the admin names the tenant")
+	assert.Equal(t, http.StatusForbidden, f.do(t, request{method: http.MethodGet, path: "/api/v1/orders", token: admin}).status,
+		"the admin token opens the webhook routes only")
+	assert.Equal(t, http.StatusForbidden, f.do(t, request{method: http.MethodPost, path: "/api/v1/webhooks", token: vendor,
+		body: map[string]any{"url": "http://127.0.0.1:9/hook", "events": []string{"order.status"}, "tenant": "t2"}}).status,
+		"a vendor names its own tenant only")
+	assert.Equal(t, http.StatusOK, f.do(t, request{method: http.MethodDelete, path: "/api/v1/webhooks/" + id + "?tenant=t1", token: admin}).status)
+
+	plain := newWebhookFixture(t, Config{})
+	assert.Equal(t, http.StatusUnauthorized, plain.do(t, request{method: http.MethodGet, path: "/api/v1/webhooks?tenant=t1", token: admin}).status,
+		"without DISPATCH_ADMIN_TOKEN there is no admin")
+}
