@@ -147,6 +147,14 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	a.metrics.WatchWebhooks(hooks)
 	hc := cfg.Tenants
 	hc.Observer = a.metrics
+	// A tenant's own limits, from its registry settings (zero: the
+	// server's), for its sockets and its REST users alike.
+	tenantLimits := func(tenant string) (float64, int) {
+		s, _ := a.registry.Settings(tenant)
+		return s.EventsPerSecond, s.EventBurst
+	}
+	hc.TenantLimits = tenantLimits
+	a.restConfig.TenantLimits = tenantLimits
 	hc.ExpiringLead = cfg.Auth.ExpiringLead
 	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
 	sockets := make(map[string]metrics.Sockets)

@@ -17,6 +17,9 @@ type Config struct {
 	EventBurst      int           `yaml:"event_burst"`       // default 40
 	RequestTimeout  time.Duration `yaml:"-"`                 // one event's storage work, default 10s
 	Observer        Observer      `yaml:"-"`                 // hears client events (default: nobody)
+	// TenantLimits (may be nil) gives a tenant's own events per second
+	// and burst per socket, zero for EventsPerSecond and EventBurst.
+	TenantLimits func(tenant string) (perSecond float64, burst int) `yaml:"-"`
 	// MaxSocketsPerTenant bounds one tenant's sockets on this node, all
 	// namespaces together (0: unlimited); past it CONNECT is refused
 	// with rate_limited.

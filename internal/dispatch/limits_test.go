@@ -61,3 +61,23 @@ func TestMaxWatches(t *testing.T) {
 	customer.mustOK("order:unwatch", watch(ids[1]))
 	customer.mustOK("order:watch", watch(ids[2]))
 }
+
+// TestTenantEventLimits: a tenant's own limits shape its sockets' event
+// budget; other tenants keep the server's.
+func TestTenantEventLimits(t *testing.T) {
+	e := newEnv(t, Config{EventsPerSecond: 100, EventBurst: 100, TenantLimits: func(tenant string) (float64, int) {
+		if tenant == "tight" {
+			return 0.01, 2
+		}
+		return 0, 0
+	}})
+	tight := e.connect(t, "tight", orders.RoleVendor, "v1")
+	roomy := e.connect(t, "acme", orders.RoleVendor, "v1")
+	for range 2 {
+		tight.mustOK("orders:list", map[string]any{})
+	}
+	tight.mustFail(orders.CodeRateLimited, "orders:list", map[string]any{})
+	for range 10 {
+		roomy.mustOK("orders:list", map[string]any{})
+	}
+}

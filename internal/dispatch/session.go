@@ -149,10 +149,26 @@ func (t *Handlers) on(n *transport.Namespace, event string, h eventFunc) {
 			fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "not authenticated"))
 			return
 		}
-		if !sess.allow(t.cfg.EventsPerSecond, t.cfg.EventBurst) {
+		if !t.allow(sess) {
 			fail(ack, t.log, orders.Errorf(orders.CodeRateLimited, "too many events; slow down"))
 			return
 		}
 		h(s, sess, m, ack)
 	})
+}
+
+// allow takes one event from the socket's budget, shaped by its tenant's
+// own limits when it has them, else the server's.
+func (t *Handlers) allow(sess *session) bool {
+	ps, burst := t.cfg.EventsPerSecond, t.cfg.EventBurst
+	if t.cfg.TenantLimits != nil {
+		tps, tb := t.cfg.TenantLimits(sess.claims.Tenant)
+		if tps > 0 {
+			ps = tps
+		}
+		if tb > 0 {
+			burst = tb
+		}
+	}
+	return sess.allow(ps, burst)
 }

@@ -35,7 +35,7 @@ func (t *Handlers) unknownEvent(ns string) transport.UnknownHandler {
 		}
 		// Unknown events cost an authenticated socket its budget like
 		// any other, so replies cannot be had faster than answers.
-		if sess := sessionOf(s); sess != nil && !sess.allow(t.cfg.EventsPerSecond, t.cfg.EventBurst) {
+		if sess := sessionOf(s); sess != nil && !t.allow(sess) {
 			fail(ack, t.log, orders.Errorf(orders.CodeRateLimited, "too many events; slow down"))
 			return
 		}

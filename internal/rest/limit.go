@@ -36,6 +36,9 @@ type Config struct {
 	AllowedOrigins []string
 	// Webhooks serves /webhooks (nil: those routes answer 404).
 	Webhooks Webhooks
+	// TenantLimits (may be nil) gives a tenant's own request rate and
+	// burst, zero for the server's (EventsPerSecond, EventBurst).
+	TenantLimits func(tenant string) (perSecond float64, burst int)
 	// AdminToken (DISPATCH_ADMIN_TOKEN), when set, is admitted on the
 	// webhook routes with a tenant named.
 	AdminToken string
@@ -100,7 +103,8 @@ type userLimits struct {
 
 type userLimit struct {
 	l    *rate.Limiter
-	last time.Time // of the last request, allowed or not
+	last time.Time     // of the last request, allowed or not
+	idle time.Duration // until its bucket is full again (burst / rate)
 }
 
 func newUserLimits(cfg Config) *userLimits {
@@ -115,8 +119,9 @@ func newUserLimits(cfg Config) *userLimits {
 }
 
 // allow takes one request from k's budget, or says how long until one is
-// there. A refused request takes nothing.
-func (u *userLimits) allow(k userKey) (bool, time.Duration) {
+// there. A refused request takes nothing. perSecond and burst are k's
+// tenant's own, zero for the defaults; they shape a new bucket.
+func (u *userLimits) allow(k userKey, perSecond float64, burst int) (bool, time.Duration) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	now := u.now()
@@ -128,7 +133,7 @@ func (u *userLimits) allow(k userKey) (bool, time.Duration) {
 		if len(u.users) >= u.max {
 			return false, u.idle
 		}
-		e = &userLimit{l: rate.NewLimiter(u.perSecond, u.burst)}
+		e = u.newLimit(perSecond, burst)
 		u.users[k] = e
 	}
 	e.last = now
@@ -140,11 +145,23 @@ func (u *userLimits) allow(k userKey) (bool, time.Duration) {
 	return true, 0
 }
 
+// newLimit is a full bucket of the given shape (zeros: the defaults).
+func (u *userLimits) newLimit(perSecond float64, burst int) *userLimit {
+	ps, b := u.perSecond, u.burst
+	if perSecond > 0 {
+		ps = rate.Limit(perSecond)
+	}
+	if burst > 0 {
+		b = burst
+	}
+	return &userLimit{l: rate.NewLimiter(ps, b), idle: time.Duration(float64(b) / float64(ps) * float64(time.Second))}
+}
+
 // sweep drops the limiters idle long enough to be full again.
 func (u *userLimits) sweep(now time.Time) {
 	u.lastSweep = now
 	for k, e := range u.users {
-		if now.Sub(e.last) >= u.idle {
+		if now.Sub(e.last) >= e.idle {
 			delete(u.users, k)
 		}
 	}
@@ -162,7 +179,12 @@ func (u *userLimits) size() int {
 func (a *api) limit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cl := claimsOf(c)
-		ok, wait := a.limits.allow(userKey{tenant: cl.Tenant, role: cl.Role, user: cl.Subject})
+		var ps float64
+		var burst int
+		if a.tenantLimits != nil {
+			ps, burst = a.tenantLimits(cl.Tenant)
+		}
+		ok, wait := a.limits.allow(userKey{tenant: cl.Tenant, role: cl.Role, user: cl.Subject}, ps, burst)
 		if ok {
 			return next(c)
 		}

@@ -109,10 +109,10 @@ func TestUserLimitsBounded(t *testing.T) {
 	key := func(u string) userKey { return userKey{tenant: "t", role: orders.RoleVendor, user: u} }
 
 	for _, u := range []string{"a", "b", "c"} {
-		ok, _ := l.allow(key(u))
+		ok, _ := l.allow(key(u), 0, 0)
 		require.True(t, ok)
 	}
-	ok, retry := l.allow(key("d"))
+	ok, retry := l.allow(key("d"), 0, 0)
 	assert.False(t, ok, "past the cap a new user waits")
 	assert.Positive(t, retry)
 	assert.Equal(t, 3, l.size())
@@ -120,15 +120,59 @@ func TestUserLimitsBounded(t *testing.T) {
 	// 2 s at 10/s refill a burst of 20: a, b and c are back to full, so
 	// dropping them is exact.
 	now = now.Add(2 * time.Second)
-	ok, _ = l.allow(key("d"))
+	ok, _ = l.allow(key("d"), 0, 0)
 	require.True(t, ok)
 	assert.Equal(t, 1, l.size())
 
 	// A busy user keeps its limiter and its debt.
 	for range 20 {
-		l.allow(key("d"))
+		l.allow(key("d"), 0, 0)
 	}
-	ok, retry = l.allow(key("d"))
+	ok, retry = l.allow(key("d"), 0, 0)
 	assert.False(t, ok)
 	assert.Equal(t, 100*time.Millisecond, retry)
+}
+
+// TestUserLimitsTenantShape: a tenant's own rate and burst shape its
+// users' buckets, and such a bucket is kept until it has refilled at its
+// own rate.
+func TestUserLimitsTenantShape(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newUserLimits(Config{EventsPerSecond: 10, EventBurst: 20}.withDefaults())
+	l.now = func() time.Time { return now }
+	slow := userKey{tenant: "slow", role: orders.RoleVendor, user: "v"}
+	fast := userKey{tenant: "fast", role: orders.RoleVendor, user: "v"}
+	allowed := func(k userKey, ps float64, burst int, n int) int {
+		got := 0
+		for range n {
+			if ok, _ := l.allow(k, ps, burst); ok {
+				got++
+			}
+		}
+		return got
+	}
+	assert.Equal(t, 2, allowed(slow, 1, 2, 10), "the tenant's burst of 2")
+	assert.Equal(t, 20, allowed(fast, 0, 0, 30), "the server's burst of 20")
+	now = now.Add(time.Second) // the server's buckets refill in 2 s, slow's (2 at 1/s) too
+	ok, _ := l.allow(slow, 1, 2)
+	assert.True(t, ok, "one token back after a second at 1/s")
+	ok, retry := l.allow(slow, 1, 2)
+	assert.False(t, ok)
+	assert.Equal(t, time.Second, retry, "at its own rate")
+}
+
+// TestTenantLimitsOnREST: the middleware takes the caller's tenant's own
+// limits.
+func TestTenantLimitsOnREST(t *testing.T) {
+	f := newFixtureConfig(t, Config{EventsPerSecond: 100, EventBurst: 100, TenantLimits: func(tenant string) (float64, int) {
+		if tenant == "tight" {
+			return 0.01, 1
+		}
+		return 0, 0
+	}})
+	get := func(tenant string) int {
+		return f.do(t, request{method: http.MethodGet, path: "/api/v1/orders", token: f.token(t, tenant, orders.RoleVendor, "v1")}).status
+	}
+	assert.Equal(t, []int{http.StatusOK, http.StatusTooManyRequests}, []int{get("tight"), get("tight")})
+	assert.Equal(t, []int{http.StatusOK, http.StatusOK}, []int{get("acme"), get("acme")})
 }

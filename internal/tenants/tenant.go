@@ -21,8 +21,7 @@ type Settings struct {
 	// none.
 	Strategy orders.Strategy `json:"strategy,omitempty"`
 	// EventsPerSecond and EventBurst bound each of its users' client
-	// events and REST requests (stored; the server-wide limits apply
-	// until per-tenant limits are enforced).
+	// events (per socket) and REST requests, in place of the server's.
 	EventsPerSecond float64 `json:"eventsPerSecond,omitempty"`
 	EventBurst      int     `json:"eventBurst,omitempty"`
 	// Retention is how long its undelivered events are kept (stored; the
