@@ -111,3 +111,42 @@ func TestLateSocketResendsWhatIsInFlight(t *testing.T) {
 	assert.Equal(t, uint64(5), decoded(t, phone.waitN(t, 5))[4].Seq)
 	laptop.quiet(t, 4)
 }
+
+// TestProbesPastAFullWindow: a client that ignores the first event types
+// it is sent (a stock client acks only the events it handles) still gets
+// the later event whose ack receipts them all, one probe past the window
+// per ProbeAfter; a client that acks nothing gets at most a second
+// window.
+func TestProbesPastAFullWindow(t *testing.T) {
+	log, recips := newMemLog(), newMemRecipients()
+	const probe = 20 * time.Millisecond
+	d := node(t, log, recips, delivery.Config{Window: 4, ProbeAfter: probe, FlushInterval: time.Millisecond})
+	c, _ := attach(t, d, vendor1)
+	// Six events the client ignores, then one it handles.
+	for i := range 6 {
+		publishChange(t, log, fmt.Sprintf("ignored%d", i), "", orders.Ready, "")
+	}
+	publishChange(t, log, "handled", "", orders.Ready, "")
+	start := time.Now()
+	got := c.waitN(t, 7)
+	elapsed := time.Since(start)
+	assert.GreaterOrEqual(t, elapsed, 3*probe, "three probes past the window of 4")
+	var handled *delivered
+	for i, p := range decoded(t, got) {
+		if p.OrderID == "handled" {
+			handled = &got[i]
+		}
+	}
+	require.NotNil(t, handled)
+	handled.ack()
+	require.Eventually(t, func() bool { return recips.cursor(vendor1).Seq == 7 }, 2*time.Second, time.Millisecond,
+		"its ack receipts the six before it")
+
+	// Nothing acked: at most a second window (8 in flight), then it waits.
+	for i := range 12 {
+		publishChange(t, log, fmt.Sprintf("later%d", i), "", orders.Ready, "")
+	}
+	c.waitN(t, 7+8)
+	time.Sleep(10 * probe)
+	assert.Len(t, c.all(), 7+8, "probes stop at a second window")
+}

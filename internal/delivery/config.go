@@ -27,6 +27,13 @@ type Config struct {
 	// per episode and counted (default 30s). A client that acks nothing
 	// it is sent is the usual cause.
 	StallAfter time.Duration `yaml:"stall_after"`
+	// ProbeAfter: a window full this long with no ack moving it gets one
+	// more event past it, and one more each ProbeAfter after, up to a
+	// second window (default 250ms). A stock client acks only the events
+	// it handles, and acks are cumulative: a window full of events it
+	// ignores would otherwise never see the later event whose ack
+	// receipts them all.
+	ProbeAfter time.Duration `yaml:"probe_after"`
 	// Observer hears deliveries and acks (default: nobody).
 	Observer Observer `yaml:"-"`
 	// Feeds names each role's own feed (FeedVendor, FeedCustomer,
@@ -38,7 +45,8 @@ type Config struct {
 // DefaultConfig returns the recommended settings, with no observer and
 // no feeds.
 func DefaultConfig() Config {
-	return Config{Window: 64, QueueLimit: 1024, FlushInterval: 50 * time.Millisecond, StallAfter: 30 * time.Second}
+	return Config{Window: 64, QueueLimit: 1024, FlushInterval: 50 * time.Millisecond, StallAfter: 30 * time.Second,
+		ProbeAfter: 250 * time.Millisecond}
 }
 
 func (c Config) withDefaults() Config {
@@ -61,6 +69,9 @@ func (c Config) withDefaults() Config {
 	if c.StallAfter <= 0 {
 		c.StallAfter = d.StallAfter
 	}
+	if c.ProbeAfter <= 0 {
+		c.ProbeAfter = d.ProbeAfter
+	}
 	return c
 }
 
@@ -72,6 +83,9 @@ func (c Config) Validate() error {
 	}
 	if c.StallAfter <= 0 {
 		errs = append(errs, fmt.Errorf("stall_after must be positive, got %s", c.StallAfter))
+	}
+	if c.ProbeAfter <= 0 {
+		errs = append(errs, fmt.Errorf("probe_after must be positive, got %s", c.ProbeAfter))
 	}
 	if c.Window <= 0 {
 		errs = append(errs, fmt.Errorf("window must be positive, got %d", c.Window))

@@ -32,6 +32,11 @@ var feeds = map[string]string{"vendor": delivery.FeedVendor, "customer": deliver
 func node(t *testing.T, log *memLog, recips *memRecipients, cfg delivery.Config) *delivery.Queues {
 	t.Helper()
 	cfg.Feeds = feeds
+	if cfg.ProbeAfter == 0 {
+		// Tests of the window check that it holds; probes past it are
+		// tested on their own (TestProbesPastAFullWindow).
+		cfg.ProbeAfter = time.Hour
+	}
 	d := delivery.NewQueues(cfg, log, recips, quietLog(t))
 	require.NoError(t, d.Start(context.Background()))
 	t.Cleanup(func() { d.Close(context.Background()) })

@@ -50,6 +50,10 @@ type recipient struct {
 	// (zero while it has room); stalled: counted as stalled (stall.go).
 	fullSince time.Time
 	stalled   bool
+	// extra is how far past the window probes have sent (probe); probing
+	// is its timer while the window is full.
+	extra   int
+	probing *time.Timer
 }
 
 func newRecipient(d *Queues, id RecipientID, feed string, cur Cursor, subs []Subscription) *recipient {
@@ -193,9 +197,10 @@ func (r *recipient) push(pos uint64, rec *Record, replay bool) {
 	r.last = Cursor{Pos: pos, Seq: e.seq}
 }
 
-// pump sends queued events while the window has room.
+// pump sends queued events while the window (and what probes added to
+// it) has room; a window left full is probed after ProbeAfter.
 func (r *recipient) pump() {
-	for r.sent < len(r.queue) && r.sent < r.d.cfg.Window {
+	for r.sent < len(r.queue) && r.sent < r.d.cfg.Window+r.extra {
 		e := r.queue[r.sent]
 		e.sent = time.Now()
 		r.send(e, r.conns...)
@@ -203,6 +208,34 @@ func (r *recipient) pump() {
 	}
 	if r.sent >= r.d.cfg.Window && r.fullSince.IsZero() {
 		r.fullSince = time.Now()
+	}
+	if !r.fullSince.IsZero() && r.probing == nil && r.sent < len(r.queue) && r.extra < r.d.cfg.Window {
+		r.probing = time.AfterFunc(r.d.cfg.ProbeAfter, r.probe)
+	}
+}
+
+// probe sends one more event past a window that stayed full: the client
+// may ignore every event in flight (a stock client acks only those it
+// handles), and a later one it handles receipts them all (acks are
+// cumulative). At most a second window goes out so, then it waits.
+func (r *recipient) probe() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.probing = nil
+	if r.closed || r.fullSince.IsZero() {
+		return
+	}
+	r.extra++
+	r.pump()
+}
+
+// stopProbing ends the probes: the window moved, or the recipient left.
+// Called with r.mu held.
+func (r *recipient) stopProbing() {
+	r.extra = 0
+	if r.probing != nil {
+		r.probing.Stop()
+		r.probing = nil
 	}
 }
 

@@ -50,6 +50,7 @@ func (r *recipient) checkStall(now time.Time) {
 // Called with r.mu held.
 func (r *recipient) unstall() {
 	r.fullSince = time.Time{}
+	r.stopProbing()
 	if r.stalled {
 		r.stalled = false
 		r.d.cfg.Observer.Stalled(false)
