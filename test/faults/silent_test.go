@@ -16,13 +16,18 @@ import (
 	"github.com/dispatchd/dispatchd/internal/testproc"
 )
 
-// TestSilentClient: a driver that never acknowledges holds at most a
-// window (64) of events in flight and does not slow down a driver that
-// does; once it starts acknowledging it receives the rest, in order.
+// TestSilentClient: a driver that never acknowledges holds at most two
+// windows (64, and the probes' second one past it) of events in flight and
+// does not slow down a driver that does; once it starts acknowledging it
+// receives the rest, in order.
 func TestSilentClient(t *testing.T) {
 	const (
 		orderCount = 500
 		window     = 64 // delivery.window's default
+		// inFlight is what a client that acks nothing ends up holding:
+		// the window, and a second one sent by probes past it, one per
+		// delivery.probe_after (250 ms), about 16 s.
+		inFlight = 2 * window
 		// normalBound is how long the acking driver may take to have
 		// every order, from the first create (on a 2-core CI runner,
 		// -race, SQLite).
@@ -56,18 +61,20 @@ func TestSilentClient(t *testing.T) {
 		created.Round(time.Millisecond), normalTook.Round(time.Millisecond))
 
 	// Every record has been routed (the normal driver has them all): the
-	// silent driver's window is full and nothing more is on its way.
-	require.Eventually(t, func() bool { _, _, held, _ := silent.snapshot(); return held == window }, 10*time.Second, 10*time.Millisecond)
+	// silent driver's window is full, probes add a second one, then
+	// nothing more is on its way.
+	require.Eventually(t, func() bool { _, _, held, _ := silent.snapshot(); return held == inFlight }, 30*time.Second, 10*time.Millisecond)
+	time.Sleep(time.Second) // four probe periods: none more
 	got, _, held, errs := silent.snapshot()
 	assert.Empty(t, errs)
-	assert.Equal(t, window, held, "unacknowledged events in flight to the silent driver")
-	assert.Len(t, got, window, "events the silent driver received without acking any")
+	assert.Equal(t, inFlight, held, "unacknowledged events in flight to the silent driver")
+	assert.Len(t, got, inFlight, "events the silent driver received without acking any")
 
 	ackStart := time.Now()
 	silent.ackNow <- struct{}{}
 	require.Eventually(t, func() bool { return silent.distinct() == orderCount }, 30*time.Second, 10*time.Millisecond,
 		"the silent driver, acking now, must receive the rest")
-	t.Logf("the silent driver received the other %d orders %s after it started acking", orderCount-window,
+	t.Logf("the silent driver received the other %d orders %s after it started acking", orderCount-inFlight,
 		time.Since(ackStart).Round(time.Millisecond))
 
 	for _, d := range []*driver{normal, silent} {
