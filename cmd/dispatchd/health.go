@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 )
@@ -62,12 +61,5 @@ func healthURL(addr string) string {
 	if addr == "" {
 		addr = DefaultConfig().HTTP.Addr
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		host, port = "", "8080"
-	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/healthz"
+	return localURL(addr) + "/healthz"
 }

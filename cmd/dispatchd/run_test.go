@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/buildinfo"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,7 +135,17 @@ func TestServe(t *testing.T) {
 
 	code, body = get(t, "http://"+s.addr+"/readyz")
 	assert.Equal(t, http.StatusOK, code)
-	assert.JSONEq(t, `{"status":"ready"}`, body)
+	var ready struct {
+		Status string
+		Build  struct{ Version, GoVersion string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &ready), body)
+	assert.Equal(t, "ready", ready.Status)
+	assert.Equal(t, buildinfo.Read().Version, ready.Build.Version)
+	assert.Equal(t, runtime.Version(), ready.Build.GoVersion)
+
+	_, body = get(t, "http://"+s.addr+"/metrics")
+	assert.Contains(t, body, `dispatchd_build_info{go_version="`+runtime.Version()+`"`)
 
 	code, _ = get(t, "http://"+s.addr+"/nowhere")
 	assert.Equal(t, http.StatusNotFound, code)
@@ -142,6 +154,21 @@ func TestServe(t *testing.T) {
 	out := s.out.String()
 	assert.Contains(t, out, `"msg":"listening"`)
 	assert.Contains(t, out, s.addr)
+	// The start-up line names the build, the storage, NATS, the data dir
+	// and the console.
+	var startup map[string]any
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, `"msg":"starting"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &startup), line)
+		}
+	}
+	require.NotNil(t, startup, "a start-up line")
+	assert.Equal(t, runtime.Version(), startup["go_version"])
+	assert.Contains(t, startup["storage"], "sqlite ")
+	assert.Contains(t, startup["storage"], "dispatchd.db")
+	assert.Contains(t, startup["nats"], "embedded ")
+	assert.NotEmpty(t, startup["data_dir"])
+	assert.Equal(t, "http://"+s.addr+"/console/", startup["console"])
 	assert.Contains(t, out, "development secret", "an unset JWT secret must be warned about")
 	assert.Contains(t, out, `"msg":"stopped"`)
 }
