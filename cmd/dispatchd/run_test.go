@@ -248,6 +248,13 @@ func TestRunCommands(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantOut: "dispatchd "},
 		{name: "serve help", args: []string{"serve", "-h"}, wantOut: "-addr"},
 		{name: "help lists flags", args: []string{"-h"}, wantOut: "-database-url"},
+		{name: "--help lists commands", args: []string{"--help"}, wantOut: "\n  health       probe the running server's /healthz"},
+		{name: "help lists commands", args: []string{"help"}, wantOut: "\n  tenant       manage the tenant registry"},
+		{name: "help names serve's flags", args: []string{"help"}, wantOut: "-data-dir"},
+		{name: "help COMMAND", args: []string{"help", "health"}, wantOut: "-timeout"},
+		{name: "help tenant", args: []string{"help", "tenant"}, wantOut: "usage: dispatchd tenant"},
+		{name: "version names Go", args: []string{"version"}, wantOut: " " + runtime.Version() + "\n"},
+		{name: "version takes no argument", args: []string{"version", "x"}, wantErr: "unexpected arguments"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantErr: `unknown command "frobnicate"`},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve", "extra"}, wantErr: "unexpected arguments"},
@@ -340,4 +347,17 @@ func TestServeConsole(t *testing.T) {
 	assert.Contains(t, body, "export class Client")
 	code, _ = get(t, "http://"+s.addr+"/console/nothing-here")
 	assert.Equal(t, http.StatusNotFound, code)
+}
+
+// TestHelpNamesRealCommands keeps the help list and the dispatcher in step:
+// every listed command runs (its -h), none is unknown.
+func TestHelpNamesRealCommands(t *testing.T) {
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(context.Background(), []string{"dispatchd", "help", c.name}, envMap(nil), &lockedBuffer{})
+			if err != nil {
+				require.NotContains(t, err.Error(), "unknown command")
+			}
+		})
+	}
 }
