@@ -8,13 +8,15 @@ import (
 	"runtime/debug"
 )
 
-// version is set at link time, for builds outside a git checkout (a
-// source tarball, a Docker context without .git):
+// version and revision are set at link time, for builds outside a git
+// checkout (a source tarball, a Docker context without .git, a git
+// worktree, which the Go toolchain does not stamp):
 //
-//	go build -ldflags "-X github.com/dispatchd/dispatchd/internal/buildinfo.version=v1.2.3"
+//	go build -ldflags "-X github.com/dispatchd/dispatchd/internal/buildinfo.version=v1.2.3
+//	  -X github.com/dispatchd/dispatchd/internal/buildinfo.revision=$(git rev-parse HEAD)"
 //
-// It is the one package variable here: the linker can only set a variable.
-var version string
+// Package variables only because the linker can set nothing else.
+var version, revision string
 
 // Info describes one build. Fields the build did not record are empty.
 type Info struct {
@@ -28,12 +30,13 @@ type Info struct {
 // Read returns this binary's build information.
 func Read() Info {
 	bi, _ := debug.ReadBuildInfo()
-	return from(bi, version)
+	return from(bi, version, revision)
 }
 
 // from builds Info from what the toolchain recorded and the link-time
-// override; bi may be nil (a binary built without module support).
-func from(bi *debug.BuildInfo, override string) Info {
+// overrides (empty: none); bi may be nil (a binary built without module
+// support).
+func from(bi *debug.BuildInfo, override, rev string) Info {
 	info := Info{Version: "(devel)", GoVersion: runtime.Version()}
 	if bi != nil {
 		if bi.Main.Version != "" {
@@ -55,6 +58,9 @@ func from(bi *debug.BuildInfo, override string) Info {
 	}
 	if override != "" {
 		info.Version = override
+	}
+	if rev != "" && info.Revision == "" {
+		info.Revision = rev
 	}
 	return info
 }

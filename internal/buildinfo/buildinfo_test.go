@@ -23,6 +23,7 @@ func TestFrom(t *testing.T) {
 		name     string
 		bi       *debug.BuildInfo
 		override string
+		rev      string
 		want     Info
 		str      string
 	}{
@@ -40,6 +41,17 @@ func TestFrom(t *testing.T) {
 			str: "v2.0.0-rc1 0123456789ab+dirty 2026-12-03T14:00:00Z go1.99.1",
 		},
 		{
+			name: "ldflags revision when the toolchain recorded none", bi: tagged, override: "v1.4.1", rev: "fedcba9876543210",
+			want: Info{Version: "v1.4.1", Revision: "fedcba9876543210", GoVersion: "go1.99.1"},
+			str:  "v1.4.1 fedcba987654 go1.99.1",
+		},
+		{
+			name: "the recorded revision wins", bi: git, rev: "fedcba9876543210",
+			want: Info{Version: "(devel)", Revision: "0123456789abcdef0123456789abcdef01234567",
+				Time: "2026-12-03T14:00:00Z", Modified: true, GoVersion: "go1.99.1"},
+			str: "(devel) 0123456789ab+dirty 2026-12-03T14:00:00Z go1.99.1",
+		},
+		{
 			name: "module version, no vcs", bi: tagged,
 			want: Info{Version: "v1.4.0", GoVersion: "go1.99.1"},
 			str:  "v1.4.0 go1.99.1",
@@ -47,7 +59,7 @@ func TestFrom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := from(tt.bi, tt.override)
+			got := from(tt.bi, tt.override, tt.rev)
 			require.Equal(t, tt.want, got)
 			require.Equal(t, tt.str, got.String())
 		})
@@ -55,7 +67,7 @@ func TestFrom(t *testing.T) {
 }
 
 func TestFromNoBuildInfo(t *testing.T) {
-	got := from(nil, "")
+	got := from(nil, "", "")
 	require.Equal(t, "(devel)", got.Version)
 	require.NotEmpty(t, got.GoVersion)
 }
