@@ -59,7 +59,8 @@ func (l *zapLogger) fold(msg string) {
 		return
 	}
 	key, value, ok := strings.Cut(strings.TrimSpace(msg), ":")
-	if !ok || key == "" || strings.ContainsAny(key, "\\/|_") {
+	// Not a pair: art, or the banner's URL ("https://…").
+	if !ok || key == "" || strings.ContainsAny(key, "\\/|_") || strings.HasPrefix(value, "//") {
 		return
 	}
 	key = l.section + strings.ReplaceAll(strings.ToLower(key), " ", "_")

@@ -53,6 +53,7 @@ func TestZapLoggerFold(t *testing.T) {
 	l := newZapLogger(zap.New(core))
 	for _, m := range []string{"Starting nats-server", "  Version:  2.99.0", "  Name:     n1",
 		"---------------- JETSTREAM ----------------", "  Max Memory:      1 GB", " _ | | __|_   _/ __|",
+		"         https://docs.nats.io/jetstream",
 		"-------------------------------------------", "Took 2ms to start JetStream"} {
 		l.Noticef("%s", m)
 	}
