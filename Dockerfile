@@ -12,7 +12,14 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/dispatchd ./cmd/dispatchd \
+# .git stays out of the context, so the toolchain records no revision: pass
+# them, e.g. --build-arg VERSION=$(git describe --always --dirty)
+# --build-arg REVISION=$(git rev-parse HEAD). Empty: "(devel)".
+ARG VERSION=""
+ARG REVISION=""
+RUN CGO_ENABLED=0 go build -trimpath \
+	-ldflags "-s -w -X github.com/dispatchd/dispatchd/internal/buildinfo.version=${VERSION} -X github.com/dispatchd/dispatchd/internal/buildinfo.revision=${REVISION}" \
+	-o /out/dispatchd ./cmd/dispatchd \
 	&& mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
+	"github.com/dispatchd/dispatchd/internal/buildinfo"
 	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/dispatch/deadline"
@@ -46,10 +47,12 @@ type app struct {
 	restConfig rest.Config
 
 	life *lifecycle
+	// build names the running build in /readyz.
+	build buildinfo.Info
 }
 
-func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error) {
-	a := &app{log: log, life: &lifecycle{log: log}}
+func newApp(ctx context.Context, cfg Config, build buildinfo.Info, log *zap.Logger) (_ *app, err error) {
+	a := &app{log: log, life: &lifecycle{log: log}, build: build}
 	defer func() {
 		if err != nil {
 			a.close(log)
@@ -59,6 +62,7 @@ func newApp(ctx context.Context, cfg Config, log *zap.Logger) (_ *app, err error
 	// Observer field; the metrics that are counts of state (sockets,
 	// queues, writes) are read at scrape time through metrics.Watch*.
 	a.metrics = metrics.New()
+	a.metrics.SetBuild(build)
 	sc := cfg.Store
 	sc.DataDir, sc.Observer = cfg.DataDir, a.metrics
 	if a.store, err = store.Open(ctx, sc, log.Named("store")); err != nil {
@@ -193,12 +197,31 @@ func (a *app) mountREST(e *echo.Echo) {
 	e.GET("/metrics", echo.WrapHandler(a.metrics.Handler()))
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx := c.Request().Context()
+		// The build rides along so that a probe or a curl shows which
+		// version answers behind a load balancer.
+		build := readyBuild{Version: a.build.Version, Revision: a.build.Revision, Time: a.build.Time,
+			Modified: a.build.Modified, GoVersion: a.build.GoVersion}
 		if err := errors.Join(a.store.Ping(ctx), a.broker.Ready(ctx)); err != nil {
 			a.log.Warn("not ready", zap.Error(err))
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return c.JSON(http.StatusServiceUnavailable, readyz{Status: "unavailable", Build: build})
 		}
-		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+		return c.JSON(http.StatusOK, readyz{Status: "ready", Build: build})
 	})
+}
+
+// readyz is the /readyz answer: the status (ready or unavailable) and the
+// running build.
+type readyz struct {
+	Status string     `json:"status"`
+	Build  readyBuild `json:"build"`
+}
+
+type readyBuild struct {
+	Version   string `json:"version"`
+	Revision  string `json:"revision,omitempty"`
+	Time      string `json:"time,omitempty"`
+	Modified  bool   `json:"modified,omitempty"`
+	GoVersion string `json:"goVersion"`
 }
 
 // close stops what newApp started, in reverse order; it tolerates a

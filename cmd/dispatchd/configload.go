@@ -102,6 +102,19 @@ func (cf *configFlags) collect(fs *flag.FlagSet) {
 // loadConfig layers defaults, the YAML file, the environment and the flags,
 // then validates the result.
 func loadConfig(cf *configFlags, getenv func(string) string) (Config, error) {
+	cfg, err := layerConfig(cf, getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("invalid config: %w", err)
+	}
+	return cfg, nil
+}
+
+// layerConfig is loadConfig without the validation, for a command that
+// reads one setting (health: the address) and must not fail on others.
+func layerConfig(cf *configFlags, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
 	path := cf.path
 	if path == "" {
@@ -123,9 +136,6 @@ func loadConfig(cf *configFlags, getenv func(string) string) (Config, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
 	return cfg, nil
 }

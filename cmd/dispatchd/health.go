@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 )
@@ -16,10 +15,12 @@ const healthTimeout = 3 * time.Second
 
 // health GETs a health endpoint and succeeds only on 200, so that a minimal
 // image without a shell or curl can still run a HEALTHCHECK. The default URL
-// is /healthz on the port of DISPATCH_ADDR (":8080" when unset) on loopback.
+// is /healthz on the port the server listens on, from the same layers as
+// serve (--addr, DISPATCH_ADDR, the config file, ":8080") on loopback.
 func (r runner) health(ctx context.Context, args []string) error {
 	fs := r.newFlagSet("health")
-	url := fs.String("url", healthURL(r.getenv("DISPATCH_ADDR")), "URL to GET; healthy only when it answers 200")
+	cf := newConfigFlags(fs)
+	url := fs.String("url", "", "URL to GET; healthy only when it answers 200 (default: /healthz at the configured address)")
 	timeout := fs.Duration("timeout", healthTimeout, "time allowed for the whole request")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -29,6 +30,14 @@ func (r runner) health(ctx context.Context, args []string) error {
 	}
 	if *timeout <= 0 {
 		return errors.New("health: --timeout must be positive")
+	}
+	if *url == "" {
+		cf.collect(fs)
+		cfg, err := layerConfig(cf, r.getenv)
+		if err != nil {
+			return fmt.Errorf("health: %w", err)
+		}
+		*url = healthURL(cfg.HTTP.Addr)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -62,12 +71,5 @@ func healthURL(addr string) string {
 	if addr == "" {
 		addr = DefaultConfig().HTTP.Addr
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		host, port = "", "8080"
-	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/healthz"
+	return localURL(addr) + "/healthz"
 }

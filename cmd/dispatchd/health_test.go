@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,9 +63,31 @@ func TestHealthCommandAgainstServe(t *testing.T) {
 	s := start(t, nil, "serve", "--addr", "127.0.0.1:0")
 	_, port, err := net.SplitHostPort(s.addr)
 	require.NoError(t, err)
-	env := envMap(map[string]string{"DISPATCH_ADDR": ":" + port})
-	require.NoError(t, run(context.Background(), []string{"dispatchd", "health"}, env, &lockedBuffer{}))
+	// The address comes from the same layers as serve's: the environment,
+	// the config file, the flag; a wrong layer beneath is overridden.
+	file := filepath.Join(t.TempDir(), "dispatchd.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("http:\n  addr: \":"+port+"\"\n"), 0o600))
+	wrongFile := filepath.Join(t.TempDir(), "wrong.yaml")
+	require.NoError(t, os.WriteFile(wrongFile, []byte("http:\n  addr: \":1\"\n"), 0o600))
+	probes := []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"DISPATCH_ADDR", map[string]string{"DISPATCH_ADDR": ":" + port}, nil},
+		{"DISPATCH_CONFIG", map[string]string{"DISPATCH_CONFIG": file}, nil},
+		{"--config", nil, []string{"--config", file}},
+		{"--addr over the file", map[string]string{"DISPATCH_CONFIG": wrongFile}, []string{"--addr", "127.0.0.1:" + port}},
+		{"env over the file", map[string]string{"DISPATCH_CONFIG": wrongFile, "DISPATCH_ADDR": ":" + port}, nil},
+	}
+	for _, p := range probes {
+		args := append([]string{"dispatchd", "health"}, p.args...)
+		require.NoError(t, run(context.Background(), args, envMap(p.env), &lockedBuffer{}), p.name)
+	}
+	require.Error(t, run(context.Background(), []string{"dispatchd", "health"}, envMap(map[string]string{"DISPATCH_CONFIG": wrongFile}), &lockedBuffer{}),
+		"the file's wrong port")
 	require.NoError(t, s.stop(t))
+	env := envMap(map[string]string{"DISPATCH_ADDR": ":" + port})
 	require.Error(t, run(context.Background(), []string{"dispatchd", "health"}, env, &lockedBuffer{}), "stopped server")
 }
 

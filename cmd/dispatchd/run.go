@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -29,6 +30,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return r.run(ctx, args)
 }
 
+// commands are the subcommands, in the order help lists them.
+var commands = []struct{ name, summary string }{
+	{"serve", "run the dispatch server (the default command)"},
+	{"token", "sign a JWT for a tenant, role and user, with the configured secret"},
+	{"tenant", "manage the tenant registry: create, list, key add, apikey create"},
+	{"health", "probe the running server's /healthz (for container health checks)"},
+	{"config", "check a config file, or list the environment variables read"},
+	{"conformance", "run the contract's conformance suite against a server"},
+	{"version", "print the version, VCS revision and Go version"},
+	{"help", "show this list, or a command's flags: help COMMAND"},
+}
+
 func (r runner) run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		args = args[1:]
@@ -36,6 +49,9 @@ func (r runner) run(ctx context.Context, args []string) error {
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && isHelpFlag(args[0]) {
+		// A bare --help names the commands, then serve's flags.
+		cmd = "help"
 	}
 
 	var err error
@@ -54,13 +70,48 @@ func (r runner) run(ctx context.Context, args []string) error {
 		err = r.config(args)
 	case "tenant":
 		err = r.tenant(ctx, args)
+	case "help":
+		err = r.help(ctx, args)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, token, tenant, health, config, conformance or version)", cmd)
+		return fmt.Errorf("unknown command %q (want %s; see dispatchd help)", cmd, commandNames())
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	return err
+}
+
+// help lists the commands with serve's flags, or shows one command's help.
+func (r runner) help(ctx context.Context, args []string) error {
+	if len(args) > 0 && !isHelpFlag(args[0]) {
+		if args[0] == "help" {
+			return r.help(ctx, nil)
+		}
+		return r.run(ctx, []string{"dispatchd", args[0], "-h"})
+	}
+	var b strings.Builder
+	b.WriteString("usage: dispatchd [COMMAND] [FLAGS]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\n`dispatchd help COMMAND` shows a command's flags. serve's flags:\n")
+	if _, err := io.WriteString(r.stdout, b.String()); err != nil {
+		return err
+	}
+	return r.serve(ctx, []string{"-h"})
+}
+
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "--h"
+}
+
+// commandNames lists the commands for an error message.
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // newFlagSet returns a flag set whose usage and errors go to stdout and are

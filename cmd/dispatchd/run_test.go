@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dispatchd/dispatchd/internal/buildinfo"
 	"github.com/dispatchd/dispatchd/internal/sioclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,7 +135,17 @@ func TestServe(t *testing.T) {
 
 	code, body = get(t, "http://"+s.addr+"/readyz")
 	assert.Equal(t, http.StatusOK, code)
-	assert.JSONEq(t, `{"status":"ready"}`, body)
+	var ready struct {
+		Status string
+		Build  struct{ Version, GoVersion string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &ready), body)
+	assert.Equal(t, "ready", ready.Status)
+	assert.Equal(t, buildinfo.Read().Version, ready.Build.Version)
+	assert.Equal(t, runtime.Version(), ready.Build.GoVersion)
+
+	_, body = get(t, "http://"+s.addr+"/metrics")
+	assert.Contains(t, body, `dispatchd_build_info{go_version="`+runtime.Version()+`"`)
 
 	code, _ = get(t, "http://"+s.addr+"/nowhere")
 	assert.Equal(t, http.StatusNotFound, code)
@@ -142,6 +154,21 @@ func TestServe(t *testing.T) {
 	out := s.out.String()
 	assert.Contains(t, out, `"msg":"listening"`)
 	assert.Contains(t, out, s.addr)
+	// The start-up line names the build, the storage, NATS, the data dir
+	// and the console.
+	var startup map[string]any
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, `"msg":"starting"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &startup), line)
+		}
+	}
+	require.NotNil(t, startup, "a start-up line")
+	assert.Equal(t, runtime.Version(), startup["go_version"])
+	assert.Contains(t, startup["storage"], "sqlite ")
+	assert.Contains(t, startup["storage"], "dispatchd.db")
+	assert.Contains(t, startup["nats"], "embedded ")
+	assert.NotEmpty(t, startup["data_dir"])
+	assert.Equal(t, "http://"+s.addr+"/console/", startup["console"])
 	assert.Contains(t, out, "development secret", "an unset JWT secret must be warned about")
 	assert.Contains(t, out, `"msg":"stopped"`)
 }
@@ -221,6 +248,13 @@ func TestRunCommands(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantOut: "dispatchd "},
 		{name: "serve help", args: []string{"serve", "-h"}, wantOut: "-addr"},
 		{name: "help lists flags", args: []string{"-h"}, wantOut: "-database-url"},
+		{name: "--help lists commands", args: []string{"--help"}, wantOut: "\n  health       probe the running server's /healthz"},
+		{name: "help lists commands", args: []string{"help"}, wantOut: "\n  tenant       manage the tenant registry"},
+		{name: "help names serve's flags", args: []string{"help"}, wantOut: "-data-dir"},
+		{name: "help COMMAND", args: []string{"help", "health"}, wantOut: "-timeout"},
+		{name: "help tenant", args: []string{"help", "tenant"}, wantOut: "usage: dispatchd tenant"},
+		{name: "version names Go", args: []string{"version"}, wantOut: " " + runtime.Version() + "\n"},
+		{name: "version takes no argument", args: []string{"version", "x"}, wantErr: "unexpected arguments"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantErr: `unknown command "frobnicate"`},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve", "extra"}, wantErr: "unexpected arguments"},
@@ -313,4 +347,17 @@ func TestServeConsole(t *testing.T) {
 	assert.Contains(t, body, "export class Client")
 	code, _ = get(t, "http://"+s.addr+"/console/nothing-here")
 	assert.Equal(t, http.StatusNotFound, code)
+}
+
+// TestHelpNamesRealCommands keeps the help list and the dispatcher in step:
+// every listed command runs (its -h), none is unknown.
+func TestHelpNamesRealCommands(t *testing.T) {
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(context.Background(), []string{"dispatchd", "help", c.name}, envMap(nil), &lockedBuffer{})
+			if err != nil {
+				require.NotContains(t, err.Error(), "unknown command")
+			}
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/buildinfo"
 	"github.com/dispatchd/dispatchd/internal/console"
 	"github.com/dispatchd/dispatchd/internal/datadir"
 	"github.com/dispatchd/dispatchd/internal/transport"
@@ -66,7 +67,9 @@ func (r runner) serve(ctx context.Context, args []string) error {
 		}
 		defer stop()
 	}
-	app, err := newApp(ctx, cfg, log)
+	build := buildinfo.Read()
+	log.Info("starting", startupFields(cfg, ln.Addr(), build)...)
+	app, err := newApp(ctx, cfg, build, log)
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -41,6 +41,9 @@ func (r runner) tenant(ctx context.Context, args []string) error {
 		return r.tenantKeyAdd(ctx, args)
 	case "apikey create":
 		return r.tenantAPIKeyCreate(ctx, args)
+	case "-h", "-help", "--help":
+		_, err := fmt.Fprintln(r.stdout, "usage: dispatchd tenant create|list|key add|apikey create [FLAGS] (each takes -h)")
+		return err
 	}
 	return fmt.Errorf("tenant: unknown subcommand %q (want create, list, key add or apikey create)", sub)
 }

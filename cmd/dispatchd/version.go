@@ -2,28 +2,20 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
+
+	"github.com/dispatchd/dispatchd/internal/buildinfo"
 )
 
-// version prints the module version and, when the build recorded it, the
-// VCS revision. Build metadata replaces a link-time variable.
+// version prints the build: version (ldflags or module), VCS revision and
+// time when built from git, and the Go version.
 func (r runner) version(args []string) error {
 	fs := r.newFlagSet("version")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v, rev := "(devel)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = " " + s.Value
-			}
-		}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("version: unexpected arguments %q", fs.Args())
 	}
-	_, err := fmt.Fprintf(r.stdout, "dispatchd %s%s %s\n", v, rev, runtime.Version())
+	_, err := fmt.Fprintf(r.stdout, "dispatchd %s\n", buildinfo.Read())
 	return err
 }

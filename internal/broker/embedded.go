@@ -45,7 +45,7 @@ func startEmbedded(cfg Config, log *zap.Logger) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
-	ns.SetLoggerV2(zapLogger{log.Named("nats")}, false, false, false)
+	ns.SetLoggerV2(newZapLogger(log.Named("nats")), false, false, false)
 	ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		ns.Shutdown()

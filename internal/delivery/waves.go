@@ -126,16 +126,17 @@ func (c *Relay) publishWave(ctx context.Context, items []waveItem, warned bool) 
 			}
 			j.ok, failed = false, true
 		case !res.Duplicate:
-			// The dispatch log an operator reads: once per event in
-			// the cluster, by the node that stored it.
-			r := &items[i].item.rec
-			c.zl.Info("event routed",
-				zap.String("event", r.Event),
-				zap.String("tenant_id", r.Tenant),
-				zap.String("order_id", r.OrderID),
-				zap.String("feed", r.Feed),
-				zap.Uint64("pos", res.Pos),
-				zap.Time("time", j.at))
+			// Once per event and feed in the cluster, by the node that
+			// stored it: a dozen per order, so debug, not info.
+			if ce := c.zl.Check(zap.DebugLevel, "event routed"); ce != nil {
+				r := &items[i].item.rec
+				ce.Write(zap.String("event", r.Event),
+					zap.String("tenant_id", r.Tenant),
+					zap.String("order_id", r.OrderID),
+					zap.String("feed", r.Feed),
+					zap.Uint64("pos", res.Pos),
+					zap.Time("time", j.at))
+			}
 		}
 	}
 	return failed

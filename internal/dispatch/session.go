@@ -69,7 +69,7 @@ func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 			Token string `json:"token"`
 		}
 		if err := json.Unmarshal(s.Auth(), &a); err != nil || a.Token == "" {
-			return connectRefusal(orders.CodeUnauthorized, "a token is required in the auth payload")
+			return t.refuse(s, role, "", orders.CodeUnauthorized, "a token is required in the auth payload", nil)
 		}
 		claims, err := t.verifier.Verify(a.Token)
 		if err != nil {
@@ -78,22 +78,23 @@ func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 			}
 			// Why, for the operator (a wrong key, an unknown kid, an
 			// expiry); never the token.
-			t.log.Debug("token refused", zap.String("namespace", "/"+string(role)+"s"), zap.Error(err))
-			return connectRefusal(orders.CodeUnauthorized, "invalid or expired token")
+			return t.refuse(s, role, "", orders.CodeUnauthorized, "invalid or expired token", err)
 		}
 		if claims.Role != role {
-			return connectRefusal(orders.CodeForbidden, "this namespace is for the "+string(role)+" role")
+			return t.refuse(s, role, claims.Tenant, orders.CodeForbidden, "this namespace is for the "+string(role)+" role", nil)
 		}
 		if !t.sockets.take(claims.Tenant, t.cfg.MaxSocketsPerTenant) {
-			return connectRefusal(orders.CodeRateLimited, "too many connections for this organisation; try again later")
+			return t.refuse(s, role, claims.Tenant, orders.CodeRateLimited, "too many connections for this organisation; try again later", nil)
 		}
 		// Runs once the socket is connected and then leaves: the
 		// middleware is the last step before connecting. The lifetime
 		// starts at attach, once the client knows it is connected.
 		life := t.newLifetime(s, claims)
-		s.OnDisconnect(func(string) {
+		disconnected := t.connected(s, claims)
+		s.OnDisconnect(func(reason string) {
 			life.stop()
 			t.sockets.give(claims.Tenant)
+			disconnected(reason)
 		})
 		s.SetData(&session{claims: claims, life: life})
 		return nil

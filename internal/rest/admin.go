@@ -89,7 +89,7 @@ func (a *admin) createTenant(c echo.Context) error {
 		return err
 	}
 	a.changed(ctx)
-	a.log.Info("tenant created", zap.String("tenant_id", t.ID))
+	a.log.Info("tenant created", zap.String("tenant_id", t.ID), zap.String("request_id", requestID(c)))
 	return c.JSON(http.StatusCreated, t)
 }
 
@@ -154,7 +154,7 @@ func (a *admin) addKey(c echo.Context) error {
 		return err
 	}
 	a.changed(ctx)
-	a.log.Info("tenant key added", zap.String("tenant_id", k.Tenant), zap.String("kid", k.KID), zap.String("alg", k.Alg))
+	a.log.Info("tenant key added", zap.String("tenant_id", k.Tenant), zap.String("kid", k.KID), zap.String("alg", k.Alg), zap.String("request_id", requestID(c)))
 	return c.JSON(http.StatusCreated, k)
 }
 
@@ -165,7 +165,7 @@ func (a *admin) deleteKey(c echo.Context) error {
 		return err
 	}
 	a.changed(ctx)
-	a.log.Info("tenant key deleted", zap.String("tenant_id", c.Param("id")), zap.String("kid", c.Param("kid")))
+	a.log.Info("tenant key deleted", zap.String("tenant_id", c.Param("id")), zap.String("kid", c.Param("kid")), zap.String("request_id", requestID(c)))
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -186,7 +186,7 @@ func (a *admin) createAPIKey(c echo.Context) error {
 		return err
 	}
 	a.changed(ctx)
-	a.log.Info("api key created", zap.String("tenant_id", k.Tenant), zap.String("api_key_id", k.ID), zap.String("sub", k.Sub))
+	a.log.Info("api key created", zap.String("tenant_id", k.Tenant), zap.String("api_key_id", k.ID), zap.String("sub", k.Sub), zap.String("request_id", requestID(c)))
 	// The key leaves the server this once; only its hash is kept.
 	return c.JSON(http.StatusCreated, struct {
 		tenants.APIKey
@@ -201,6 +201,6 @@ func (a *admin) deleteAPIKey(c echo.Context) error {
 		return err
 	}
 	a.changed(ctx)
-	a.log.Info("api key revoked", zap.String("tenant_id", c.Param("id")), zap.String("api_key_id", c.Param("key")))
+	a.log.Info("api key revoked", zap.String("tenant_id", c.Param("id")), zap.String("api_key_id", c.Param("key")), zap.String("request_id", requestID(c)))
 	return c.NoContent(http.StatusNoContent)
 }

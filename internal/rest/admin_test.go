@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
@@ -33,9 +34,14 @@ type registryFixture struct {
 
 func newRegistryFixture(t testing.TB, rc Config) *registryFixture {
 	t.Helper()
+	return newRegistryFixtureLog(t, rc, zaptest.NewLogger(t))
+}
+
+// newRegistryFixtureLog is newRegistryFixture logging to log.
+func newRegistryFixtureLog(t testing.TB, rc Config, log *zap.Logger) *registryFixture {
+	t.Helper()
 	f := newFixture(t)
-	log := zaptest.NewLogger(t)
-	cache := tenants.NewCache(f.store, time.Hour, log)
+	cache := tenants.NewCache(f.store, time.Hour, zaptest.NewLogger(t))
 	require.NoError(t, cache.Load(context.Background()))
 	verifier, err := auth.NewTenantVerifier(f.auth, cache)
 	require.NoError(t, err)

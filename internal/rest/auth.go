@@ -85,7 +85,7 @@ func (a *api) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		claims, err := a.verifier.Verify(token)
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthorized) {
-				a.log.Error("verify token", zap.Error(err))
+				a.log.Error("verify token", zap.String("request_id", requestID(c)), zap.Error(err))
 			}
 			// Why, for the operator; never the token itself.
 			a.log.Debug("token refused", zap.String("route", c.Path()), zap.String("request_id", requestID(c)), zap.Error(err))

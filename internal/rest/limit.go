@@ -192,7 +192,7 @@ func (a *api) limit(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		if ce := a.log.Check(zap.DebugLevel, "request rate limited"); ce != nil {
 			ce.Write(zap.String("tenant_id", cl.Tenant), zap.String("user_id", cl.Subject),
-				zap.String("route", c.Path()), zap.Int("retry_after_s", secs))
+				zap.String("route", c.Path()), zap.Int("retry_after_s", secs), zap.String("request_id", requestID(c)))
 		}
 		return orders.Errorf(orders.CodeRateLimited, "too many requests; retry after %d s", secs)
 	}

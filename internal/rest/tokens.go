@@ -53,6 +53,6 @@ func (a *api) mintToken(c echo.Context) error {
 		return err
 	}
 	a.log.Info("token minted", zap.String("tenant_id", caller.Tenant), zap.String("api_key_id", keyID),
-		zap.String("role", string(in.Role)), zap.String("sub", in.Sub), zap.Time("exp", exp))
+		zap.String("role", string(in.Role)), zap.String("sub", in.Sub), zap.Time("exp", exp), zap.String("request_id", requestID(c)))
 	return c.JSON(http.StatusCreated, map[string]any{"token": tok, "exp": exp.Unix()})
 }

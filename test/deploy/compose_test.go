@@ -240,13 +240,20 @@ func checkNginx(t *testing.T, path string, nodes []string, port uint32) {
 
 	srv := one(t, http.block, "server")
 	assert.Equal(t, []string{strconv.FormatUint(uint64(port), 10)}, one(t, srv.block, "listen").args, "nginx listens on the published target port")
-	for _, path := range []string{"/socket.io/", "/api/", "/healthz", "/readyz", "/metrics", "/console/"} {
+	for _, path := range []string{"/socket.io/", "/api/", "/healthz", "/readyz", "/console/"} {
 		loc := location(srv, path)
 		if !assert.NotNil(t, loc, "location %s", path) {
 			continue
 		}
 		assert.Equal(t, []string{"http://" + up.args[0]}, one(t, loc.block, "proxy_pass").args, "%s goes to the nodes", path)
 	}
+
+	// Metrics are scraped on the compose network, node by node; the
+	// public side is refused them.
+	metrics := location(srv, "/metrics")
+	require.NotNil(t, metrics, "location = /metrics")
+	assert.Empty(t, find(metrics.block, "proxy_pass"), "/metrics is not proxied")
+	assert.Equal(t, []string{"all"}, one(t, metrics.block, "deny").args, "/metrics: deny all")
 
 	sio := location(srv, "/socket.io/")
 	require.NotNil(t, sio)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,15 +198,36 @@ func TestDockerignore(t *testing.T) {
 	}
 }
 
-// TestBuildWithoutCgo builds the binary the way the Dockerfile does: the
-// module must stay pure Go for the static runtime image.
+// TestBuildWithoutCgo builds the binary the way the Dockerfile does, its
+// -ldflags included: the module must stay pure Go for the static runtime
+// image, and the build args VERSION and REVISION must reach
+// `dispatchd version` (the context has no .git to stamp them).
 func TestBuildWithoutCgo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary once more")
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(t.TempDir(), "dispatchd"), "./cmd/dispatchd")
+	build := parseDockerfile(t, repoFile("Dockerfile"))[0]
+	var goBuild string
+	for _, r := range build.all("RUN") {
+		if strings.Contains(r, "go build") {
+			goBuild = r
+		}
+	}
+	for _, arg := range []string{"VERSION", "REVISION"} {
+		assert.True(t, slices.ContainsFunc(build.all("ARG"), func(a string) bool { return strings.HasPrefix(a, arg) }),
+			"ARG %s in the build stage", arg)
+	}
+	m := regexp.MustCompile(`-ldflags "([^"]*)"`).FindStringSubmatch(goBuild)
+	require.Len(t, m, 2, "go build -ldflags \"...\": %s", goBuild)
+	ldflags := strings.NewReplacer("${VERSION}", "v9.9.9-test", "${REVISION}", "abc123def4567890abc").Replace(m[1])
+
+	bin := filepath.Join(t.TempDir(), "dispatchd")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, "./cmd/dispatchd")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "CGO_ENABLED=0 go build: %s", out)
+	out, err = exec.Command(bin, "version").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.True(t, strings.HasPrefix(string(out), "dispatchd v9.9.9-test abc123def456 "), "version from the build args: %s", out)
 }
