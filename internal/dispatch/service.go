@@ -101,7 +101,8 @@ func (s *Service) SetDefaultStrategy(st orders.Strategy) {
 func (s *Service) committed(o orders.Order) {
 	s.relay.Wake()
 	if s.board != nil {
-		s.board.OrderChanged(o)
+		// Dispatchers see the tracking link on the board as in its snapshot.
+		s.board.OrderChanged(s.withTrackingURL(auth.Claims{Role: orders.RoleDispatcher}, o))
 	}
 }
 

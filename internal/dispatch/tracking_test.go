@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,12 +24,30 @@ func trackingService(t *testing.T, base string) (*Service, *Fleet) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	fleet := NewFleet(time.Minute, nil)
-	svc := NewService(st, noRelay{}, noLocations{}, nil, fleet)
+	svc := NewService(st, noRelay{}, noLocations{}, &boardRecorder{}, fleet)
 	svc.EnableETA(fleet, DefaultConfig().ETA())
 	if base != "" {
 		svc.EnableTracking(st, fleet, TrackingConfig{PublicURL: base})
 	}
 	return svc, fleet
+}
+
+// boardRecorder keeps the board updates the service publishes.
+type boardRecorder struct {
+	mu   sync.Mutex
+	seen []orders.Order
+}
+
+func (b *boardRecorder) OrderChanged(o orders.Order) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seen = append(b.seen, o)
+}
+
+func (b *boardRecorder) last() orders.Order {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.seen[len(b.seen)-1]
 }
 
 func trackedOrder(proof orders.Proof) orders.NewOrder {
@@ -73,6 +92,9 @@ func TestTrackingURLByRole(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, board, 1)
 	assert.Equal(t, want, board[0].TrackingURL)
+	pushed := svc.board.(*boardRecorder).last()
+	assert.Equal(t, o.ID, pushed.ID)
+	assert.Equal(t, want, pushed.TrackingURL, "the board's live updates carry it too")
 
 	got, err := svc.Get(ctx, driver, o.ID)
 	require.NoError(t, err)
