@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,4 +186,31 @@ func TestTrack(t *testing.T) {
 		_, err = svc.Track(ctx, tok)
 		assert.ErrorIs(t, err, orders.ErrNotFound, "%q", tok)
 	}
+}
+
+// TestTrackingURLOnSockets: over Socket.IO, the vendor's order:create
+// and the customer's order:watch carry the trackingUrl; the drivers'
+// pickup:available and pickup:claim never do.
+func TestTrackingURLOnSockets(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	customer := e.connect(t, "acme", orders.RoleCustomer, "c1")
+	driver := e.connect(t, "acme", orders.RoleDriver, "d1")
+	driver.mustOK("pickups:subscribe", map[string]any{})
+
+	created := vendor.mustOK("order:create", newOrder("c1"))
+	require.True(t, strings.HasPrefix(created.Order.TrackingURL, testPublicURL+"/track/"), string(created.Raw))
+	token := strings.TrimPrefix(created.Order.TrackingURL, testPublicURL+"/track/")
+	require.True(t, orders.ValidTrackingToken(token))
+
+	w := customer.mustOK("order:watch", map[string]any{"orderId": created.Order.ID})
+	assert.Equal(t, created.Order.TrackingURL, w.Order.TrackingURL)
+
+	ev := driver.next()
+	require.Equal(t, "pickup:available", ev.Name)
+	assert.NotContains(t, string(ev.Args[0]), token)
+	assert.NotContains(t, string(ev.Args[0]), "trackingUrl")
+	claimed := driver.mustOK("pickup:claim", map[string]any{"orderId": created.Order.ID})
+	assert.NotContains(t, string(claimed.Raw), token)
+	assert.Empty(t, claimed.Order.TrackingURL)
 }
