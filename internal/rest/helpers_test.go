@@ -63,6 +63,7 @@ type fixture struct {
 	relay *countingRelay
 	auth  auth.Config
 	spec  *spec
+	fleet *dispatch.Fleet
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -89,12 +90,16 @@ func newFixtureOn(t testing.TB, rc Config, sc store.Config) *fixture {
 	require.NoError(t, err)
 	relay := &countingRelay{}
 	svc := dispatch.NewService(st, relay, noLocations{}, nil, nil)
-	svc.EnableTracking(st, nil, dispatch.TrackingConfig{PublicURL: testPublicURL})
+	// The fleet places couriers on the tracking view; nothing else here
+	// feeds it.
+	fleet := dispatch.NewFleet(time.Minute, nil)
+	svc.EnableETA(fleet, dispatch.DefaultConfig().ETA())
+	svc.EnableTracking(st, fleet, dispatch.TrackingConfig{PublicURL: testPublicURL})
 
 	e := echo.New()
 	Register(e.Group("/api/v1"), rc, svc, verifier, log)
 	RegisterTracking(e, rc, svc, log)
-	return &fixture{e: e, store: st, svc: svc, relay: relay, auth: cfg, spec: loadSpec(t)}
+	return &fixture{e: e, store: st, svc: svc, relay: relay, auth: cfg, spec: loadSpec(t), fleet: fleet}
 }
 
 // token signs a one-hour token.

@@ -4,13 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/store"
+	"github.com/dispatchd/dispatchd/internal/testproc"
 )
 
 // The ids of the leak test: distinctive, so that any of them showing up
@@ -104,6 +109,21 @@ func TestTrackREST(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, "changed: a new body")
 	require.NoError(t, json.Unmarshal(res.body, &tr))
 	assert.Equal(t, orders.Assigned, tr.Status)
+	assert.Nil(t, tr.Courier, "no position known yet")
+	assert.NotEqual(t, etag, res.header.Get("ETag"))
+	etag = res.header.Get("ETag")
+
+	// The courier moves: the view (checked against the document) shows
+	// it with an ETA, under a new ETag.
+	f.fleet.ApplyDuty(orders.Duty{Tenant: leakTenant, DriverID: leakDriver, OnDuty: true, UpdatedAt: time.Now()})
+	f.fleet.Observe(leakTenant, leakDriver, geo.Point{Lat: 52.51, Lng: 13.41}, time.Now())
+	res = f.track(t, token, map[string]string{"If-None-Match": etag})
+	require.Equal(t, http.StatusOK, res.status, "the courier moved: a new body")
+	require.NoError(t, json.Unmarshal(res.body, &tr))
+	require.NotNil(t, tr.Courier)
+	assert.InDelta(t, 52.51, tr.Courier.Lat, 1e-9)
+	require.NotNil(t, tr.ETASeconds)
+	assert.NotContains(t, string(res.body), leakDriver)
 	assert.NotEqual(t, etag, res.header.Get("ETag"))
 
 	var first string
@@ -125,8 +145,23 @@ func TestTrackREST(t *testing.T) {
 
 // TestTrackLeaksNothing: whatever the order's status, the tracking JSON
 // holds no tenant, order, vendor, customer or driver id, no store, zone
-// or reason of the log, and no PIN.
+// or reason of the log, and no PIN. On SQLite, and on PostgreSQL when
+// DISPATCH_TEST_DATABASE_URL is set.
 func TestTrackLeaksNothing(t *testing.T) {
+	backends := map[string]func(t *testing.T) store.Config{
+		"sqlite": func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir()} },
+	}
+	if base := os.Getenv("DISPATCH_TEST_DATABASE_URL"); base != "" {
+		backends["postgres"] = func(t *testing.T) store.Config {
+			return store.Config{DatabaseURL: testproc.FreshSchema(t, base, "rest_track")}
+		}
+	}
+	for name, sc := range backends {
+		t.Run(name, func(t *testing.T) { testTrackLeaksNothing(t, newFixtureOn(t, Config{}, sc(t))) })
+	}
+}
+
+func testTrackLeaksNothing(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	driver := claims(leakTenant, orders.RoleDriver, leakDriver)
 	vendor := claims(leakTenant, orders.RoleVendor, leakVendor)
@@ -158,7 +193,6 @@ func TestTrackLeaksNothing(t *testing.T) {
 		{orders.Cancelled, []orders.Request{claim, unassign, {Action: orders.ActionCancel, Reason: leakReason}}},
 		{orders.Failed, []orders.Request{claim, pick, {Action: orders.ActionFail, Reason: string(orders.ReasonCustomerAbsent)}}},
 	}
-	f := newFixture(t)
 	for _, tc := range tests {
 		t.Run(string(tc.status), func(t *testing.T) {
 			o, token := f.trackedOrder(t)
