@@ -136,6 +136,7 @@ func newApp(ctx context.Context, cfg Config, build buildinfo.Info, log *zap.Logg
 		return st.Strategy
 	})
 	a.svc.EnableETA(fleet, cfg.Tenants.ETA())
+	a.svc.EnableTracking(a.store, fleet, dispatch.TrackingConfig{PublicURL: cfg.HTTP.PublicBase()})
 	// REST requests share the sockets' per-user budget.
 	a.restConfig = rest.DefaultConfig()
 	a.restConfig.EventsPerSecond, a.restConfig.EventBurst = cfg.Tenants.EventsPerSecond, cfg.Tenants.EventBurst
@@ -189,6 +190,7 @@ func newApp(ctx context.Context, cfg Config, build buildinfo.Info, log *zap.Logg
 // mountREST serves the REST API under /api/v1 and the readiness probe.
 func (a *app) mountREST(e *echo.Echo) {
 	rest.Register(e.Group("/api/v1"), a.restConfig, a.svc, a.verifier, a.log.Named("rest"))
+	rest.RegisterTracking(e, a.restConfig, a.svc, a.log.Named("rest"))
 	rest.RegisterAdmin(e.Group("/api/v1/admin"), a.adminToken, a.store, func(ctx context.Context) {
 		if err := a.registry.Load(ctx); err != nil {
 			a.log.Warn("reload tenant registry", zap.Error(err))

@@ -85,6 +85,10 @@ type HTTPConfig struct {
 	// BodyLimit caps REST request bodies in bytes; Socket.IO polling bodies
 	// are bounded by Transport.MaxPayload instead.
 	BodyLimit int64 `yaml:"body_limit"`
+	// PublicURL is the server's address as customers' browsers reach it
+	// (http or https, maybe with a path prefix): orders' tracking links
+	// are PublicURL/track/<token>. Empty: derived from Addr (PublicBase).
+	PublicURL string `yaml:"public_url"`
 }
 
 // LogConfig configures the zap logger.

@@ -114,9 +114,11 @@ log:
 				"DISPATCH_AUTH_EXPIRING_LEAD":     "90s",
 				"DISPATCH_WEBHOOKS_ALLOW_PRIVATE": "true",
 				"DISPATCH_WEBHOOKS_DISABLE_AFTER": "2m",
+				"DISPATCH_PUBLIC_URL":             "https://track.example",
 			},
 			want: func(c *Config) {
 				c.DataDir = "/tmp/d"
+				c.HTTP.PublicURL = "https://track.example"
 				c.HTTP.Addr = ":7000"
 				c.HTTP.ShutdownTimeout = 3 * time.Second
 				c.Auth.Secret = auth.Secret("s3cret")
@@ -240,6 +242,7 @@ func TestValidate(t *testing.T) {
 				c.Store.DatabaseURL = "postgresql://u:p@h/db?sslmode=disable"
 				c.Transport.AllowedOrigins = []string{"http://localhost:5173", "*"}
 				c.HTTP.ReadTimeout = c.HTTP.ReadHeaderTimeout
+				c.HTTP.PublicURL = "https://shop.example/dispatch/"
 				c.Log.Format = "console"
 			},
 		},
@@ -251,6 +254,7 @@ func TestValidate(t *testing.T) {
 				c.HTTP.ReadHeaderTimeout = 0
 				c.HTTP.ShutdownTimeout = -time.Second
 				c.HTTP.BodyLimit = 0
+				c.HTTP.PublicURL = "ftp://x/?y"
 				c.Transport.PingInterval = 0
 				c.Transport.PingTimeout = 0
 				c.Transport.ConnectTimeout = 0
@@ -268,7 +272,7 @@ func TestValidate(t *testing.T) {
 				c.Log.Format = "xml"
 			},
 			contains: []string{
-				"data_dir", "http.addr", "http.read_header_timeout", "http.shutdown_timeout", "http.body_limit",
+				"data_dir", "http.addr", "http.read_header_timeout", "http.shutdown_timeout", "http.body_limit", "http.public_url",
 				"transport.ping_interval", "transport.ping_timeout", "transport.connect_timeout",
 				"transport.upgrade_timeout", "transport.write_timeout", "transport.max_payload",
 				"transport.send_queue", "transport.max_connections",

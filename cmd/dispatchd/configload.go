@@ -35,6 +35,7 @@ func settings() []setting {
 		{"DISPATCH_READ_HEADER_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadHeaderTimeout })},
 		{"DISPATCH_READ_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadTimeout })},
 		{"DISPATCH_IDLE_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
+		{"DISPATCH_PUBLIC_URL", "", "", setString(func(c *Config) *string { return &c.HTTP.PublicURL })},
 		{"DISPATCH_JWT_SECRET", "", "", setSecret},
 		{"DISPATCH_JWT_GLOBAL_SECRET", "", "", setBool(func(c *Config) **bool { return &c.Auth.GlobalSecret })},
 		{"DISPATCH_ADMIN_TOKEN", "", "", setString(func(c *Config) *string { return &c.Admin.Token })},

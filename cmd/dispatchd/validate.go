@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -69,7 +70,23 @@ func (h HTTPConfig) Validate() error {
 	if h.BodyLimit <= 0 {
 		errs = append(errs, fmt.Errorf("body_limit must be positive, got %d", h.BodyLimit))
 	}
+	if h.PublicURL != "" {
+		if err := checkPublicURL(h.PublicURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// checkPublicURL accepts an absolute http(s) URL with a host and neither
+// query, fragment nor credentials: links are made by appending a path.
+func checkPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		return fmt.Errorf("public_url %q must be an http or https URL with a host and no query, fragment or credentials", s)
+	}
+	return nil
 }
 
 // Validate checks the retention and the queues' settings.

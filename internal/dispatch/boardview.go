@@ -44,7 +44,7 @@ func (s *Service) Board(ctx context.Context, c auth.Claims, zone string) ([]orde
 	if s.drivers != nil {
 		onDuty = s.drivers.OnDuty(c.Tenant)
 	}
-	return active, boardDrivers(onDuty, active), nil
+	return s.withTrackingURLs(c, active), boardDrivers(onDuty, active), nil
 }
 
 // boardDrivers joins the on-duty drivers and the load of active orders:

@@ -25,6 +25,9 @@ import (
 
 var _ Store = (*store.Store)(nil)
 
+// testPublicURL is the env's http.public_url.
+const testPublicURL = "https://track.example"
+
 var testAuth = auth.Config{Secret: []byte("tenants-test-secret-0123456789abcdef")}
 
 // env is a whole dispatch server on loopback: real transport, SQLite
@@ -111,6 +114,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		TTL: cfg.OfferTTL, Rounds: cfg.OfferRounds, Observer: offers}, runner, log)
 	svc.SetDefaultStrategy(cfg.Strategy)
 	svc.EnableETA(fleet, cfg.ETA())
+	svc.EnableTracking(st, fleet, TrackingConfig{PublicURL: testPublicURL})
 	go func() { ran <- fleet.Run(runCtx, br, st, log) }()
 	go func() { ran <- svc.RunAuto(runCtx) }()
 	go func() { ran <- runner.Run(runCtx) }()

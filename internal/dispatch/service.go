@@ -73,6 +73,7 @@ type Service struct {
 	// tenantStrategy is a tenant's own default, "" for the server's.
 	tenantStrategy func(tenant string) orders.Strategy
 	eta            *statusETA // nil: order:status carries no ETA
+	tracking       *tracking  // nil: no tracking links
 }
 
 // NewService returns the dispatch service; board (may be nil) hears every
@@ -100,7 +101,8 @@ func (s *Service) SetDefaultStrategy(st orders.Strategy) {
 func (s *Service) committed(o orders.Order) {
 	s.relay.Wake()
 	if s.board != nil {
-		s.board.OrderChanged(o)
+		// Dispatchers see the tracking link on the board as in its snapshot.
+		s.board.OrderChanged(s.withTrackingURL(auth.Claims{Role: orders.RoleDispatcher}, o))
 	}
 }
 
@@ -138,7 +140,7 @@ func (s *Service) CreateOrder(ctx context.Context, c auth.Claims, n orders.NewOr
 			s.nearest.runner.Notify(now)
 		}
 	}
-	return o, ev != nil, nil
+	return s.withTrackingURL(c, o), ev != nil, nil
 }
 
 // Act applies a lifecycle action (claim, picked_up, …, cancel) for the
@@ -179,7 +181,7 @@ func (s *Service) Perform(ctx context.Context, c auth.Claims, orderID string, re
 			}
 		}
 	}
-	return o, nil
+	return s.withTrackingURL(c, o), nil
 }
 
 // Get returns an order the caller may see: a vendor its own, a customer
@@ -195,7 +197,7 @@ func (s *Service) Get(ctx context.Context, c auth.Claims, orderID string) (order
 	if err := visible(c, o); err != nil {
 		return orders.Order{}, err
 	}
-	return o, nil
+	return s.withTrackingURL(c, o), nil
 }
 
 func visible(c auth.Claims, o orders.Order) error {
@@ -234,7 +236,8 @@ func (s *Service) List(ctx context.Context, c auth.Claims, status orders.Status)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.ListOrders(ctx, c.Tenant, f)
+	list, err := s.store.ListOrders(ctx, c.Tenant, f)
+	return s.withTrackingURLs(c, list), err
 }
 
 // The page sizes of ListPage.
@@ -274,6 +277,7 @@ func (s *Service) ListPage(ctx context.Context, c auth.Claims, status orders.Sta
 	if err != nil {
 		return nil, false, err
 	}
+	list = s.withTrackingURLs(c, list)
 	if len(list) > p.Limit {
 		return list[:p.Limit], true, nil
 	}

@@ -59,10 +59,15 @@ type Order struct {
 	Proof      Proof    `json:"proof,omitempty"`
 	// PIN is the delivery PIN of an order with ProofPIN. It never leaves
 	// in JSON: only the order's customer sees it, through order:watch.
-	PIN       string    `json:"-"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Version   int       `json:"version"`
+	PIN string `json:"-"`
+	// TrackingToken opens the order's public tracking view; it leaves
+	// only inside TrackingURL, which the service sets for the roles that
+	// may see it (vendor, customer, dispatcher), never for drivers.
+	TrackingToken string    `json:"-"`
+	TrackingURL   string    `json:"trackingUrl,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+	Version       int       `json:"version"`
 }
 
 // Role is who acts on an order; it is also the JWT role claim and matches

@@ -52,6 +52,9 @@ func (f *fixture) routed(t testing.TB, orderID string) []orders.Status {
 	return out
 }
 
+// testPublicURL is the fixture's http.public_url.
+const testPublicURL = "https://track.example"
+
 // fixture is a REST API over a real SQLite store and a real service.
 type fixture struct {
 	e     *echo.Echo
@@ -60,6 +63,7 @@ type fixture struct {
 	relay *countingRelay
 	auth  auth.Config
 	spec  *spec
+	fleet *dispatch.Fleet
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -86,10 +90,16 @@ func newFixtureOn(t testing.TB, rc Config, sc store.Config) *fixture {
 	require.NoError(t, err)
 	relay := &countingRelay{}
 	svc := dispatch.NewService(st, relay, noLocations{}, nil, nil)
+	// The fleet places couriers on the tracking view; nothing else here
+	// feeds it.
+	fleet := dispatch.NewFleet(time.Minute, nil)
+	svc.EnableETA(fleet, dispatch.DefaultConfig().ETA())
+	svc.EnableTracking(st, fleet, dispatch.TrackingConfig{PublicURL: testPublicURL})
 
 	e := echo.New()
 	Register(e.Group("/api/v1"), rc, svc, verifier, log)
-	return &fixture{e: e, store: st, svc: svc, relay: relay, auth: cfg, spec: loadSpec(t)}
+	RegisterTracking(e, rc, svc, log)
+	return &fixture{e: e, store: st, svc: svc, relay: relay, auth: cfg, spec: loadSpec(t), fleet: fleet}
 }
 
 // token signs a one-hour token.
@@ -113,6 +123,7 @@ type request struct {
 	token  string // empty: no Authorization header
 	body   any    // string and []byte are sent as they are; anything else as JSON
 	header map[string]string
+	remote string // the peer's address (host:port); empty: httptest's
 }
 
 // response is what came back; every response has been checked against
@@ -153,6 +164,9 @@ func (f *fixture) do(t testing.TB, req request) response {
 	}
 	for k, v := range req.header {
 		r.Header.Set(k, v)
+	}
+	if req.remote != "" {
+		r.RemoteAddr = req.remote
 	}
 	rec := httptest.NewRecorder()
 	f.e.ServeHTTP(rec, r)

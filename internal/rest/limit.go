@@ -42,6 +42,15 @@ type Config struct {
 	// AdminToken (DISPATCH_ADMIN_TOKEN), when set, is admitted on the
 	// webhook routes with a tenant named.
 	AdminToken string
+	// TrackPerSecond and TrackBurst limit each client IP's requests of
+	// the public tracking JSON (default 5 and 30).
+	TrackPerSecond float64
+	TrackBurst     int
+	// ClientIP names a tracking request's client, for its limit. The
+	// default trusts X-Forwarded-For only from loopback, link-local and
+	// private peers (a proxy such as the compose nginx); a public peer
+	// is its own address, whatever it claims.
+	ClientIP echo.IPExtractor
 }
 
 // Observer hears what REST clients ask, for metrics; the metrics of the

@@ -20,7 +20,7 @@ func TestLoadMigrations(t *testing.T) {
 		for _, m := range ms {
 			got = append(got, fmt.Sprintf("%04d_%s", m.version, m.name))
 		}
-		assert.Equal(t, []string{"0001_orders", "0002_outbox", "0003_recipients", "0004_order_exceptions", "0005_drivers", "0006_deadlines", "0007_tenants", "0008_webhooks"}, got,
+		assert.Equal(t, []string{"0001_orders", "0002_outbox", "0003_recipients", "0004_order_exceptions", "0005_drivers", "0006_deadlines", "0007_tenants", "0008_webhooks", "0009_tracking"}, got,
 			"%s: both dialects have every migration, numbered without gaps", d)
 	}
 

@@ -27,13 +27,13 @@ const (
 const orderColumns = `tenant, id, vendor_id, customer_id, driver_id, zone, store,
 	pickup_address, pickup_lat, pickup_lng, dropoff_address, dropoff_lat, dropoff_lng,
 	items, status, version, created_at, updated_at,
-	failure_reason, failed_at, dispatch_strategy, proof, pin`
+	failure_reason, failed_at, dispatch_strategy, proof, pin, tracking_token`
 
 // insertOrder skips a repeated idempotency key: the row exists already and
 // RowsAffected reports 0. A concurrent insert of the same key waits for
 // the first one's transaction to end.
 const insertOrder = `INSERT INTO orders (` + orderColumns + `, idempotency_key)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (tenant, vendor_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`
 
 // Queries that run inside write transactions, prepared when the store
@@ -79,7 +79,7 @@ func (s *Store) CreateOrderWithDeadlines(ctx context.Context, tenant, vendorID s
 			o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
 			items, string(o.Status), o.Version, s.d.timeArg(o.CreatedAt), s.d.timeArg(o.UpdatedAt),
 			nil, nil, string(o.Dispatch.Strategy), nullIfEmpty(string(o.Proof)), nullIfEmpty(o.PIN),
-			nullIfEmpty(n.IdempotencyKey),
+			o.TrackingToken, nullIfEmpty(n.IdempotencyKey),
 		)
 		if err != nil {
 			return fmt.Errorf("insert order: %w", err)
@@ -154,6 +154,9 @@ func newOrderRow(tenant, vendorID string, n orders.NewOrder, now time.Time) (o o
 			return orders.Order{}, nil, err
 		}
 	}
+	if o.TrackingToken, err = orders.NewTrackingToken(); err != nil {
+		return orders.Order{}, nil, err
+	}
 	return o, items, nil
 }
 
@@ -172,6 +175,22 @@ func (s *Store) getOrder(ctx context.Context, q querier, tenant, id string) (ord
 	}
 	if err != nil {
 		return orders.Order{}, fmt.Errorf("get order: %w", err)
+	}
+	return o, nil
+}
+
+// OrderByTrackingToken returns the order whose tracking token is token,
+// of whichever tenant (tokens are unique across tenants), or
+// orders.ErrNotFound.
+func (s *Store) OrderByTrackingToken(ctx context.Context, token string) (orders.Order, error) {
+	defer s.timed("order_by_tracking_token", time.Now())
+	row := s.queryRow(ctx, s.r, s.d.q(`SELECT `+orderColumns+` FROM orders WHERE tracking_token = ?`), token)
+	o, err := scanOrder(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return orders.Order{}, orders.ErrNotFound
+	}
+	if err != nil {
+		return orders.Order{}, fmt.Errorf("get order by tracking token: %w", err)
 	}
 	return o, nil
 }
@@ -249,18 +268,20 @@ func scanOrder(row interface{ Scan(dest ...any) error }) (orders.Order, error) {
 		o                   orders.Order
 		driver, zone, items sql.NullString
 		failure, proof, pin sql.NullString
+		tracking            sql.NullString
 		status, strategy    string
 		failedAt            time.Time
 	)
 	err := row.Scan(&o.Tenant, &o.ID, &o.VendorID, &o.CustomerID, &driver, &zone, &o.Store,
 		&o.Pickup.Address, &o.Pickup.Lat, &o.Pickup.Lng, &o.Dropoff.Address, &o.Dropoff.Lat, &o.Dropoff.Lng,
 		&items, &status, &o.Version, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt},
-		&failure, optTimeCol{&failedAt}, &strategy, &proof, &pin)
+		&failure, optTimeCol{&failedAt}, &strategy, &proof, &pin, &tracking)
 	if err != nil {
 		return orders.Order{}, err
 	}
 	o.DriverID, o.Zone, o.Status = driver.String, zone.String, orders.Status(status)
 	o.Dispatch.Strategy, o.Proof, o.PIN = orders.Strategy(strategy), orders.Proof(proof.String), pin.String
+	o.TrackingToken = tracking.String
 	if failure.Valid {
 		o.Failure = &orders.Failure{Reason: orders.FailureReason(failure.String), At: failedAt}
 	}

@@ -60,6 +60,8 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"list without deadline", testListWithoutDeadline},
 		{"tenant registry", testTenantRegistry},
 		{"list pages", testListPages},
+		{"tracking token", testTrackingToken},
+		{"tracking backfill", testTrackingBackfill},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

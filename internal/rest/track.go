@@ -1,0 +1,115 @@
+package rest
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.uber.org/zap"
+
+	"github.com/dispatchd/dispatchd/internal/dispatch"
+	"github.com/dispatchd/dispatchd/internal/orders"
+)
+
+// TrackPath is the public tracking JSON's route; the page that will
+// stand on it is /track/<token> (not served yet).
+const TrackPath = "/api/v1/track/:token"
+
+// The per-IP budget of the tracking JSON: a page polls every few
+// seconds, and several customers may share an address (NAT).
+const (
+	trackPerSecond = 5
+	trackBurst     = 30
+)
+
+// errNoTracking is the one answer to an unknown, malformed or expired
+// token: nothing tells them apart.
+var errNoTracking = orders.Errorf(orders.CodeNotFound, "no such tracking link")
+
+// RegisterTracking serves GET /api/v1/track/{token} on e: the order
+// behind a tracking link, to anyone holding it (no login), limited per
+// client IP. Clients poll it with If-None-Match; an unchanged view is
+// 304. It is mounted apart from Register, whose routes all need a token.
+func RegisterTracking(e *echo.Echo, cfg Config, svc *dispatch.Service, log *zap.Logger) {
+	cfg = cfg.withDefaults()
+	if cfg.TrackPerSecond <= 0 {
+		cfg.TrackPerSecond = trackPerSecond
+	}
+	if cfg.TrackBurst <= 0 {
+		cfg.TrackBurst = trackBurst
+	}
+	lim := cfg
+	lim.EventsPerSecond, lim.EventBurst = cfg.TrackPerSecond, cfg.TrackBurst
+	clientIP := cfg.ClientIP
+	if clientIP == nil {
+		clientIP = echo.ExtractIPFromXFFHeader()
+	}
+	a := &api{svc: svc, log: log, limits: newUserLimits(lim), obs: cfg.Observer}
+	e.GET(TrackPath, a.track, dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
+		a.renderErrors, a.observe, a.limitIP(clientIP))
+}
+
+// limitIP refuses a client address's requests past its budget: 429
+// rate_limited with Retry-After, before any lookup, so that guessing
+// tokens is slow too.
+func (a *api) limitIP(clientIP echo.IPExtractor) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ip := clientIP(c.Request())
+			ok, wait := a.limits.allow(userKey{role: "track", user: ip}, 0, 0)
+			if ok {
+				return next(c)
+			}
+			secs := max(1, int(math.Ceil(wait.Seconds())))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			a.log.Debug("tracking rate limited", zap.String("remote", ip), zap.Int("retry_after_s", secs))
+			return orders.Errorf(orders.CodeRateLimited, "too many requests; retry after %d s", secs)
+		}
+	}
+}
+
+// track is GET /track/{token}: the public view, with a strong ETag of
+// its body; If-None-Match naming it gets 304 without one.
+func (a *api) track(c echo.Context) error {
+	ctx, cancel := ctx(c)
+	defer cancel()
+	t, err := a.svc.Track(ctx, c.Param("token"))
+	if err != nil {
+		if code, _ := orders.CodeOf(err); code == orders.CodeNotFound {
+			return errNoTracking
+		}
+		return err
+	}
+	body, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode tracking: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "private, no-cache")
+	h.Set("ETag", etag)
+	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+// etagMatches reports whether an If-None-Match header names etag (weak
+// comparison, RFC 9110 13.1.2).
+func etagMatches(header, etag string) bool {
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+		if v == etag || v == "*" {
+			return true
+		}
+	}
+	return false
+}
