@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // commands are the subcommands, in the order help lists them.
 var commands = []struct{ name, summary string }{
 	{"serve", "run the dispatch server (the default command)"},
+	{"demo", "run the server with a simulated city of vendors, drivers and customers"},
 	{"token", "sign a JWT for a tenant, role and user, with the configured secret"},
 	{"tenant", "manage the tenant registry: create, list, key add, apikey create"},
 	{"health", "probe the running server's /healthz (for container health checks)"},
@@ -70,6 +71,8 @@ func (r runner) run(ctx context.Context, args []string) error {
 		err = r.config(args)
 	case "tenant":
 		err = r.tenant(ctx, args)
+	case "demo":
+		err = r.demo(ctx, args)
 	case "help":
 		err = r.help(ctx, args)
 	default:
