@@ -118,6 +118,11 @@ func newEcho(cfg HTTPConfig, sio http.Handler, cuts *readTimeouts, log *zap.Logg
 	})
 	e.Any(socketIOPath+"*", echo.WrapHandler(sio))
 	e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/console/") })
+	// A person opening the server's address lands on the console (302: the
+	// root may serve something else one day); browsers ask for the icon
+	// at the root whatever the page says.
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/console/favicon.svg") })
 	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler())))
 	return e
 }
