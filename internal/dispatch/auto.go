@@ -105,15 +105,9 @@ func (s *Service) autoAssign(ctx context.Context, tenant string, o orders.Order)
 // gave this order back (a reject or an unassign), the one with fewer
 // active orders among those about as near; "" when there is none.
 func (s *Service) bestDriver(ctx context.Context, tenant string, o orders.Order) (string, error) {
-	evs, err := s.store.Events(ctx, tenant, o.ID)
+	gaveBack, err := s.gaveBack(ctx, o)
 	if err != nil {
 		return "", err
-	}
-	gaveBack := map[string]bool{}
-	for _, ev := range evs {
-		if ev.FromDriverID != "" {
-			gaveBack[ev.FromDriverID] = true
-		}
 	}
 	pickup := geo.Point{Lat: o.Pickup.Lat, Lng: o.Pickup.Lng}
 	cands := s.auto.fleet.Nearest(tenant, pickup, autoPool, math.Inf(1), func(id string) bool { return !gaveBack[id] })

@@ -55,7 +55,7 @@ func (s *Store) replaceDeadline(ctx context.Context, tx *sql.Tx, old Deadline, v
 		}
 	}
 	if notice != nil {
-		if err := s.insertNotice(ctx, tx, *notice); err != nil {
+		if _, err := s.insertNotice(ctx, tx, *notice); err != nil {
 			return false, err
 		}
 	}
@@ -63,17 +63,23 @@ func (s *Store) replaceDeadline(ctx context.Context, tx *sql.Tx, old Deadline, v
 }
 
 // insertNotice queues a change that is no transition (an offer ring, a
-// fallback, a no-driver notice), ignoring a repeat of its event id.
-func (s *Store) insertNotice(ctx context.Context, tx *sql.Tx, ch orders.Change) error {
+// fallback, a no-driver notice), ignoring a repeat of its event id; it
+// returns how many rows it queued (0 for a repeat).
+func (s *Store) insertNotice(ctx context.Context, tx *sql.Tx, ch orders.Change) (int64, error) {
 	payload, err := json.Marshal(ch)
 	if err != nil {
-		return fmt.Errorf("encode notice: %w", err)
+		return 0, fmt.Errorf("encode notice: %w", err)
 	}
-	if _, err := s.exec(ctx, tx, s.d.q(insertOutbox+` ON CONFLICT (event_id) DO NOTHING`),
-		ch.Event.ID, ch.Order.Tenant, ch.Order.ID, string(payload), s.d.timeArg(ch.Event.At)); err != nil {
-		return fmt.Errorf("insert notice: %w", err)
+	res, err := s.exec(ctx, tx, s.d.q(insertOutbox+` ON CONFLICT (event_id) DO NOTHING`),
+		ch.Event.ID, ch.Order.Tenant, ch.Order.ID, string(payload), s.d.timeArg(ch.Event.At))
+	if err != nil {
+		return 0, fmt.Errorf("insert notice: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("insert notice: %w", err)
+	}
+	return n, nil
 }
 
 // UpdateDeadline changes the order's deadline of kind through fn, by

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -30,19 +29,10 @@ func (s *Store) NotifyUnassigned(ctx context.Context, tenant, orderID, reason st
 			return nil
 		}
 		id := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("dispatchd:%s:%d:unassigned", o.ID, o.Version))).String()
-		payload, err := json.Marshal(orders.Change{Order: o, Unassigned: reason,
+		n, err := s.insertNotice(ctx, tx, orders.Change{Order: o, Unassigned: reason,
 			Event: orders.Event{ID: id, OrderID: o.ID, Status: o.Status, At: now, Version: o.Version}})
 		if err != nil {
-			return fmt.Errorf("encode notice: %w", err)
-		}
-		res, err := s.exec(ctx, tx, s.d.q(insertOutbox+` ON CONFLICT (event_id) DO NOTHING`),
-			id, tenant, o.ID, string(payload), s.d.timeArg(now))
-		if err != nil {
-			return fmt.Errorf("insert notice: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("insert notice: %w", err)
+			return err
 		}
 		queued = n > 0
 		return nil
