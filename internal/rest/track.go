@@ -49,7 +49,7 @@ func RegisterTracking(e *echo.Echo, cfg Config, svc *dispatch.Service, log *zap.
 	lim.EventsPerSecond, lim.EventBurst = cfg.TrackPerSecond, cfg.TrackBurst
 	clientIP := cfg.ClientIP
 	if clientIP == nil {
-		clientIP = echo.ExtractIPFromXFFHeader()
+		clientIP = proxyClientIP
 	}
 	a := &api{svc: svc, log: log, limits: newUserLimits(lim), obs: cfg.Observer}
 	e.GET(TrackPath, a.track, dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),

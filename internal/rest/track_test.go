@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -251,4 +252,29 @@ func TestTrackRateLimited(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusTooManyRequests, get("10.0.0.2:4000", "198.51.100.1").status)
 	assert.Equal(t, http.StatusOK, get("10.0.0.2:4000", "198.51.100.2").status, "behind a proxy, each client has its own budget")
+}
+
+// TestProxyClientIP: behind a private proxy the client is the nearest
+// public address of X-Forwarded-For, read from the right; an address the
+// client wrote left of private hops does not choose its budget, and an
+// IPv6 client counts by its /64.
+func TestProxyClientIP(t *testing.T) {
+	tests := []struct{ remote, xff, want string }{
+		{"203.0.113.7:1", "198.51.100.1", "203.0.113.7"},          // a public peer: XFF ignored
+		{"10.0.0.2:1", "198.51.100.1", "198.51.100.1"},            // behind the proxy
+		{"10.0.0.2:1", "1.2.3.4, 198.51.100.1", "198.51.100.1"},   // the client's own entry is left
+		{"10.0.0.2:1", "198.51.100.9, 10.0.0.7", "198.51.100.9"},  // a second private hop
+		{"10.0.0.2:1", "10.9.9.9", "10.0.0.2"},                    // no public address: the peer
+		{"10.0.0.2:1", "10.9.9.9, nonsense", "10.0.0.2"},          // a mangled chain
+		{"[2001:db8:1:2:3:4:5:6]:1", "", "2001:db8:1:2::/64"},     // IPv6 by /64
+		{"[::1]:1", "2001:db8:1:2::99, ::1", "2001:db8:1:2::/64"}, // via a loopback proxy
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		assert.Equal(t, tt.want, proxyClientIP(r), "%s %q", tt.remote, tt.xff)
+	}
 }
