@@ -144,6 +144,8 @@ func (u *userLimits) allow(k userKey, perSecond float64, burst int) (bool, time.
 		}
 		e = u.newLimit(perSecond, burst)
 		u.users[k] = e
+	} else {
+		u.reshape(e, perSecond, burst, now)
 	}
 	e.last = now
 	r := e.l.ReserveN(now, 1)
@@ -154,8 +156,9 @@ func (u *userLimits) allow(k userKey, perSecond float64, burst int) (bool, time.
 	return true, 0
 }
 
-// newLimit is a full bucket of the given shape (zeros: the defaults).
-func (u *userLimits) newLimit(perSecond float64, burst int) *userLimit {
+// shape is a bucket's rate and burst: the tenant's own, else the
+// defaults.
+func (u *userLimits) shape(perSecond float64, burst int) (rate.Limit, int) {
 	ps, b := u.perSecond, u.burst
 	if perSecond > 0 {
 		ps = rate.Limit(perSecond)
@@ -163,7 +166,30 @@ func (u *userLimits) newLimit(perSecond float64, burst int) *userLimit {
 	if burst > 0 {
 		b = burst
 	}
-	return &userLimit{l: rate.NewLimiter(ps, b), idle: time.Duration(float64(b) / float64(ps) * float64(time.Second))}
+	return ps, b
+}
+
+// newLimit is a full bucket of the given shape (zeros: the defaults).
+func (u *userLimits) newLimit(perSecond float64, burst int) *userLimit {
+	ps, b := u.shape(perSecond, burst)
+	return &userLimit{l: rate.NewLimiter(ps, b), idle: idleOf(ps, b)}
+}
+
+// reshape follows a change of the tenant's limits on a bucket in use: an
+// active user is never swept, so it would keep the old ones for good.
+func (u *userLimits) reshape(e *userLimit, perSecond float64, burst int, now time.Time) {
+	ps, b := u.shape(perSecond, burst)
+	if e.l.Limit() != ps {
+		e.l.SetLimitAt(now, ps)
+	}
+	if e.l.Burst() != b {
+		e.l.SetBurstAt(now, b)
+	}
+	e.idle = idleOf(ps, b)
+}
+
+func idleOf(ps rate.Limit, b int) time.Duration {
+	return time.Duration(float64(b) / float64(ps) * float64(time.Second))
 }
 
 // sweep drops the limiters idle long enough to be full again.

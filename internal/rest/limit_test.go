@@ -176,3 +176,21 @@ func TestTenantLimitsOnREST(t *testing.T) {
 	assert.Equal(t, []int{http.StatusOK, http.StatusTooManyRequests}, []int{get("tight"), get("tight")})
 	assert.Equal(t, []int{http.StatusOK, http.StatusOK}, []int{get("acme"), get("acme")})
 }
+
+// TestUserLimitsFollowATenantChange: a user who never stops long enough
+// to be swept still gets its tenant's new limits.
+func TestUserLimitsFollowATenantChange(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newUserLimits(Config{EventsPerSecond: 10, EventBurst: 20}.withDefaults())
+	l.now = func() time.Time { return now }
+	k := userKey{tenant: "t", role: orders.RoleVendor, user: "v"}
+	ok, _ := l.allow(k, 0, 0)
+	require.True(t, ok)
+	got := 0
+	for range 10 {
+		if ok, _ := l.allow(k, 0.01, 2); ok {
+			got++
+		}
+	}
+	assert.Equal(t, 2, got, "the new burst of 2 in force at once (the old bucket had 19 left)")
+}
