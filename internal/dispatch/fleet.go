@@ -128,8 +128,10 @@ func (f *Fleet) ApplyDuty(d orders.Duty) {
 func (f *Fleet) Observe(tenant, driver string, p geo.Point, at time.Time) {
 	f.mu.Lock()
 	tf := f.tenant(tenant)
-	if !tf.duty[driver].on {
-		if e, ok := tf.early[driver]; !ok || !at.Before(e.at) {
+	if m, known := tf.duty[driver]; !m.on {
+		// Kept only for a driver never heard of: one known off duty
+		// sends positions too, and they would pile up here.
+		if e, ok := tf.early[driver]; !known && (!ok || !at.Before(e.at)) {
 			tf.early[driver] = sighting{p: p, at: at}
 		}
 		f.mu.Unlock()
@@ -220,7 +222,7 @@ func (f *Fleet) OnDuty(tenant string) []DriverState {
 // Sweep forgets positions older than the TTL, off-duty marks older than
 // it (kept that long so that a late, older "on" cannot undo them), and
 // tenants left empty: memory holds one entry per on-duty driver, and per
-// driver who sent a position within the TTL while off duty.
+// driver whose position came within the TTL before any duty change of it.
 func (f *Fleet) Sweep() {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -57,6 +57,11 @@ func TestFleetView(t *testing.T) {
 
 	duty("d2", false, t0.Add(2*time.Second))
 	duty("d2", true, t0.Add(time.Second)) // a late, older change: ignored
+	f.Observe("acme", "d2", here, t0.Add(3*time.Second)) // known off duty: not kept aside
+	f.mu.RLock()
+	_, kept := f.tenants["acme"].early["d2"]
+	f.mu.RUnlock()
+	require.False(t, kept, "an off-duty driver's positions do not pile up")
 	states := f.OnDuty("acme")
 	require.Len(t, states, 1)
 	require.Equal(t, "d1", states[0].DriverID)

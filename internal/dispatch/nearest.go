@@ -284,7 +284,7 @@ func (s *Service) Decline(ctx context.Context, c auth.Claims, orderID string) er
 		return s.notOffered(ctx, c, orderID)
 	}
 	now := s.now()
-	moved := false
+	moved, fresh := false, false
 	_, err := s.store.UpdateDeadline(ctx, c.Tenant, orderID, KindOffer, func(d *deadline.Deadline) error {
 		st, err := decodeOffer(d.Payload)
 		if err != nil {
@@ -293,7 +293,8 @@ func (s *Service) Decline(ctx context.Context, c auth.Claims, orderID string) er
 		if !slices.Contains(st.Ring, c.Subject) {
 			return errNotOffered
 		}
-		if !slices.Contains(st.Declined, c.Subject) {
+		fresh = !slices.Contains(st.Declined, c.Subject)
+		if fresh {
 			st.Declined = append(st.Declined, c.Subject)
 		}
 		if !slices.ContainsFunc(st.Ring, func(id string) bool { return !slices.Contains(st.Declined, id) }) {
@@ -308,7 +309,9 @@ func (s *Service) Decline(ctx context.Context, c auth.Claims, orderID string) er
 	if err != nil {
 		return err
 	}
-	s.nearest.cfg.Observer.OfferDeclined()
+	if fresh { // a retried decline is not another one
+		s.nearest.cfg.Observer.OfferDeclined()
+	}
 	if moved {
 		s.nearest.runner.Notify(now)
 	}

@@ -179,6 +179,8 @@ func TestDeclineRefusals(t *testing.T) {
 	rival.mustFail(orders.CodeNotFound, "pickup:decline", map[string]any{"orderId": offered.ID})
 	d[0].mustOK("pickup:decline", map[string]any{"orderId": offered.ID})
 	d[0].mustOK("pickup:decline", map[string]any{"orderId": offered.ID}) // a retry
+	_, _, declined, _ := e.offers.counts()
+	assert.Equal(t, 1, declined, "a retried decline is counted once")
 }
 
 // TestNearestDefaultStrategy: the server's strategy applies to orders

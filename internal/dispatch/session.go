@@ -40,10 +40,12 @@ func (s *session) swapBoard(room string) string {
 // allow takes one event from the socket's budget. A limiter starts full
 // and never holds more than its burst, so one made at the first event
 // allows exactly what one made at connect would: idle sockets, most of
-// them, then hold none.
-func (s *session) allow(perSecond float64, burst int) bool {
+// them, then hold none. shape gives the limiter's rate and burst; it is
+// asked once, when the limiter is made.
+func (s *session) allow(shape func() (float64, int)) bool {
 	s.mu.Lock()
 	if s.limiter == nil {
+		perSecond, burst := shape()
 		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
 	l := s.limiter
@@ -158,18 +160,21 @@ func (t *Handlers) on(n *transport.Namespace, event string, h eventFunc) {
 	})
 }
 
-// allow takes one event from the socket's budget, shaped by its tenant's
-// own limits when it has them, else the server's.
+// allow takes one event from the socket's budget, shaped (once, at its
+// first event) by its tenant's own limits when it has them, else the
+// server's.
 func (t *Handlers) allow(sess *session) bool {
-	ps, burst := t.cfg.EventsPerSecond, t.cfg.EventBurst
-	if t.cfg.TenantLimits != nil {
-		tps, tb := t.cfg.TenantLimits(sess.claims.Tenant)
-		if tps > 0 {
-			ps = tps
+	return sess.allow(func() (float64, int) {
+		ps, burst := t.cfg.EventsPerSecond, t.cfg.EventBurst
+		if t.cfg.TenantLimits != nil {
+			tps, tb := t.cfg.TenantLimits(sess.claims.Tenant)
+			if tps > 0 {
+				ps = tps
+			}
+			if tb > 0 {
+				burst = tb
+			}
 		}
-		if tb > 0 {
-			burst = tb
-		}
-	}
-	return sess.allow(ps, burst)
+		return ps, burst
+	})
 }
