@@ -56,7 +56,7 @@ func TestFleetView(t *testing.T) {
 	require.Empty(t, f.Nearest("globex", here, 5, 50_000, nil), "tenants do not mix")
 
 	duty("d2", false, t0.Add(2*time.Second))
-	duty("d2", true, t0.Add(time.Second)) // a late, older change: ignored
+	duty("d2", true, t0.Add(time.Second))                // a late, older change: ignored
 	f.Observe("acme", "d2", here, t0.Add(3*time.Second)) // known off duty: not kept aside
 	f.mu.RLock()
 	_, kept := f.tenants["acme"].early["d2"]

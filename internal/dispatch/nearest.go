@@ -156,7 +156,7 @@ func (s *Service) planNearest(t deadline.Transition) (deadline.Plan, error) {
 		if t.Req.Action == orders.ActionClaim && !st.holds(t.Req.Actor.ID) {
 			return deadline.Plan{}, errNotOffered
 		}
-		plan := deadline.Plan{Changes: deadline.Changes{Clear: []string{KindOffer}}}
+		plan := deadline.Plan{Changes: deadline.Changes{Clear: []string{KindOffer}}, Offered: true}
 		for _, id := range st.Ring {
 			if id != t.Next.DriverID && !slices.Contains(st.Declined, id) {
 				plan.Taken = append(plan.Taken, id)

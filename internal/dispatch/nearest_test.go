@@ -196,3 +196,16 @@ func TestNearestDefaultStrategy(t *testing.T) {
 	bc["dispatch"] = map[string]any{"strategy": "broadcast"}
 	assert.Equal(t, orders.StrategyBroadcast, vendor.mustOK("order:create", bc).Order.Dispatch.Strategy)
 }
+
+// TestNearestRingOfOneTellsNobody: the only driver of a ring claims; the
+// zone, which never heard of the order, hears nothing of it either.
+func TestNearestRingOfOneTellsNobody(t *testing.T) {
+	e := newEnv(t, Config{OfferSize: 1})
+	vendor := e.connect(t, "acme", orders.RoleVendor, "v1")
+	sub := e.subscriber(t)
+	d := e.drivers(t, 1)
+	created := vendor.mustOK("order:create", nearestOrder("c1")).Order
+	d[0].expectOffer(created.ID, 1, 30*time.Second)
+	d[0].mustOK("pickup:claim", map[string]any{"orderId": created.ID})
+	sub.quiet(300 * time.Millisecond)
+}

@@ -139,10 +139,10 @@ func statusRecords(ch orders.Change, status OrderStatus, add addFunc) error {
 }
 
 // taken tells the drivers who could take a ready order that it is gone:
-// the offered ring of a nearest order (ev.Taken), else the zone's
-// subscribers.
+// for a nearest order still in its rings, the rest of the ring
+// (ev.Taken), else the zone's subscribers.
 func taken(ev orders.Event, zone string, add addFunc) error {
-	if len(ev.Taken) == 0 {
+	if !ev.Offered {
 		id := derivedID(ev.ID, "taken")
 		return add(FeedPickups, zone, EventPickupTaken, id, PickupTaken{EventID: id, OrderID: ev.OrderID})
 	}

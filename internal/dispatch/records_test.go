@@ -201,10 +201,16 @@ func TestRecordsNearest(t *testing.T) {
 	taken := o
 	taken.Status, taken.DriverID = orders.Assigned, "d2"
 	recs, err = Records(orders.Change{Order: taken, Event: orders.Event{ID: "e2", OrderID: "o1", Status: orders.Assigned,
-		DriverID: "d2", At: at, Taken: []string{"d3"}}})
+		DriverID: "d2", At: at, Taken: []string{"d3"}, Offered: true}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v/v1 order:status e2", "c/c1 order:status e2", "d/d3 pickup:taken " + derivedID("e2", "taken:d3")}, names(recs),
 		"the ring hears it is taken, the zone was never told of it")
+
+	recs, err = Records(orders.Change{Order: taken, Event: orders.Event{ID: "e3", OrderID: "o1", Status: orders.Assigned,
+		DriverID: "d2", At: at, Offered: true}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v/v1 order:status e3", "c/c1 order:status e3"}, names(recs),
+		"a ring of one: nobody else to tell, and not the zone")
 
 	recs, err = Records(orders.Change{Order: o, Broadcast: true, Event: orders.Event{ID: "b1", OrderID: "o1", Status: orders.Ready, At: at}})
 	require.NoError(t, err)

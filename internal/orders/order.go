@@ -123,6 +123,10 @@ type Event struct {
 	// the order (the nearest strategy) and must hear it is taken. Like
 	// RespondBy it travels with the change only.
 	Taken []string `json:"taken,omitempty"`
+	// Offered: the order was still in its offer rings (the zone never
+	// heard of it, so it does not hear it is taken). Travels with the
+	// change only.
+	Offered bool `json:"offered,omitempty"`
 	// ETASeconds is the driver's estimated time to the order's next stop
 	// when the change was made, if known (orders.Request.ETA). Like
 	// RespondBy it travels only with the change, to order:status.

@@ -130,7 +130,7 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 			return nil
 		}
 		e := changeEvent(cur, next, req, now)
-		e.Taken = plan.Taken
+		e.Taken, e.Offered = plan.Taken, plan.Offered
 		if err := s.insertChange(ctx, tx, next, e); err != nil {
 			return err
 		}

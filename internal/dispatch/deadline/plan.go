@@ -26,9 +26,11 @@ type Transition struct {
 // Plan is what a change of an order does beyond the order itself.
 type Plan struct {
 	Changes
-	// Taken are drivers other than the new holder who were offered the
-	// order and hear pickup:taken on their own feeds.
-	Taken []string
+	// Offered: the order was in its offer rings, never broadcast, so
+	// only Taken (drivers other than the new holder who were offered
+	// it) hear pickup:taken, on their own feeds; not the zone.
+	Offered bool
+	Taken   []string
 }
 
 // Planner decides a transition's Plan; an error refuses the transition
