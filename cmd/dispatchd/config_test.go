@@ -313,7 +313,7 @@ func TestValidate(t *testing.T) {
 				"auth.expiring_lead must be positive, got 0s",
 				"delivery.retention must be positive", "delivery.queue_limit must be at least window (8), got 4",
 				"delivery.stall_after must be positive, got 0s",
-				"transport.max_pending_acks must be at least delivery.window (8), got 4",
+				"transport.max_pending_acks must be at least two delivery windows (16), got 4",
 				"transport.shutdown_spread must not be negative", `nats.stream "a.b"`, "nats.replicas must be 1 to 5, got 9",
 				`debug.pprof_addr "6060"`,
 				"webhooks.concurrency must be positive, got 0", "webhooks.lease (1s) must be more than twice poll (1s)",
@@ -366,4 +366,14 @@ func TestRetentionFromEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Hour, cfg.Delivery.Retention)
 	assert.Equal(t, 24*time.Hour, DefaultConfig().Delivery.Retention, "the contract's default")
+}
+
+// TestShortAdminTokenRefused: the admin token guards every tenant's keys;
+// a short one is refused at start, by name.
+func TestShortAdminTokenRefused(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Admin.Token = "short"
+	require.ErrorContains(t, cfg.Validate(), "DISPATCH_ADMIN_TOKEN must be at least 32 bytes")
+	cfg.Admin.Token = "an-admin-token-of-thirty-two-b!!"
+	require.NoError(t, cfg.Validate())
 }

@@ -39,9 +39,13 @@ func (c Config) Validate() error {
 	if c.Auth.ExpiringLead <= 0 {
 		errs = append(errs, fmt.Errorf("auth.expiring_lead must be positive, got %s", c.Auth.ExpiringLead))
 	}
-	if t, w := c.Transport.MaxPendingAcks, c.Delivery.Window; t < w {
-		// Durable delivery keeps up to a window of acks pending per socket.
-		errs = append(errs, fmt.Errorf("transport.max_pending_acks must be at least delivery.window (%d), got %d", w, t))
+	if t, w := c.Transport.MaxPendingAcks, c.Delivery.Window; t < 2*w {
+		// Durable delivery keeps up to two windows of acks pending per
+		// socket: the window and what probes send past it.
+		errs = append(errs, fmt.Errorf("transport.max_pending_acks must be at least two delivery windows (%d), got %d", 2*w, t))
+	}
+	if tok := c.Admin.Token; tok != "" && len(tok) < minJWTSecretLen {
+		errs = append(errs, fmt.Errorf("DISPATCH_ADMIN_TOKEN must be at least %d bytes (it guards every tenant's keys)", minJWTSecretLen))
 	}
 	return errors.Join(errs...)
 }

@@ -78,7 +78,11 @@ func (a *admin) authenticateAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (a *admin) createTenant(c echo.Context) error {
-	var in tenants.Tenant
+	var in struct {
+		ID       string           `json:"id"`
+		Name     string           `json:"name"`
+		Settings tenants.Settings `json:"settings"`
+	}
 	if err := decodeBody(c.Request().Body, &in, "tenant"); err != nil {
 		return err
 	}
