@@ -53,17 +53,30 @@ func (c *city) vendor(ctx context.Context, p *peer) {
 	}
 }
 
-// customer watches the orders placed for it.
+// maxWatching is how many orders a simulated customer watches at once;
+// the oldest is let go first (the server caps watches per customer).
+const maxWatching = 20
+
+// customer watches the orders placed for it, the latest maxWatching.
 func (c *city) customer(ctx context.Context, p *peer, orders <-chan string) {
 	go drain(p)
+	var watching []string
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case id := <-orders:
-			if err := p.call(ctx, "order:watch", map[string]any{"orderId": id}, nil); err != nil && ctx.Err() == nil {
-				c.log.Debug("demo customer", zap.String("customer", p.name), zap.Error(err))
+			if len(watching) == maxWatching {
+				_ = p.call(ctx, "order:unwatch", map[string]any{"orderId": watching[0]}, nil)
+				watching = watching[1:]
 			}
+			if err := p.call(ctx, "order:watch", map[string]any{"orderId": id}, nil); err != nil {
+				if ctx.Err() == nil {
+					c.log.Debug("demo customer", zap.String("customer", p.name), zap.Error(err))
+				}
+				continue
+			}
+			watching = append(watching, id)
 		}
 	}
 }
