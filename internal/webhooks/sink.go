@@ -25,6 +25,9 @@ type Sink struct {
 
 	mu      sync.Mutex
 	workers map[string]*worker // by endpoint id
+	// leasedUntil is when the leases last renewed lapse (reconcile's
+	// goroutine only): past it another node may send for them.
+	leasedUntil time.Time
 }
 
 // New returns a sink; Run starts delivering.
@@ -100,7 +103,15 @@ func (s *Sink) reconcile(ctx context.Context) {
 		if ctx.Err() == nil {
 			s.lg.Warn("lease webhooks", zap.Error(err))
 		}
-		return
+		// Keep sending while the leases held last; stop before they
+		// lapse (a poll early), or another node would send the same
+		// endpoints meanwhile, out of order.
+		if now.Add(s.cfg.Poll).Before(s.leasedUntil) {
+			return
+		}
+		eps = nil
+	} else {
+		s.leasedUntil = now.Add(s.cfg.Lease)
 	}
 	held := make(map[string]bool, len(eps))
 	var stop []*worker

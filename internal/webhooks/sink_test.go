@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/store"
 	"github.com/dispatchd/dispatchd/internal/webhooks"
 )
 
@@ -400,4 +402,42 @@ func TestTenantWideEndpoint(t *testing.T) {
 	waitFor(t, 10*time.Second, "every vendor's messages", func() bool { return distinct(r) >= total(want) })
 	time.Sleep(200 * time.Millisecond) // room for a stray message to arrive
 	checkAll(t, r, want)
+}
+
+// failingLeases is the store with LeaseWebhooks failing once broken.
+type failingLeases struct {
+	*store.Store
+	broken atomic.Bool
+}
+
+func (f *failingLeases) LeaseWebhooks(ctx context.Context, node string, now, until time.Time) ([]webhooks.Endpoint, error) {
+	if f.broken.Load() {
+		return nil, errors.New("database down")
+	}
+	return f.Store.LeaseWebhooks(ctx, node, now, until)
+}
+
+// TestWorkersStopBeforeTheirLeasesLapse: a node that cannot renew its
+// leases stops sending before they lapse, so that the node that takes
+// them over is the only one sending (in order per order).
+func TestWorkersStopBeforeTheirLeasesLapse(t *testing.T) {
+	e := newEnv(t, backends(t)["sqlite"](t))
+	fs := &failingLeases{Store: e.st}
+	cfg := testConfig()
+	s := webhooks.New(cfg, e.br, fs, e.log.Named("webhooks"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+	r := newReceiver(t, nil)
+	_, err := s.Create(context.Background(), webhooks.Owner{Tenant: "acme", VendorID: "v1"}, r.srv.URL, []string{"order.status"})
+	require.NoError(t, err)
+	waitFor(t, 5*time.Second, "the endpoint leased", func() bool { return s.Stats().Endpoints == 1 })
+	fs.broken.Store(true)
+	broke := time.Now()
+	waitFor(t, 5*time.Second, "its worker stopped", func() bool { return s.Stats().Endpoints == 0 })
+	assert.Less(t, time.Since(broke), cfg.Lease, "before the lease lapsed")
 }
