@@ -12,9 +12,12 @@ import (
 // what, who left and why, and every refusal with its reason. Never the
 // token. Checked first: at info these cost nothing per connection.
 
-// refuse logs why a CONNECT to role's namespace is refused and returns the
-// contract's CONNECT_ERROR; tenant is "" when no valid token named one.
+// refuse logs why a CONNECT to role's namespace is refused, counts it
+// (as the event "connect" with its code: a token flood or a broken key
+// rotation shows at any log level) and returns the contract's
+// CONNECT_ERROR; tenant is "" when no valid token named one.
 func (t *Handlers) refuse(s *transport.Socket, role orders.Role, tenant string, code orders.Code, msg string, err error) error {
+	t.cfg.Observer.EventIn(namespaceOf(role), "connect", code)
 	if ce := t.log.Check(zap.DebugLevel, "socket refused"); ce != nil {
 		fields := []zap.Field{zap.String("reason", string(code)), zap.String("detail", msg),
 			zap.String("namespace", namespaceOf(role)), zap.String("tenant_id", tenant),

@@ -90,3 +90,21 @@ func TestUnknownEvent(t *testing.T) {
 	assert.Equal(t, `unknown event "pnig" on /`, r.Error.Message)
 	assert.Equal(t, 1, obs.count("/", "(unknown)", "unknown_event"))
 }
+
+// TestRefusedConnectsAreCounted: every CONNECT refusal is counted by
+// namespace and reason, not only logged at debug.
+func TestRefusedConnectsAreCounted(t *testing.T) {
+	obs := &countingObserver{}
+	e := newEnv(t, Config{Observer: obs})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := sioclient.Dial(ctx, e.url)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Connect(ctx, "/drivers", map[string]string{"token": "not-a-token"})
+	require.Error(t, err)
+	_, err = c.Connect(ctx, "/vendors", map[string]string{"token": token(t, "acme", orders.RoleDriver, "d1")})
+	require.Error(t, err)
+	assert.Equal(t, 1, obs.count("/drivers", "connect", orders.CodeUnauthorized))
+	assert.Equal(t, 1, obs.count("/vendors", "connect", orders.CodeForbidden))
+}
