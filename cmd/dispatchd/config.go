@@ -8,6 +8,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/broker"
+	"github.com/dispatchd/dispatchd/internal/console"
 	"github.com/dispatchd/dispatchd/internal/delivery"
 	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/store"
@@ -43,6 +44,7 @@ type Config struct {
 	Store     store.Config     `yaml:"store"`
 	Log       LogConfig        `yaml:"log"`
 	Debug     DebugConfig      `yaml:"debug"`
+	Console   console.Config   `yaml:"console"`
 	Admin     AdminConfig      `yaml:"-"`
 }
 
@@ -119,6 +121,7 @@ func DefaultConfig() Config {
 		NATS:      broker.DefaultConfig(),
 		Store:     store.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "json"},
+		Console:   console.DefaultConfig(),
 	}
 }
 

@@ -36,6 +36,8 @@ func settings() []setting {
 		{"DISPATCH_READ_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.ReadTimeout })},
 		{"DISPATCH_IDLE_TIMEOUT", "", "", setDuration(func(c *Config) *time.Duration { return &c.HTTP.IdleTimeout })},
 		{"DISPATCH_PUBLIC_URL", "", "", setString(func(c *Config) *string { return &c.HTTP.PublicURL })},
+		{"DISPATCH_TILE_URL", "", "", setString(func(c *Config) *string { return &c.Console.TileURL })},
+		{"DISPATCH_TILE_ATTRIBUTION", "", "", setString(func(c *Config) *string { return &c.Console.TileAttribution })},
 		{"DISPATCH_JWT_SECRET", "", "", setSecret},
 		{"DISPATCH_JWT_GLOBAL_SECRET", "", "", setBool(func(c *Config) **bool { return &c.Auth.GlobalSecret })},
 		{"DISPATCH_ADMIN_TOKEN", "", "", setString(func(c *Config) *string { return &c.Admin.Token })},

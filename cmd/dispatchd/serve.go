@@ -77,14 +77,14 @@ func (r runner) serve(ctx context.Context, args []string) error {
 	defer app.close(log)
 	cuts := &readTimeouts{}
 	app.metrics.WatchEdge(edgeStats{app.sio, cuts})
-	e := newEcho(cfg.HTTP, app.sio, cuts, log)
+	e := newEcho(cfg.HTTP, cfg.Console, app.sio, cuts, log)
 	app.mountREST(e)
 	return r.serveHTTP(ctx, log, e.Server, ln, cfg.HTTP.ShutdownTimeout, app.sio.Shutdown)
 }
 
 // newEcho builds the HTTP front: health, Socket.IO, and later the REST API.
 // Its embedded http.Server is the one served.
-func newEcho(cfg HTTPConfig, sio http.Handler, cuts *readTimeouts, log *zap.Logger) *echo.Echo {
+func newEcho(cfg HTTPConfig, pages console.Config, sio http.Handler, cuts *readTimeouts, log *zap.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -123,7 +123,7 @@ func newEcho(cfg HTTPConfig, sio http.Handler, cuts *readTimeouts, log *zap.Logg
 	// at the root whatever the page says.
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/console/favicon.svg") })
-	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler())))
+	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler(pages))))
 	return e
 }
 

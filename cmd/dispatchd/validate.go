@@ -31,6 +31,7 @@ func (c Config) Validate() error {
 		{"store", c.Store.Validate()},
 		{"log", c.Log.Validate()},
 		{"debug", c.Debug.Validate()},
+		{"console", c.Console.Validate()},
 	} {
 		for _, e := range splitJoined(s.err) {
 			errs = append(errs, fmt.Errorf("%s.%w", s.name, e))
