@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -32,7 +31,8 @@ var errBadAdminToken = orders.Errorf(orders.CodeUnauthorized, "an Authorization:
 type admin struct {
 	api     // errors, request ids, logging
 	st      AdminStore
-	token   []byte
+	token   adminSecret
+	refused *refusalLog
 	changed func(context.Context)
 }
 
@@ -49,7 +49,7 @@ func RegisterAdmin(g *echo.Group, token string, st AdminStore, changed func(cont
 	if changed == nil {
 		changed = func(context.Context) {}
 	}
-	a := &admin{api: api{log: log, obs: nopObserver{}}, st: st, token: []byte(token), changed: changed}
+	a := &admin{api: api{log: log, obs: nopObserver{}}, st: st, token: adminSecret(token), refused: newRefusalLog(log, adminRefusalLogEvery), changed: changed}
 	g.Use(dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		a.renderErrors, a.authenticateAdmin, middleware.BodyLimit(strconv.Itoa(MaxBodyBytes)))
 	g.POST("/tenants", a.createTenant)
@@ -62,13 +62,17 @@ func RegisterAdmin(g *echo.Group, token string, st AdminStore, changed func(cont
 	g.DELETE("/tenants/:id/api-keys/:key", a.deleteAPIKey)
 }
 
+// adminRefusalLogEvery spaces the log lines of refused admin requests.
+const adminRefusalLogEvery = 10 * time.Second
+
 // authenticateAdmin admits the admin token only, compared in constant
-// time; a refusal is logged (without what was sent).
+// time; refusals are logged (without what was sent), at most one line per
+// adminRefusalLogEvery with the count held back.
 func (a *admin) authenticateAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
-		if !ok || subtle.ConstantTimeCompare([]byte(token), a.token) != 1 {
-			a.log.Info("admin request refused: no or wrong admin token", zap.String("route", c.Path()),
+		if !ok || !a.token.admits(token) {
+			a.refused.note("admin request refused: no or wrong admin token", zap.String("route", c.Path()),
 				zap.String("remote", c.RealIP()), zap.String("request_id", requestID(c)))
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, challengeInvalid)
 			return errBadAdminToken

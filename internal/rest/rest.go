@@ -36,7 +36,7 @@ type api struct {
 	origins  origins
 	// adminToken, when set, is also admitted, for the routes that serve
 	// the admin (webhooks with a tenant).
-	adminToken []byte
+	adminToken adminSecret
 	// tenantLimits gives a tenant's own request budget (nil: none).
 	tenantLimits func(tenant string) (float64, int)
 }
@@ -48,7 +48,7 @@ type api struct {
 func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.Verifier, log *zap.Logger) {
 	cfg = cfg.withDefaults()
 	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer,
-		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: newOrigins(cfg.AllowedOrigins), adminToken: []byte(cfg.AdminToken),
+		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: newOrigins(cfg.AllowedOrigins), adminToken: adminSecret(cfg.AdminToken),
 		tenantLimits: cfg.TenantLimits}
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes
