@@ -19,7 +19,7 @@ type AdminStore interface {
 	CreateTenant(ctx context.Context, t tenants.Tenant, now time.Time) (tenants.Tenant, error)
 	Tenants(ctx context.Context) ([]tenants.Tenant, error)
 	Tenant(ctx context.Context, id string) (tenants.Tenant, error)
-	UpdateTenant(ctx context.Context, id, name string, settings tenants.Settings, now time.Time) (tenants.Tenant, error)
+	UpdateTenant(ctx context.Context, id, name string, settings *tenants.Settings, now time.Time) (tenants.Tenant, error)
 	AddTenantKey(ctx context.Context, k tenants.Key, now time.Time) (tenants.Key, error)
 	DeleteTenantKey(ctx context.Context, tenant, kid string) error
 	CreateAPIKey(ctx context.Context, k tenants.StoredAPIKey, now time.Time) (tenants.APIKey, error)
@@ -131,15 +131,9 @@ func (a *admin) updateTenant(c echo.Context) error {
 	}
 	ctx, cancel := ctx(c)
 	defer cancel()
-	cur, err := a.st.Tenant(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	settings := cur.Settings
-	if in.Settings != nil {
-		settings = *in.Settings
-	}
-	t, err := a.st.UpdateTenant(ctx, cur.ID, in.Name, settings, time.Now())
+	// One write: what the body leaves out stays as it is in the row,
+	// not as it was read a moment before.
+	t, err := a.st.UpdateTenant(ctx, c.Param("id"), in.Name, in.Settings, time.Now())
 	if err != nil {
 		return err
 	}

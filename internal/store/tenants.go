@@ -101,21 +101,26 @@ func (s *Store) listTenants(ctx context.Context, q querier, where string, args .
 }
 
 // UpdateTenant replaces a tenant's name (when not empty) and settings.
-func (s *Store) UpdateTenant(ctx context.Context, id, name string, settings tenants.Settings, now time.Time) (tenants.Tenant, error) {
-	if err := settings.Validate(); err != nil {
-		return tenants.Tenant{}, err
-	}
+func (s *Store) UpdateTenant(ctx context.Context, id, name string, settings *tenants.Settings, now time.Time) (tenants.Tenant, error) {
 	if err := checkText(name); err != nil {
 		return tenants.Tenant{}, err
 	}
-	b, err := json.Marshal(settings)
-	if err != nil {
-		return tenants.Tenant{}, fmt.Errorf("encode settings: %w", err)
+	// Unchanged settings are not written back: a rename racing a change
+	// of settings must not undo it with what it read before.
+	set, args := `name = CASE WHEN ? = '' THEN name ELSE ? END, updated_at = ?`, []any{name, name, s.d.timeArg(stamp(now))}
+	if settings != nil {
+		if err := settings.Validate(); err != nil {
+			return tenants.Tenant{}, err
+		}
+		b, err := json.Marshal(*settings)
+		if err != nil {
+			return tenants.Tenant{}, fmt.Errorf("encode settings: %w", err)
+		}
+		set, args = set+`, settings = ?`, append(args, string(b))
 	}
 	var t tenants.Tenant
-	err = s.registryWrite(ctx, "update_tenant", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, s.d.q(`UPDATE tenants SET name = CASE WHEN ? = '' THEN name ELSE ? END,
-			settings = ?, updated_at = ? WHERE id = ?`), name, name, string(b), s.d.timeArg(stamp(now)), id)
+	err := s.registryWrite(ctx, "update_tenant", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, s.d.q(`UPDATE tenants SET `+set+` WHERE id = ?`), append(args, id)...)
 		if err != nil {
 			return fmt.Errorf("update tenant: %w", err)
 		}

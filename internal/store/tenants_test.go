@@ -38,11 +38,18 @@ func testTenantRegistry(t *testing.T, s *Store) {
 	assert.Equal(t, acme, got)
 	_, err = s.Tenant(ctx, "nope")
 	assert.ErrorIs(t, err, orders.ErrNotFound)
-	up, err := s.UpdateTenant(ctx, "acme", "", tenants.Settings{Strategy: orders.StrategyAuto}, now.Add(time.Second))
+	up, err := s.UpdateTenant(ctx, "acme", "", &tenants.Settings{Strategy: orders.StrategyAuto}, now.Add(time.Second))
 	require.NoError(t, err)
 	assert.Equal(t, "Acme", up.Name, "an empty name keeps the name")
 	assert.Equal(t, orders.StrategyAuto, up.Settings.Strategy)
-	_, err = s.UpdateTenant(ctx, "nope", "x", tenants.Settings{}, now)
+	_, err = s.UpdateTenant(ctx, "nope", "x", &tenants.Settings{}, now)
+	assert.ErrorIs(t, err, orders.ErrNotFound)
+	// A rename leaves the settings as the row has them (no read-then-write).
+	up, err = s.UpdateTenant(ctx, "acme", "Acme Ltd", nil, now.Add(2*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, "Acme Ltd", up.Name)
+	assert.Equal(t, orders.StrategyAuto, up.Settings.Strategy, "settings untouched by a rename")
+	_, err = s.UpdateTenant(ctx, "nope", "x", nil, now)
 	assert.ErrorIs(t, err, orders.ErrNotFound)
 
 	k := tenants.Key{Tenant: "acme", KID: "k1", Alg: tenants.AlgHS256, Material: strings.Repeat("s", 32)}
