@@ -138,11 +138,18 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, at time.Time, rea
 }
 
 // upsertAttempt adds one attempt to a delivery, creating it on the first.
+// A failed attempt that will be retried (pending) never turns a succeeded
+// delivery back: a manual retry may have succeeded while the worker's
+// attempt was failing.
 const upsertAttempt = `INSERT INTO webhook_deliveries (` + deliveryColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
-	ON CONFLICT (endpoint_id, msg_id) DO UPDATE SET status = excluded.status,
+	ON CONFLICT (endpoint_id, msg_id) DO UPDATE SET
+	status = CASE WHEN webhook_deliveries.status = 'succeeded' AND excluded.status = 'pending'
+		THEN webhook_deliveries.status ELSE excluded.status END,
+	next_attempt_at = CASE WHEN webhook_deliveries.status = 'succeeded' AND excluded.status = 'pending'
+		THEN NULL ELSE excluded.next_attempt_at END,
 	attempts = webhook_deliveries.attempts + 1, response_status = excluded.response_status,
-	last_error = excluded.last_error, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at`
+	last_error = excluded.last_error, updated_at = excluded.updated_at`
 
 // RecordWebhookAttempt implements webhooks.Store and returns the delivery
 // as stored after the attempt.

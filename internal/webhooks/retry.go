@@ -59,7 +59,12 @@ func (w *worker) deliver(ctx context.Context, pos uint64, m message) bool {
 		wait := backoff(n, w.s.cfg.RetryMin, w.s.cfg.RetryMax)
 		next := now.Add(wait)
 		a.Status, a.Next = DeliveryPending, &next
-		if stored := w.record(ctx, a); first.IsZero() {
+		stored := w.record(ctx, a)
+		if stored.Status == DeliverySucceeded {
+			w.succeeded() // a manual retry got it through meanwhile
+			return true
+		}
+		if first.IsZero() {
 			first = stored.CreatedAt
 			if first.IsZero() {
 				first = now
@@ -68,7 +73,22 @@ func (w *worker) deliver(ctx context.Context, pos uint64, m message) bool {
 		if !sleep(ctx, wait) {
 			return false
 		}
+		if w.deliveredMeanwhile(ctx, stored.ID) {
+			w.succeeded()
+			return true
+		}
 	}
+}
+
+// deliveredMeanwhile reports whether a manual retry delivered the message
+// while this lane waited to try again: sending it once more would be a
+// duplicate. Unknown (no id, a read error): false, and the lane sends.
+func (w *worker) deliveredMeanwhile(ctx context.Context, deliveryID string) bool {
+	if deliveryID == "" {
+		return false
+	}
+	d, err := w.s.store.WebhookDelivery(ctx, w.ep.ID, deliveryID)
+	return err == nil && d.Status == DeliverySucceeded
 }
 
 // record stores an attempt; the delivery log is for the tenant's eyes, so

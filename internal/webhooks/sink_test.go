@@ -441,3 +441,50 @@ func TestWorkersStopBeforeTheirLeasesLapse(t *testing.T) {
 	waitFor(t, 5*time.Second, "its worker stopped", func() bool { return s.Stats().Endpoints == 0 })
 	assert.Less(t, time.Since(broke), cfg.Lease, "before the lease lapsed")
 }
+
+// TestManualRetryDuringBackoff: a manual retry that gets a message through
+// while the worker waits to try it again ends the worker's retries: no
+// second copy after the backoff, and the delivery stays succeeded (the
+// worker went on sending it, a duplicate, before).
+func TestManualRetryDuringBackoff(t *testing.T) {
+	for name, backend := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, backend(t))
+			cfg := testConfig()
+			cfg.RetryMin, cfg.RetryMax = 1500*time.Millisecond, 1500*time.Millisecond
+			s := e.start(t, cfg)
+			var open atomic.Bool
+			r := newReceiver(t, func(hit) int {
+				if open.Load() {
+					return http.StatusOK
+				}
+				return http.StatusServiceUnavailable
+			})
+			ep := register(t, s, r, "acme", "v1", "order.created")
+			e.order(t, "acme", "v1", orders.Cancelled)
+			owner := webhooks.Owner{Tenant: "acme", VendorID: "v1"}
+			var pending webhooks.Delivery
+			waitFor(t, 10*time.Second, "the first attempt refused", func() bool {
+				ds, err := s.Deliveries(context.Background(), owner, ep.ID, 10)
+				require.NoError(t, err)
+				if len(ds) == 1 && ds[0].Status == webhooks.DeliveryPending {
+					pending = ds[0]
+					return true
+				}
+				return false
+			})
+			open.Store(true)
+			d, err := s.Retry(context.Background(), owner, ep.ID, pending.ID)
+			require.NoError(t, err)
+			require.Equal(t, webhooks.DeliverySucceeded, d.Status)
+			// Past the worker's backoff (1.5 s, no jitter below 0.75 s).
+			time.Sleep(2500 * time.Millisecond)
+			require.Equal(t, 2, r.requests(), "the refused attempt and the manual retry, no third copy")
+			ds, err := s.Deliveries(context.Background(), owner, ep.ID, 10)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			require.Equal(t, webhooks.DeliverySucceeded, ds[0].Status)
+			require.Equal(t, 2, ds[0].Attempts)
+		})
+	}
+}
