@@ -28,6 +28,9 @@ type Sink struct {
 	// leasedUntil is when the leases last renewed lapse (reconcile's
 	// goroutine only): past it another node may send for them.
 	leasedUntil time.Time
+	// leaseFailing: the last lease failed, already logged (reconcile's
+	// goroutine only).
+	leaseFailing bool
 }
 
 // New returns a sink; Run starts delivering.
@@ -100,8 +103,9 @@ func (s *Sink) reconcile(ctx context.Context) {
 	now := time.Now()
 	eps, err := s.store.LeaseWebhooks(ctx, s.node, now, now.Add(s.cfg.Lease))
 	if err != nil {
-		if ctx.Err() == nil {
-			s.lg.Warn("lease webhooks", zap.Error(err))
+		if ctx.Err() == nil && !s.leaseFailing {
+			s.leaseFailing = true // logged once per outage, not every poll
+			s.lg.Warn("lease webhooks (retrying every poll)", zap.Error(err))
 		}
 		// Keep sending while the leases held last; stop before they
 		// lapse (a poll early), or another node would send the same
@@ -112,6 +116,10 @@ func (s *Sink) reconcile(ctx context.Context) {
 		eps = nil
 	} else {
 		s.leasedUntil = now.Add(s.cfg.Lease)
+		if s.leaseFailing {
+			s.leaseFailing = false
+			s.lg.Info("leasing webhooks again")
+		}
 	}
 	held := make(map[string]bool, len(eps))
 	var stop []*worker
