@@ -25,6 +25,17 @@ func (b *Broker) LastPos(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// Bounds returns the stream's oldest and newest stored sequence in one
+// call: a reader whose next position is below first lost the records
+// between to the stream's max age. An empty stream has first = last + 1.
+func (b *Broker) Bounds(ctx context.Context) (first, last uint64, err error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("stream %s info: %w", b.cfg.Stream, err)
+	}
+	return info.State.FirstSeq, info.State.LastSeq, nil
+}
+
 // Follow delivers every feed record stored with a sequence above after to
 // handle, in stream order, live, until stop is called. handle runs on one
 // goroutine owned by Follow, never concurrently, and sees strictly

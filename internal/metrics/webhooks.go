@@ -15,6 +15,7 @@ type webhookMetrics struct {
 	attempts *prometheus.HistogramVec
 	messages *prometheus.CounterVec
 	disabled prometheus.Counter
+	gaps     prometheus.Counter
 }
 
 func newWebhookMetrics(reg *prometheus.Registry) webhookMetrics {
@@ -32,6 +33,10 @@ func newWebhookMetrics(reg *prometheus.Registry) webhookMetrics {
 			Name: "dispatchd_webhook_disabled_total",
 			Help: "Webhook endpoints disabled for failing every attempt for webhooks.disable_after.",
 		}),
+		gaps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dispatchd_webhook_unread_positions_total",
+			Help: "Log positions (of every tenant) that expired before a lagging webhook endpoint read them: some of its events may be lost.",
+		}),
 	}
 	for _, r := range []string{webhooks.ResultOK, webhooks.ResultStatus, webhooks.ResultNetwork, webhooks.ResultRefused} {
 		m.attempts.WithLabelValues(r)
@@ -39,7 +44,7 @@ func newWebhookMetrics(reg *prometheus.Registry) webhookMetrics {
 	for _, r := range []string{webhooks.ResultDelivered, webhooks.ResultExpired} {
 		m.messages.WithLabelValues(r)
 	}
-	reg.MustRegister(m.attempts, m.messages, m.disabled)
+	reg.MustRegister(m.attempts, m.messages, m.disabled, m.gaps)
 	return m
 }
 
@@ -53,6 +58,9 @@ func (m *Metrics) WebhookMessage(result string) { m.webhooks.messages.WithLabelV
 
 // WebhookDisabled implements webhooks.Observer.
 func (m *Metrics) WebhookDisabled() { m.webhooks.disabled.Inc() }
+
+// WebhookGap implements webhooks.Observer.
+func (m *Metrics) WebhookGap(positions uint64) { m.webhooks.gaps.Add(float64(positions)) }
 
 // Webhooks is the sink's state, read at scrape time.
 type Webhooks interface {

@@ -22,6 +22,7 @@ func TestWebhookMetrics(t *testing.T) {
 	m.WebhookMessage(webhooks.ResultDelivered)
 	m.WebhookMessage(webhooks.ResultDelivered)
 	m.WebhookDisabled()
+	m.WebhookGap(7)
 	m.WatchWebhooks(fakeWebhooks{webhooks.Stats{Endpoints: 3, Waiting: 12, Lag: 1500 * time.Millisecond}})
 
 	assert.Equal(t, 2.0, testutil.ToFloat64(m.webhooks.messages.WithLabelValues(webhooks.ResultDelivered)))
@@ -35,6 +36,7 @@ func TestWebhookMetrics(t *testing.T) {
 		`dispatchd_webhook_attempts_seconds_count{result="network"} 0`,
 		`dispatchd_webhook_messages_total{result="expired"} 0`,
 		`dispatchd_webhook_disabled_total 1`,
+		`dispatchd_webhook_unread_positions_total 7`,
 		`dispatchd_webhook_endpoints 3`,
 		`dispatchd_webhook_waiting 12`,
 		`dispatchd_webhook_lag_seconds 1.5`,

@@ -114,6 +114,9 @@ type Observer interface {
 	WebhookMessage(result string)
 	// WebhookDisabled: an endpoint was disabled for failing.
 	WebhookDisabled()
+	// WebhookGap: an endpoint's cursor fell behind the stream's oldest
+	// record; positions (of all tenants) it never read.
+	WebhookGap(positions uint64)
 }
 
 // The results of an attempt and of a message.
@@ -131,3 +134,4 @@ type nopObserver struct{}
 func (nopObserver) WebhookAttempt(string, time.Duration) {}
 func (nopObserver) WebhookMessage(string)                {}
 func (nopObserver) WebhookDisabled()                     {}
+func (nopObserver) WebhookGap(uint64)                    {}

@@ -118,6 +118,8 @@ type Store interface {
 type Log interface {
 	EventSubject(tokens ...string) string
 	LastPos(ctx context.Context) (uint64, error)
+	// Bounds: the oldest and newest positions still stored.
+	Bounds(ctx context.Context) (first, last uint64, err error)
 	Follow(ctx context.Context, after uint64, handle func(pos uint64, subject string, data []byte)) (stop func(), err error)
 	Read(ctx context.Context, subjects []string, from, to uint64, handle func(pos uint64, subject string, data []byte) error) error
 	Publish(ctx context.Context, subject, msgID string, data []byte) (seq uint64, duplicate bool, err error)

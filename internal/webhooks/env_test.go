@@ -50,11 +50,16 @@ func backends(t *testing.T) map[string]func(t *testing.T) store.Config {
 
 func newEnv(t *testing.T, sc store.Config) *env {
 	t.Helper()
+	return newEnvBroker(t, sc, broker.Config{DataDir: t.TempDir()})
+}
+
+func newEnvBroker(t *testing.T, sc store.Config, bc broker.Config) *env {
+	t.Helper()
 	ctx := context.Background()
 	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
 	st, err := store.Open(ctx, sc, log)
 	require.NoError(t, err)
-	br, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir()}, log)
+	br, err := broker.Open(ctx, bc, log)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -108,9 +108,10 @@ func (s *Sink) reconcile(ctx context.Context) {
 			s.lg.Warn("lease webhooks (retrying every poll)", zap.Error(err))
 		}
 		// Keep sending while the leases held last; stop before they
-		// lapse (a poll early), or another node would send the same
-		// endpoints meanwhile, out of order.
-		if now.Add(s.cfg.Poll).Before(s.leasedUntil) {
+		// lapse, or another node would send the same endpoints
+		// meanwhile, out of order. Two polls early: the next tick may
+		// come late on a busy machine.
+		if now.Add(2 * s.cfg.Poll).Before(s.leasedUntil) {
 			return
 		}
 		eps = nil

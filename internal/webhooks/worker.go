@@ -136,11 +136,21 @@ func (w *worker) run(ctx context.Context) {
 
 // readNew hands every record stored since the last read to its lane.
 func (w *worker) readNew(ctx context.Context, lanes []chan job) error {
-	last, err := w.s.log.LastPos(ctx)
+	first, last, err := w.s.log.Bounds(ctx)
 	if err != nil {
 		return err
 	}
 	from := w.track.next()
+	if from < first {
+		// The worker was away longer than the stream keeps records
+		// (an endpoint unleased, every node down): what was stored in
+		// between is gone, some of it maybe this endpoint's.
+		w.s.lg.Warn("webhook records expired before they were read", zap.String("webhook", w.ep.ID),
+			zap.String("tenant", w.ep.Tenant), zap.Uint64("from", from), zap.Uint64("first_stored", first))
+		w.s.cfg.Observer.WebhookGap(first - from)
+		w.track.skip(first - 1)
+		from = first
+	}
 	if last < from {
 		return nil
 	}
