@@ -81,6 +81,7 @@ function main() {
 
   function signOut(message = "") {
     sessionStorage.removeItem(TOKEN_KEY);
+    dev.forget();
     $("login-error").textContent = message;
     showSignedIn();
   }

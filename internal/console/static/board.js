@@ -36,6 +36,8 @@ export class Board {
     this.socket = s;
     this.token = tok;
     this.expired = false;
+    this.framed = false;
+    this.snapshotted = false;
     s.on("connect", () => {
       this.setConn("connected", "connected");
       this.subscribe();
@@ -94,7 +96,9 @@ export class Board {
 
   setVisible(v) {
     this.visible = v;
-    if (v) this.refreshStats();
+    if (!v) return;
+    this.map?.map.invalidateSize();
+    this.refreshStats();
   }
 
   setConn(state, text) {
@@ -211,8 +215,11 @@ export class Board {
     }
     for (const key of this.placed || []) if (!keep.has(key)) this.map.remove(key);
     this.placed = keep;
-    // Frame everything once, when the first snapshot is drawn.
+    // Frame everything once, when the first snapshot is drawn. The map
+    // may have been made in a hidden panel (the sign-in showing): let
+    // Leaflet measure its box again first.
     if (!this.framed && this.snapshotted && keep.size > 0) {
+      this.map.map.invalidateSize();
       this.map.fit();
       this.framed = true;
     }

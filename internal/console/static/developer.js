@@ -26,6 +26,11 @@ export class Developer {
     if (!$("dev-token").value) $("dev-token").value = this.boardToken();
   }
 
+  // forget drops the token field's copy of a token (on sign-out).
+  forget() {
+    $("dev-token").value = "";
+  }
+
   // log puts the newest line on top: visible without scrolling.
   log(kind, text) {
     const li = document.createElement("li");
