@@ -36,7 +36,7 @@ func TestBoardStatsShowsTheTenantsStalledRecipients(t *testing.T) {
 
 	before := op.stats()
 	require.Empty(t, before.Delivery.Stalled)
-	require.Len(t, before.Nodes, 1)
+	require.Equal(t, []string{"node-1"}, before.Nodes, "the one node, asked over the broker")
 	require.Equal(t, 2, before.Sockets, "op1 and d1; op9 is another tenant's")
 
 	vendor := e.connect(t, "acme", orders.RoleVendor, "v1") // never reads: acks nothing
@@ -52,6 +52,7 @@ func TestBoardStatsShowsTheTenantsStalledRecipients(t *testing.T) {
 	s := got.Delivery.Stalled[0]
 	require.Equal(t, "vendor", s.Role)
 	require.Equal(t, "v1", s.UserID)
+	require.Equal(t, "node-1", s.Node)
 	require.NotEmpty(t, s.OldestEvent)
 	require.Equal(t, uint64(1), s.OldestSeq, "nothing was acked")
 	require.WithinDuration(t, time.Now(), s.Since, 5*time.Second)

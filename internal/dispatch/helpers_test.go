@@ -106,7 +106,7 @@ func newEnvDelivery(t testing.TB, cfg Config, dcfg delivery.Config, log *zap.Log
 	del := delivery.NewQueues(dcfg, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 5)
+	ran := make(chan error, 6)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -128,7 +128,11 @@ func newEnvDelivery(t testing.TB, cfg Config, dcfg delivery.Config, log *zap.Log
 	go func() { ran <- runner.Run(runCtx) }()
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
-	NewHandlers(cfg, svc, del, v, log).Mount(srv)
+	handlers := NewHandlers(cfg, svc, del, v, log)
+	gather := NewStatsGather(br, "node-1", log)
+	handlers.GatherStats(gather)
+	handlers.Mount(srv)
+	go func() { ran <- gather.Run(runCtx) }()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -136,7 +140,7 @@ func newEnvDelivery(t testing.TB, cfg Config, dcfg delivery.Config, log *zap.Log
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 		stop()
-		for range 5 {
+		for range 6 {
 			require.NoError(t, <-ran)
 		}
 		<-relayed

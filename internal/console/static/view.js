@@ -158,9 +158,9 @@ export function renderStats(root, orders, drivers, stats, now) {
   const stalled = el("ul", { class: "stalled" });
   for (const s of q?.stalled || []) {
     stalled.append(el("li", { "data-stalled-user": s.userId },
-      `${s.role} ${s.userId}: ${s.oldestEvent} #${s.oldestSeq} unacked for ${duration((now - Date.parse(s.since)) / 1000)} (${s.inFlight} in flight)`));
+      `${s.role} ${s.userId}: ${s.oldestEvent} #${s.oldestSeq} unacked for ${duration((now - Date.parse(s.since)) / 1000)} (${s.inFlight} in flight${s.node ? ", on " + s.node : ""})`));
   }
-  const note = el("p", { class: "scope" }, stats ? `delivery as seen by node ${stats.nodes.join(", ")}` : "delivery numbers: waiting…");
+  const note = el("p", { class: "scope" }, stats ? `delivery: ${stats.nodes.length} node${stats.nodes.length === 1 ? "" : "s"} answered (${stats.nodes.join(", ")})` : "delivery numbers: waiting…");
   root.replaceChildren(el("div", { class: "tiles" }), note);
   root.firstChild.append(...tiles);
   if (stalled.children.length) root.append(stalled);
