@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -161,7 +163,11 @@ func newApp(ctx context.Context, cfg Config, build buildinfo.Info, log *zap.Logg
 	hc.TenantLimits = tenantLimits
 	a.restConfig.TenantLimits = tenantLimits
 	hc.ExpiringLead = cfg.Auth.ExpiringLead
-	dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch")).Mount(a.sio)
+	handlers := dispatch.NewHandlers(hc, a.svc, a.queues, a.verifier, log.Named("dispatch"))
+	// board:stats asks every node over the broker for its sockets' part.
+	statsGather := dispatch.NewStatsGather(a.broker, nodeName(cfg.HTTP.Addr), log.Named("board"))
+	handlers.GatherStats(statsGather)
+	handlers.Mount(a.sio)
 	sockets := make(map[string]metrics.Sockets)
 	for _, au := range dispatch.Audiences() {
 		sockets[au.Metric] = a.sio.Of(au.Namespace)
@@ -176,6 +182,7 @@ func newApp(ctx context.Context, cfg Config, build buildinfo.Info, log *zap.Logg
 	})
 	a.life.run(ctx, "driver positions", locations.Run)
 	a.life.run(ctx, "dispatch board", board.Run)
+	a.life.run(ctx, "board stats", statsGather.Run)
 	a.life.run(ctx, "fleet", func(ctx context.Context) error { return fleet.Run(ctx, a.broker, a.store, log.Named("fleet")) })
 	a.life.run(ctx, "auto", a.svc.RunAuto)
 	a.life.run(ctx, "deadlines", a.deadlines.Run)
@@ -230,4 +237,17 @@ type readyBuild struct {
 // partly built app.
 func (a *app) close(*zap.Logger) {
 	a.life.stop()
+}
+
+// nodeName names this node in board:stats: its host and listen port,
+// which tell apart nodes sharing a host.
+func nodeName(addr string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	if _, port, err := net.SplitHostPort(addr); err == nil && port != "" && port != "0" {
+		return host + ":" + port
+	}
+	return host
 }

@@ -19,6 +19,7 @@ type Handlers struct {
 	log      *zap.Logger
 	sockets  tenantCounts
 	eta      geo.ETA
+	gather   *StatsGather // nil: board:stats is this node's view
 }
 
 // NewHandlers returns the namespaces' handlers over svc, delivering

@@ -80,6 +80,13 @@ func newEnv(t testing.TB, cfg Config) *env {
 
 func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	t.Helper()
+	return newEnvDelivery(t, cfg, delivery.Config{}, log)
+}
+
+// newEnvDelivery is newEnvLog with durable delivery tuned by dcfg (its
+// Feeds are the audience table's).
+func newEnvDelivery(t testing.TB, cfg Config, dcfg delivery.Config, log *zap.Logger) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, store.Config{DataDir: dir}, log)
@@ -95,10 +102,11 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		board.DriverChanged(d)
 		svc.DriverChanged(d)
 	})
-	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
+	dcfg.Feeds = OwnFeeds()
+	del := delivery.NewQueues(dcfg, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 5)
+	ran := make(chan error, 6)
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
@@ -120,7 +128,11 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	go func() { ran <- runner.Run(runCtx) }()
 	v, err := auth.NewVerifier(testAuth)
 	require.NoError(t, err)
-	NewHandlers(cfg, svc, del, v, log).Mount(srv)
+	handlers := NewHandlers(cfg, svc, del, v, log)
+	gather := NewStatsGather(br, "node-1", log)
+	handlers.GatherStats(gather)
+	handlers.Mount(srv)
+	go func() { ran <- gather.Run(runCtx) }()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -128,7 +140,7 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		require.NoError(t, srv.Shutdown(ctx))
 		hs.Close()
 		stop()
-		for range 5 {
+		for range 6 {
 			require.NoError(t, <-ran)
 		}
 		<-relayed
