@@ -1,8 +1,6 @@
 package rest
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -75,31 +73,40 @@ func (a *api) limitIP(clientIP echo.IPExtractor) echo.MiddlewareFunc {
 	}
 }
 
-// track is GET /track/{token}: the public view, with a strong ETag of
-// its body; If-None-Match naming it gets 304 without one.
+// track is GET /api/v1/track/{token}: the public view, with a strong
+// ETag named before the view is built (dispatch.TrackedOrder.Tag), so
+// If-None-Match naming it gets 304 for the price of the order's lookup.
 func (a *api) track(c echo.Context) error {
 	ctx, cancel := ctx(c)
 	defer cancel()
-	t, err := a.svc.Track(ctx, c.Param("token"))
+	tr, err := a.svc.TrackLookup(ctx, c.Param("token"))
 	if err != nil {
-		if code, _ := orders.CodeOf(err); code == orders.CodeNotFound {
-			return errNoTracking
-		}
-		return err
+		return trackError(err)
 	}
-	body, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("encode tracking: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	etag := `"` + tr.Tag + `"`
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "private, no-cache")
 	h.Set("ETag", etag)
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
+	t, err := a.svc.TrackView(ctx, tr)
+	if err != nil {
+		return trackError(err)
+	}
+	body, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode tracking: %w", err)
+	}
 	return c.JSONBlob(http.StatusOK, body)
+}
+
+// trackError makes every not-found read the same.
+func trackError(err error) error {
+	if code, _ := orders.CodeOf(err); code == orders.CodeNotFound {
+		return errNoTracking
+	}
+	return err
 }
 
 // etagMatches reports whether an If-None-Match header names etag (weak

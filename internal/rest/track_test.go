@@ -33,7 +33,7 @@ const (
 
 // trackedOrder posts an order with a PIN as the leak test's vendor and
 // returns it as the vendor sees it, with its token.
-func (f *fixture) trackedOrder(t *testing.T) (orders.Order, string) {
+func (f *fixture) trackedOrder(t testing.TB) (orders.Order, string) {
 	t.Helper()
 	n := newOrder(leakCustomer)
 	n["store"], n["zone"], n["proof"] = leakStore, leakZone, "pin"
@@ -45,7 +45,7 @@ func (f *fixture) trackedOrder(t *testing.T) (orders.Order, string) {
 	return o, strings.TrimPrefix(o.TrackingURL, testPublicURL+"/track/")
 }
 
-func (f *fixture) track(t *testing.T, token string, header map[string]string) response {
+func (f *fixture) track(t testing.TB, token string, header map[string]string) response {
 	t.Helper()
 	return f.do(t, request{method: http.MethodGet, path: "/api/v1/track/" + token, header: header})
 }
