@@ -84,7 +84,8 @@ async function main() {
     try {
       const headers = etag ? { "If-None-Match": etag } : {};
       // no-store: the browser's cache must not answer the 304 for us.
-      const res = await fetch(api, { headers, cache: "no-store", credentials: "omit" });
+      // A stalled answer must not stop the loop: give up after 10 s.
+      const res = await fetch(api, { headers, cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(10000) });
       if (res.status === 200) {
         const t = await res.json();
         etag = res.headers.get("ETag") || "";
