@@ -18,5 +18,10 @@
 // app.js (tabs, sign-in), board.js (state, socket, map), view.js (orders,
 // drivers, stats), detail.js (the order dialog), developer.js.
 //
+// It also serves the customer tracking page (TrackPage, mounted at
+// /track/<token>: track.html, with its script and style in
+// static/track/), which polls the public tracking JSON and draws it with
+// the shared map module (static/shared/map.js).
+//
 // It imports nothing from internal/.
 package console
