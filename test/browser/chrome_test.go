@@ -1,0 +1,208 @@
+//go:build unix
+
+package browser
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// actionTimeout bounds one browser action (a navigation, an evaluation).
+const actionTimeout = 15 * time.Second
+
+// chromium finds Debian's chromium: /usr/bin/chromium, else `chromium` on
+// PATH.
+func chromium() (string, bool) {
+	for _, name := range []string{"/usr/bin/chromium", "chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// needChromium returns chromium's path, or skips t with a note on stderr
+// that a `go test` summary cannot hide.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	p, ok := chromium()
+	if !ok {
+		fmt.Fprintf(os.Stderr, "\n*** %s SKIPPED: no chromium here; install it with `apt-get install -y chromium` (.ci/run does) ***\n\n", t.Name())
+		t.Skip("no chromium: apt-get install -y chromium")
+	}
+	return p
+}
+
+// browser is one headless Chromium for one test; each role opens its own
+// browser context in it (no shared cookies or storage).
+type browser struct {
+	root context.Context
+}
+
+// newBrowser starts chromium with a fresh profile; it ends with t.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := needChromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()),
+		// As root in a container with no network beyond loopback.
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		// Several pages live side by side: none may be throttled as a
+		// background tab, or the tracking page's polling would be slowed
+		// to once a second and the latency measured would be the throttle's.
+		chromedp.Flag("disable-background-timer-throttling", true), chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.WindowSize(1400, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancelRoot()
+		cancelAlloc()
+	})
+	start := time.Now()
+	require.NoError(t, chromedp.Do(root), "start chromium (%s)", path)
+	t.Logf("chromium started in %s", time.Since(start).Round(time.Millisecond))
+	return &browser{root: root}
+}
+
+// tab is one page in its own browser context. Its console errors,
+// uncaught exceptions and browser-log errors fail the test at cleanup,
+// except network errors while outage is set (a server restart on purpose).
+type tab struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+	*recorder
+}
+
+// recorder keeps what went wrong in a page; chromedp's event goroutine
+// writes it.
+type recorder struct {
+	outage atomic.Bool
+
+	mu        sync.Mutex
+	problems  []string
+	tolerated int
+}
+
+// in is the same tab for a subtest t.
+func (tb *tab) in(t *testing.T) *tab {
+	return &tab{t: t, name: tb.name, ctx: tb.ctx, recorder: tb.recorder}
+}
+
+// open makes a new browser context for role name, with the DOM observer
+// (observer.js) installed before any page script runs, and navigates to
+// url; it does not wait for more than the load.
+func (b *browser) open(t *testing.T, name, url string, width, height int64) *tab {
+	t.Helper()
+	tb := &tab{t: t, name: name, recorder: &recorder{}}
+	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
+	t.Cleanup(func() {
+		cancel()
+		tb.report()
+	})
+	tb.ctx = ctx
+	require.NoError(t, chromedp.Do(ctx), "%s: open a tab", name)
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: observerJS})
+	require.NoError(t, err, "%s: install the observer", name)
+	tb.do(chromedp.EmulateViewport(width, height), chromedp.Navigate(url))
+	return tb
+}
+
+// do runs actions, failing the test on an error.
+func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	require.NoError(tb.t, chromedp.Do(ctx, actions...), "%s", tb.name)
+}
+
+// eval evaluates a JavaScript expression and decodes its value into T.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(tb.t, err, "%s: evaluate %s", tb.name, expr)
+	return v
+}
+
+// listen runs on chromedp's event goroutine: it only records.
+func (tb *tab) listen(ev any) {
+	var msg string
+	network := false
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
+			return
+		}
+		parts := make([]string, 0, len(ev.Args))
+		for _, a := range ev.Args {
+			parts = append(parts, remoteText(a))
+		}
+		msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil {
+			text += " " + remoteText(d.Exception)
+		}
+		msg = fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, text)
+	case *log.EventEntryAdded:
+		if ev.Entry.Level != log.EntryLevelError {
+			return
+		}
+		network = ev.Entry.Source == log.EntrySourceNetwork
+		msg = fmt.Sprintf("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+	default:
+		return
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if network && tb.outage.Load() {
+		tb.tolerated++
+		return
+	}
+	tb.problems = append(tb.problems, msg)
+}
+
+// remoteText is what the console would print for a value.
+func remoteText(o *runtime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if o.Description != "" {
+		return o.Description
+	}
+	if len(o.Value) > 0 {
+		return string(o.Value)
+	}
+	return string(o.Type)
+}
+
+func (tb *tab) report() {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if tb.tolerated > 0 {
+		tb.t.Logf("%s: %d network error(s) during the server's outage (expected)", tb.name, tb.tolerated)
+	}
+	for _, p := range tb.problems {
+		tb.t.Errorf("%s: %s", tb.name, p)
+	}
+}
