@@ -105,17 +105,20 @@ func dialable(a net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// announceDemo tells the newcomer where to look, with a dispatcher's
-// token of the demo tenant.
+// announceDemo tells the newcomer where to look: the board's link, with
+// a dispatcher's token of the demo tenant in its fragment.
 func (r runner) announceDemo(dc demo.Config) error {
 	tok, err := auth.Sign(dc.Auth, auth.Claims{Subject: "demo-dispatcher", Tenant: dc.Tenant, Role: orders.RoleDispatcher},
 		24*time.Hour, time.Now())
 	if err != nil {
 		return err
 	}
+	// The board takes the token from the link's fragment (never sent to
+	// the server, never logged by it), keeps it in sessionStorage and
+	// strips it from the address bar at once.
 	_, err = fmt.Fprintf(r.stdout, `dispatchd demo: a simulated city (%d drivers, %d vendors, %d customers) on %s
-  watch it live: open %s/console/, namespace /dispatchers, this token, then send board:subscribe {}:
-  %s
+  open the dispatch board (signed in as demo-dispatcher for 24 h):
+  %s/console/#token=%s
 `, dc.Drivers, dc.Vendors, dc.Customers, dc.URL, dc.URL, tok)
 	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"regexp"
 	"strconv"
 	"testing"
@@ -25,8 +26,11 @@ func TestDemo(t *testing.T) {
 	err := r.run(ctx, []string{"dispatchd", "demo", "--addr", "127.0.0.1:0", "--for", "10s", "--speed", "200", "--drivers", "10"})
 	require.NoError(t, err, out.String())
 	text := out.String()
-	assert.Contains(t, text, "/console/")
-	assert.Regexp(t, `namespace /dispatchers, this token`, text)
+	link := regexp.MustCompile(`http://127\.0\.0\.1:\d+/console/#token=([\w-]+\.([\w-]+)\.[\w-]+)\n`).FindStringSubmatch(text)
+	require.NotNil(t, link, "a link to the board with a token in its fragment: %s", text)
+	claims, err := base64.RawURLEncoding.DecodeString(link[2])
+	require.NoError(t, err)
+	assert.Contains(t, string(claims), `"role":"dispatcher"`)
 	m := regexp.MustCompile(`(\d+) orders created, (\d+) claimed, (\d+) delivered`).FindStringSubmatch(text)
 	require.NotNil(t, m, text)
 	created, _ := strconv.Atoi(m[1])

@@ -38,3 +38,49 @@ func TestRootAndFavicon(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(html), `rel="icon" href="favicon.svg"`, "the console names its icon")
 }
+
+// TestTrackPageRoute: /track/<token> is the tracking page, for any token
+// (an unknown one learns it from the JSON, which says 404 under its
+// rate limit), with the headers of a page holding a secret in its URL;
+// the files it names are served where its relative links lead.
+func TestTrackPageRoute(t *testing.T) {
+	s := start(t, map[string]string{"DISPATCH_JWT_SECRET": "a-secret-of-at-least-32-bytes!!!", "DISPATCH_TILE_URL": "https://{s}.tiles.example/{z}/{x}/{y}.png"}, "serve", "--addr", "127.0.0.1:0")
+	base := "http://" + s.addr
+	unknown := strings.Repeat("A", 24)
+	res, err := http.Get(base + "/track/" + unknown)
+	require.NoError(t, err)
+	html, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"))
+	assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+	assert.Equal(t, "no-cache", res.Header.Get("Cache-Control"))
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "img-src 'self' https://*.tiles.example;")
+	assert.Contains(t, string(html), `id="not-found"`)
+
+	res, err = http.Get(base + "/api/v1/track/" + unknown)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode, "the JSON tells the page")
+
+	for path, typ := range map[string]string{
+		"/console/track/track.js":            "text/javascript",
+		"/console/track/view.js":             "text/javascript",
+		"/console/track/track.css":           "text/css",
+		"/console/shared/map.js":             "text/javascript",
+		"/console/vendor/leaflet/leaflet.js": "text/javascript",
+		"/track/":                            "",
+		"/track/a/b":                         "",
+	} {
+		res, err := http.Get(base + path)
+		require.NoError(t, err)
+		res.Body.Close()
+		if typ == "" {
+			assert.Equal(t, http.StatusNotFound, res.StatusCode, path)
+			continue
+		}
+		assert.Equal(t, http.StatusOK, res.StatusCode, path)
+		assert.Equal(t, typ, strings.Split(res.Header.Get("Content-Type"), ";")[0], path)
+	}
+}

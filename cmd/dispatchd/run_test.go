@@ -335,16 +335,23 @@ func TestServePprof(t *testing.T) {
 	assert.Contains(t, s.out.String(), "profiler listening")
 }
 
-// TestServeConsole: the console's page and client are served under
-// /console/.
+// TestServeConsole: the board's page, its modules and the vendored
+// socket.io-client are served under /console/.
 func TestServeConsole(t *testing.T) {
 	s := start(t, nil, "serve", "--addr", "127.0.0.1:0")
 	code, body := get(t, "http://"+s.addr+"/console/")
 	assert.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, `import { Client } from "./console.js"`)
-	code, body = get(t, "http://"+s.addr+"/console/console.js")
-	assert.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, "export class Client")
+	assert.Contains(t, body, `<script type="module" src="app.js">`)
+	assert.Contains(t, body, `src="vendor/socket.io/socket.io.min.js"`)
+	for file, want := range map[string]string{
+		"app.js": `from "./board.js"`, "board.js": "export class Board", "view.js": "export function renderOrders",
+		"detail.js": "export class Detail", "developer.js": "export class Developer", "board.css": "#orders",
+		"vendor/socket.io/socket.io.min.js": "",
+	} {
+		code, body = get(t, "http://"+s.addr+"/console/"+file)
+		assert.Equal(t, http.StatusOK, code, file)
+		assert.Contains(t, body, want, file)
+	}
 	code, _ = get(t, "http://"+s.addr+"/console/nothing-here")
 	assert.Equal(t, http.StatusNotFound, code)
 }

@@ -124,6 +124,9 @@ func newEcho(cfg HTTPConfig, pages console.Config, sio http.Handler, cuts *readT
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/console/favicon.svg") })
 	e.GET("/console/*", echo.WrapHandler(http.StripPrefix("/console/", console.Handler(pages))))
+	// The customer tracking page (contract: "Proof of delivery and
+	// tracking"); its JSON is mounted with the REST API.
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/track/:token", echo.WrapHandler(console.TrackPage(pages)))
 	return e
 }
 

@@ -43,6 +43,7 @@ func (t *Handlers) mountDispatchers(ns *transport.Namespace) {
 	t.on(ns, ClientOrderAssign, t.assign)
 	t.on(ns, ClientOrderUnassign, t.request(orders.ActionUnassign))
 	t.on(ns, ClientOrderCancel, t.request(orders.ActionCancel))
+	t.on(ns, ClientBoardStats, t.boardStats)
 }
 
 // assign handles order:assign { orderId, driverId }.

@@ -36,6 +36,7 @@ const (
 	// /dispatchers
 	ClientBoardSubscribe = "board:subscribe"
 	ClientOrderAssign    = "order:assign"
+	ClientBoardStats     = "board:stats"
 	// every namespace of a role: a new token for the socket's user
 	ClientAuthRefresh = "auth:refresh"
 )

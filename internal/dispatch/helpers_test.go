@@ -80,6 +80,13 @@ func newEnv(t testing.TB, cfg Config) *env {
 
 func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 	t.Helper()
+	return newEnvDelivery(t, cfg, delivery.Config{}, log)
+}
+
+// newEnvDelivery is newEnvLog with durable delivery tuned by dcfg (its
+// Feeds are the audience table's).
+func newEnvDelivery(t testing.TB, cfg Config, dcfg delivery.Config, log *zap.Logger) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, store.Config{DataDir: dir}, log)
@@ -95,7 +102,8 @@ func newEnvLog(t testing.TB, cfg Config, log *zap.Logger) *env {
 		board.DriverChanged(d)
 		svc.DriverChanged(d)
 	})
-	del := delivery.NewQueues(delivery.Config{Feeds: OwnFeeds()}, br, st, log)
+	dcfg.Feeds = OwnFeeds()
+	del := delivery.NewQueues(dcfg, br, st, log)
 	require.NoError(t, del.Start(ctx))
 	runCtx, stop := context.WithCancel(ctx)
 	ran := make(chan error, 5)

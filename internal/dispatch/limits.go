@@ -33,3 +33,10 @@ func (c *tenantCounts) give(tenant string) {
 	}
 	c.n[tenant]--
 }
+
+// count is tenant's sockets on this node.
+func (c *tenantCounts) count(tenant string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[tenant]
+}

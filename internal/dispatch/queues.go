@@ -21,6 +21,8 @@ type Queues interface {
 	Subscribe(ctx context.Context, id delivery.RecipientID, kind, key string) error
 	Unsubscribe(ctx context.Context, id delivery.RecipientID, kind, key string) error
 	Subscriptions(id delivery.RecipientID) []delivery.Subscription
+	// TenantView is one tenant's part of this node's queues (board:stats).
+	TenantView(tenant string) delivery.TenantView
 }
 
 var _ Queues = (*delivery.Queues)(nil)

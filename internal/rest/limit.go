@@ -43,7 +43,8 @@ type Config struct {
 	// webhook routes with a tenant named.
 	AdminToken string
 	// TrackPerSecond and TrackBurst limit each client IP's requests of
-	// the public tracking JSON (default 5 and 30).
+	// the public tracking JSON (default 20 and 40: a dozen tracking pages
+	// polling behind one NAT; see trackPerSecond).
 	TrackPerSecond float64
 	TrackBurst     int
 	// ClientIP names a tracking request's client, for its limit. The

@@ -1,8 +1,6 @@
 package rest
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -18,15 +16,20 @@ import (
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-// TrackPath is the public tracking JSON's route; the page that will
-// stand on it is /track/<token> (not served yet).
+// TrackPath is the public tracking JSON's route; the page that
+// stands on it is /track/<token> (console.TrackPage).
 const TrackPath = "/api/v1/track/:token"
 
-// The per-IP budget of the tracking JSON: a page polls every few
-// seconds, and several customers may share an address (NAT).
+// The per-IP budget of the tracking JSON. The page polls every 700 ms
+// while visible (1.43 requests a second; 0.1 hidden), and customers share
+// addresses: a household or office behind one NAT, many phones behind a
+// carrier's CGNAT. 20 a second holds 14 visible tabs on one address; the
+// burst covers a page load with its first polls and a tab coming back.
+// Guessing 144-bit tokens stays hopeless at any such rate, and a poll
+// that finds nothing new costs one indexed lookup.
 const (
-	trackPerSecond = 5
-	trackBurst     = 30
+	trackPerSecond = 20
+	trackBurst     = 40
 )
 
 // errNoTracking is the one answer to an unknown, malformed or expired
@@ -39,14 +42,7 @@ var errNoTracking = orders.Errorf(orders.CodeNotFound, "no such tracking link")
 // 304. It is mounted apart from Register, whose routes all need a token.
 func RegisterTracking(e *echo.Echo, cfg Config, svc *dispatch.Service, log *zap.Logger) {
 	cfg = cfg.withDefaults()
-	if cfg.TrackPerSecond <= 0 {
-		cfg.TrackPerSecond = trackPerSecond
-	}
-	if cfg.TrackBurst <= 0 {
-		cfg.TrackBurst = trackBurst
-	}
-	lim := cfg
-	lim.EventsPerSecond, lim.EventBurst = cfg.TrackPerSecond, cfg.TrackBurst
+	lim := trackLimitConfig(cfg)
 	clientIP := cfg.ClientIP
 	if clientIP == nil {
 		clientIP = proxyClientIP
@@ -54,6 +50,21 @@ func RegisterTracking(e *echo.Echo, cfg Config, svc *dispatch.Service, log *zap.
 	a := &api{svc: svc, log: log, limits: newUserLimits(lim), obs: cfg.Observer}
 	e.GET(TrackPath, a.track, dropOddRequestID, middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		a.renderErrors, a.observe, a.limitIP(clientIP))
+}
+
+// trackLimitConfig is cfg with the tracking budget (TrackPerSecond and
+// TrackBurst, else the defaults above) as its per-user one, each client
+// IP being a user.
+func trackLimitConfig(cfg Config) Config {
+	cfg = cfg.withDefaults()
+	if cfg.TrackPerSecond <= 0 {
+		cfg.TrackPerSecond = trackPerSecond
+	}
+	if cfg.TrackBurst <= 0 {
+		cfg.TrackBurst = trackBurst
+	}
+	cfg.EventsPerSecond, cfg.EventBurst = cfg.TrackPerSecond, cfg.TrackBurst
+	return cfg
 }
 
 // limitIP refuses a client address's requests past its budget: 429
@@ -75,31 +86,40 @@ func (a *api) limitIP(clientIP echo.IPExtractor) echo.MiddlewareFunc {
 	}
 }
 
-// track is GET /track/{token}: the public view, with a strong ETag of
-// its body; If-None-Match naming it gets 304 without one.
+// track is GET /api/v1/track/{token}: the public view, with a strong
+// ETag named before the view is built (dispatch.TrackedOrder.Tag), so
+// If-None-Match naming it gets 304 for the price of the order's lookup.
 func (a *api) track(c echo.Context) error {
 	ctx, cancel := ctx(c)
 	defer cancel()
-	t, err := a.svc.Track(ctx, c.Param("token"))
+	tr, err := a.svc.TrackLookup(ctx, c.Param("token"))
 	if err != nil {
-		if code, _ := orders.CodeOf(err); code == orders.CodeNotFound {
-			return errNoTracking
-		}
-		return err
+		return trackError(err)
 	}
-	body, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("encode tracking: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	etag := `"` + tr.Tag + `"`
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "private, no-cache")
 	h.Set("ETag", etag)
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
+	t, err := a.svc.TrackView(ctx, tr)
+	if err != nil {
+		return trackError(err)
+	}
+	body, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode tracking: %w", err)
+	}
 	return c.JSONBlob(http.StatusOK, body)
+}
+
+// trackError makes every not-found read the same.
+func trackError(err error) error {
+	if code, _ := orders.CodeOf(err); code == orders.CodeNotFound {
+		return errNoTracking
+	}
+	return err
 }
 
 // etagMatches reports whether an If-None-Match header names etag (weak

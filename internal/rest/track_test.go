@@ -33,7 +33,7 @@ const (
 
 // trackedOrder posts an order with a PIN as the leak test's vendor and
 // returns it as the vendor sees it, with its token.
-func (f *fixture) trackedOrder(t *testing.T) (orders.Order, string) {
+func (f *fixture) trackedOrder(t testing.TB) (orders.Order, string) {
 	t.Helper()
 	n := newOrder(leakCustomer)
 	n["store"], n["zone"], n["proof"] = leakStore, leakZone, "pin"
@@ -45,7 +45,7 @@ func (f *fixture) trackedOrder(t *testing.T) (orders.Order, string) {
 	return o, strings.TrimPrefix(o.TrackingURL, testPublicURL+"/track/")
 }
 
-func (f *fixture) track(t *testing.T, token string, header map[string]string) response {
+func (f *fixture) track(t testing.TB, token string, header map[string]string) response {
 	t.Helper()
 	return f.do(t, request{method: http.MethodGet, path: "/api/v1/track/" + token, header: header})
 }
@@ -276,5 +276,37 @@ func TestProxyClientIP(t *testing.T) {
 			r.Header.Set("X-Forwarded-For", tt.xff)
 		}
 		assert.Equal(t, tt.want, proxyClientIP(r), "%s %q", tt.remote, tt.xff)
+	}
+}
+
+// TestTrackBudgetFitsTabsBehindNAT: with the default budget, tracking
+// pages on one address (each loading, then polling every 700 ms, as
+// track.js does while visible) are never refused up to 14 tabs; a few
+// more are, so the budget is what bounds them.
+func TestTrackBudgetFitsTabsBehindNAT(t *testing.T) {
+	tests := []struct {
+		tabs    int
+		refused bool
+	}{{1, false}, {4, false}, {14, false}, {18, true}}
+	for _, tc := range tests {
+		lim := newUserLimits(trackLimitConfig(Config{}))
+		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		lim.now = func() time.Time { return clock }
+		refused := 0
+		// Tabs open 100 ms apart, then poll for a minute.
+		step := 10 * time.Millisecond
+		for tick := time.Duration(0); tick < time.Minute; tick += step {
+			clock = clock.Add(step)
+			for tab := range tc.tabs {
+				start := time.Duration(tab) * 100 * time.Millisecond
+				if tick < start || (tick-start)%(700*time.Millisecond) != 0 {
+					continue
+				}
+				if ok, _ := lim.allow(userKey{role: "track", user: "198.51.100.7"}, 0, 0); !ok {
+					refused++
+				}
+			}
+		}
+		assert.Equal(t, tc.refused, refused > 0, "%d tabs: %d refused", tc.tabs, refused)
 	}
 }

@@ -50,7 +50,7 @@ func TestInterop(t *testing.T) {
 	// These run against the real binary, from TestDispatchStory,
 	// TestPartialAcks and TestTokenLifetime.
 	files = slices.DeleteFunc(files, func(f string) bool {
-		return f == storyFile || f == redeliveryFile || f == consoleFile || f == partialAcksFile || f == lifetimeFile
+		return f == storyFile || f == redeliveryFile || f == partialAcksFile || f == lifetimeFile
 	})
 	args := append([]string{"--test", "--test-reporter=spec"}, files...)
 	env := append([]string{"SERVER_URL=" + mainURL, "HEARTBEAT_SERVER_URL=" + heartbeatURL}, strictServers(t)...)
