@@ -83,7 +83,8 @@ func newBrowser(t *testing.T) *browser {
 
 // tab is one page in its own browser context. Its console errors,
 // uncaught exceptions and browser-log errors fail the test at cleanup,
-// except network errors while outage is set (a server restart on purpose).
+// except network errors stamped within an outage (a server restart on
+// purpose).
 type tab struct {
 	t    *testing.T
 	name string
@@ -94,7 +95,10 @@ type tab struct {
 // recorder keeps what went wrong in a page; chromedp's event goroutine
 // writes it.
 type recorder struct {
-	outage atomic.Bool
+	// The outage the test caused, in Unix ms: from its start to when the
+	// page was back (0: still on). The browser's own stamp of an entry
+	// decides, not when the entry reaches the test.
+	outageFrom, outageTo atomic.Int64
 
 	mu        sync.Mutex
 	problems  []string
@@ -146,7 +150,7 @@ func eval[T any](tb *tab, expr string) T {
 // listen runs on chromedp's event goroutine: it only records.
 func (tb *tab) listen(ev any) {
 	var msg string
-	network := false
+	var network float64 // the stamp of a network error
 	switch ev := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
@@ -168,18 +172,26 @@ func (tb *tab) listen(ev any) {
 		if ev.Entry.Level != log.EntryLevelError {
 			return
 		}
-		network = ev.Entry.Source == log.EntrySourceNetwork
+		if ev.Entry.Source == log.EntrySourceNetwork {
+			network = ev.Entry.Timestamp.Float64()
+		}
 		msg = fmt.Sprintf("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
 	default:
 		return
 	}
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	if network && tb.outage.Load() {
+	if network != 0 && tb.inOutage(int64(network)) {
 		tb.tolerated++
 		return
 	}
 	tb.problems = append(tb.problems, msg)
+}
+
+// inOutage reports whether ms (Unix) falls within the outage.
+func (r *recorder) inOutage(ms int64) bool {
+	from, to := r.outageFrom.Load(), r.outageTo.Load()
+	return from != 0 && ms >= from && (to == 0 || ms <= to)
 }
 
 // remoteText is what the console would print for a value.

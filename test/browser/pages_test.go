@@ -4,8 +4,6 @@ package browser
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/demo"
+	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
 	"github.com/dispatchd/dispatchd/internal/testproc"
 )
@@ -31,16 +30,21 @@ type viewport struct {
 var viewports = []viewport{{"1400x900", 1400, 900}, {"390x844", 390, 844}}
 
 // scene is a server with a small simulated city playing on it (what
-// `dispatchd demo` shows a newcomer), and the tracking link of an order
-// on its way.
+// `dispatchd demo` shows a newcomer), and one order of the test's own on
+// its way, for the tracking page: auto-assigned to a Go driver waiting at
+// its pickup, which the city's drivers never hear of.
 type scene struct {
-	srv   *testproc.Proc
-	b     *browser
-	track string
+	srv    *testproc.Proc
+	b      *browser
+	driver *client
+	track  string
 }
 
-// newScene starts the server and the city, and waits until an order is
-// in transit; the city stops when t ends.
+// courierAt is where the scene's driver says it is, on the way.
+var courierAt = place{Lat: pickupLat, Lng: (pickupLng + dropoff.Lng) / 2}
+
+// newScene starts the server and the city, and has the scene's order
+// picked up and in transit; the city stops when t ends.
 func newScene(t *testing.T) *scene {
 	t.Helper()
 	srv := startServer(t)
@@ -50,8 +54,9 @@ func newScene(t *testing.T) *scene {
 	var stats demo.Stats
 	wg.Go(func() {
 		cfg := demo.Config{URL: srv.URL, Auth: auth.Config{Secret: auth.Secret(secret)}, Tenant: tenant,
-			Drivers: 12, Vendors: 2, Customers: 4, OrderEvery: 2 * time.Second, Speed: 3}
-		if err := demo.Run(ctx, cfg, &stats, zap.NewNop()); err != nil {
+			Drivers: 12, Vendors: 2, Customers: 4, OrderEvery: 30 * time.Second, Speed: 10,
+			Center: geo.Point{Lat: pickupLat, Lng: pickupLng}, Radius: 2000}
+		if err := demo.Run(ctx, cfg, &stats, zap.NewNop()); err != nil && ctx.Err() == nil {
 			t.Errorf("demo city: %v", err)
 		}
 	})
@@ -60,34 +65,20 @@ func newScene(t *testing.T) *scene {
 		wg.Wait()
 		t.Logf("demo city: %d orders created, %d claimed, %d delivered", stats.Created.Load(), stats.Claimed.Load(), stats.Delivered.Load())
 	})
-	return &scene{srv: srv, b: b, track: inTransit(t, srv)}
-}
 
-// inTransit waits for an order of the city's first vendor to be in
-// transit and returns its tracking link.
-func inTransit(t *testing.T, srv *testproc.Proc) string {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/orders?status=in_transit", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token(t, orders.RoleVendor, "vendor-1"))
-	client := &http.Client{Timeout: callTimeout}
-	stop := time.Now().Add(30 * time.Second)
-	for time.Now().Before(stop) {
-		res, err := client.Do(req)
-		require.NoError(t, err)
-		var body struct {
-			Orders []order `json:"orders"`
-		}
-		err = json.NewDecoder(res.Body).Decode(&body)
-		_ = res.Body.Close()
-		require.NoError(t, err, "GET /api/v1/orders: %s", res.Status)
-		if len(body.Orders) > 0 {
-			return body.Orders[0].TrackingURL
-		}
-		time.Sleep(250 * time.Millisecond)
+	d := connect(t, srv, orders.RoleDriver, "scene-driver")
+	d.call("driver:duty", map[string]any{"onDuty": true}, nil)
+	d.call("location:update", map[string]any{"lat": pickup.Lat, "lng": pickup.Lng}, nil)
+	v := connect(t, srv, orders.RoleVendor, "scene-vendor")
+	var res struct {
+		Order order `json:"order"`
 	}
-	t.Fatal("no order of vendor-1 got in transit within 30 s")
-	return ""
+	v.call("order:create", newOrder("scene-customer", "auto", pickup, dropoff), &res)
+	// auto gives the order to the driver at its pickup.
+	d.await("order:assigned", res.Order.ID, settle)
+	d.call("order:picked_up", map[string]any{"orderId": res.Order.ID}, nil)
+	d.call("order:in_transit", map[string]any{"orderId": res.Order.ID}, nil)
+	return &scene{srv: srv, b: b, driver: d, track: res.Order.TrackingURL}
 }
 
 // openBoard opens the board at vp and waits until it shows the city.
@@ -105,6 +96,8 @@ func (s *scene) openBoard(t *testing.T, vp viewport) *tab {
 // courier.
 func (s *scene) openTrack(t *testing.T, vp viewport) *tab {
 	t.Helper()
+	// A position older than a minute counts as unknown: say it again.
+	s.driver.call("location:update", map[string]any{"lat": courierAt.Lat, "lng": courierAt.Lng}, nil)
 	track := s.b.open(t, "tracking page "+vp.name, s.track, vp.width, vp.height)
 	track.awaitConnState("live", settle, "the tracking page is live")
 	track.awaitJS(`document.getElementById('status').dataset.status`, settle, "the tracking page shows a status")
