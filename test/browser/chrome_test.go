@@ -99,6 +99,7 @@ type recorder struct {
 	// page was back (0: still on). The browser's own stamp of an entry
 	// decides, not when the entry reaches the test.
 	outageFrom, outageTo atomic.Int64
+	allow                func(msg string) bool // set before any event
 
 	mu        sync.Mutex
 	problems  []string
@@ -115,7 +116,14 @@ func (tb *tab) in(t *testing.T) *tab {
 // url; it does not wait for more than the load.
 func (b *browser) open(t *testing.T, name, url string, width, height int64) *tab {
 	t.Helper()
-	tb := &tab{t: t, name: name, recorder: &recorder{}}
+	return b.openAllowing(t, name, url, width, height, nil)
+}
+
+// openAllowing is open with allow exempting the browser-log entries the
+// test expects (a 404 the page asks for on purpose); nil exempts none.
+func (b *browser) openAllowing(t *testing.T, name, url string, width, height int64, allow func(msg string) bool) *tab {
+	t.Helper()
+	tb := &tab{t: t, name: name, recorder: &recorder{allow: allow}}
 	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
 	t.Cleanup(func() {
 		cancel()
@@ -181,7 +189,7 @@ func (tb *tab) listen(ev any) {
 	}
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	if network != 0 && tb.inOutage(int64(network)) {
+	if (network != 0 && tb.inOutage(int64(network))) || (tb.allow != nil && tb.allow(msg)) {
 		tb.tolerated++
 		return
 	}
@@ -212,7 +220,7 @@ func (tb *tab) report() {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	if tb.tolerated > 0 {
-		tb.t.Logf("%s: %d network error(s) during the server's outage (expected)", tb.name, tb.tolerated)
+		tb.t.Logf("%s: %d expected browser-log error(s) (during the outage, or allowed)", tb.name, tb.tolerated)
 	}
 	for _, p := range tb.problems {
 		tb.t.Errorf("%s: %s", tb.name, p)
