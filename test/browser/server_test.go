@@ -131,13 +131,31 @@ func (cl *client) send(event string, payload any) {
 // await waits up to timeout for an event named name about order id.
 func (cl *client) await(name, id string, timeout time.Duration) received {
 	cl.t.Helper()
+	return cl.awaitMatch(name, id, func(json.RawMessage) bool { return true }, timeout)
+}
+
+// awaitStatus waits up to timeout for order:status of order id in status.
+func (cl *client) awaitStatus(id string, status orders.Status, timeout time.Duration) received {
+	cl.t.Helper()
+	return cl.awaitMatch("order:status", id, func(b json.RawMessage) bool {
+		var e struct {
+			Status orders.Status `json:"status"`
+		}
+		return json.Unmarshal(b, &e) == nil && e.Status == status
+	}, timeout)
+}
+
+// awaitMatch waits up to timeout for an event named name about order id
+// whose body matches.
+func (cl *client) awaitMatch(name, id string, match func(json.RawMessage) bool, timeout time.Duration) received {
+	cl.t.Helper()
 	stop := time.NewTimer(timeout)
 	defer stop.Stop()
 	for {
 		cl.mu.Lock()
 		changed := cl.changed
 		for _, ev := range cl.evs {
-			if ev.name == name && about(ev.body, id) {
+			if ev.name == name && about(ev.body, id) && match(ev.body) {
 				cl.mu.Unlock()
 				return ev
 			}
