@@ -34,30 +34,28 @@ func chromium() (string, bool) {
 	return "", false
 }
 
-// needChromium returns chromium's path, or skips t with a note on stderr
-// that a `go test` summary cannot hide.
-func needChromium(t *testing.T) string {
+// needChromium skips t without chromium, with a note on stderr that a
+// `go test` summary cannot hide.
+func needChromium(t *testing.T) {
 	t.Helper()
-	p, ok := chromium()
-	if !ok {
+	if _, ok := chromium(); !ok {
 		fmt.Fprintf(os.Stderr, "\n*** %s SKIPPED: no chromium here; install it with `apt-get install -y chromium` (.ci/run does) ***\n\n", t.Name())
 		t.Skip("no chromium: apt-get install -y chromium")
 	}
-	return p
 }
 
-// browser is one headless Chromium for one test; each role opens its own
-// browser context in it (no shared cookies or storage).
+// browser is the package's one headless Chromium, started by TestMain;
+// each role of each test opens its own browser context in it (no shared
+// cookies or storage), so tests share only the process.
 type browser struct {
 	root context.Context
 }
 
-// newBrowser starts chromium with a fresh profile; it ends with t.
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	path := needChromium(t)
+// startChromium starts the chromium at path with a fresh profile in dir;
+// stop ends it and waits for it.
+func startChromium(path, dir string) (b *browser, stop func(), err error) {
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()),
+		chromedp.ExecPath(path), chromedp.UserDataDir(dir),
 		// As root in a container with no network beyond loopback.
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
@@ -71,14 +69,25 @@ func newBrowser(t *testing.T) *browser {
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	root, cancelRoot := chromedp.NewContext(alloc)
-	t.Cleanup(func() {
+	stop = func() {
 		cancelRoot()
 		cancelAlloc()
-	})
-	start := time.Now()
-	require.NoError(t, chromedp.Do(root), "start chromium (%s)", path)
-	t.Logf("chromium started in %s", time.Since(start).Round(time.Millisecond))
-	return &browser{root: root}
+	}
+	if err := chromedp.Do(root); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	return &browser{root: root}, stop, nil
+}
+
+// newBrowser is the package's Chromium, or a loud skip without one.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	needChromium(t)
+	if chrome == nil {
+		t.Fatal("chromium is installed but TestMain did not start it")
+	}
+	return chrome
 }
 
 // tab is one page in its own browser context. Its console errors,
