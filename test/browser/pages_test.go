@@ -54,7 +54,7 @@ func newScene(t *testing.T) *scene {
 	var stats demo.Stats
 	wg.Go(func() {
 		cfg := demo.Config{URL: srv.URL, Auth: auth.Config{Secret: auth.Secret(secret)}, Tenant: tenant,
-			Drivers: 12, Vendors: 2, Customers: 4, OrderEvery: 30 * time.Second, Speed: 10,
+			Drivers: 12, Vendors: 2, Customers: 4, OrderEvery: 20 * time.Second, Speed: 10,
 			Center: geo.Point{Lat: pickupLat, Lng: pickupLng}, Radius: 2000}
 		if err := demo.Run(ctx, cfg, &stats, zap.NewNop()); err != nil && ctx.Err() == nil {
 			t.Errorf("demo city: %v", err)
@@ -86,7 +86,7 @@ func (s *scene) openBoard(t *testing.T, vp viewport) *tab {
 	t.Helper()
 	board := s.b.open(t, "board "+vp.name, s.srv.URL+"/console/#token="+token(t, orders.RoleDispatcher, "dispatcher-1"), vp.width, vp.height)
 	board.awaitConnState("connected", settle, "the board signs in")
-	board.awaitJS(`document.querySelectorAll('#orders [data-order-id]').length >= 3`, settle, "the board shows the city's orders")
+	board.awaitJS(`document.querySelectorAll('#orders [data-order-id]').length >= 6`, settle, "the board shows the city's orders")
 	board.awaitJS(`document.querySelectorAll('#drivers [data-driver-id]').length >= 8`, settle, "the board shows the city's drivers")
 	board.awaitJS(`document.querySelectorAll('#map [data-driver-id]').length >= 8`, settle, "the board maps the city's drivers")
 	return board
