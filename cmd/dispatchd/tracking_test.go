@@ -19,7 +19,7 @@ import (
 
 // TestServeTracking: on a real node, an order's trackingUrl is made of
 // DISPATCH_PUBLIC_URL, and its token opens GET /api/v1/track/{token}
-// without any Authorization; the page path itself is not served yet.
+// without any Authorization, and /track/{token} is the page.
 func TestServeTracking(t *testing.T) {
 	s := start(t, map[string]string{"DISPATCH_JWT_SECRET": benchSecret, "DISPATCH_PUBLIC_URL": "https://track.example/shop/"},
 		"serve", "--addr", "127.0.0.1:0")
@@ -62,8 +62,10 @@ func TestServeTracking(t *testing.T) {
 	assert.Equal(t, orders.Ready, tr.Status)
 	assert.NotContains(t, string(raw), "c1")
 
-	status, _ = get(http.MethodGet, "/track/"+token, "", nil)
-	assert.Equal(t, http.StatusNotFound, status, "the page comes later")
+	status, raw = get(http.MethodGet, "/track/"+token, "", nil)
+	assert.Equal(t, http.StatusOK, status, "the page")
+	assert.Contains(t, string(raw), `id="timeline"`)
+	assert.NotContains(t, string(raw), token, "the page never holds the token")
 	status, raw = get(http.MethodGet, "/api/v1/track/"+strings.Repeat("A", 24), "", nil)
 	assert.Equal(t, http.StatusNotFound, status)
 	assert.Contains(t, string(raw), `"not_found"`)

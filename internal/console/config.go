@@ -57,7 +57,7 @@ type pageConfig struct {
 }
 
 func (c Config) handler() http.Handler {
-	pc := pageConfig{TileURL: c.TileURL, TileAttribution: c.TileAttribution}
+	pc := pageConfig(c) // the same fields, with the pages' JSON names
 	if pc.TileURL == "none" {
 		pc.TileURL, pc.TileAttribution = "", ""
 	}

@@ -2,15 +2,18 @@ package dispatch
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/geo"
 	"github.com/dispatchd/dispatchd/internal/orders"
+	"github.com/dispatchd/dispatchd/internal/store"
 )
 
 // TestTrackTag: the tag a tracking view is named by before it is built
@@ -66,4 +69,40 @@ func TestTrackTag(t *testing.T) {
 	_, err = svc.Act(ctx, driver, o.ID, orders.ActionPickUp)
 	require.NoError(t, err)
 	fresh("picked up", tag(o.TrackingToken))
+}
+
+// countingStore is the real store, counting its log reads.
+type countingStore struct {
+	*store.Store
+	events atomic.Int32
+}
+
+func (c *countingStore) Events(ctx context.Context, tenant, orderID string) ([]orders.Event, error) {
+	c.events.Add(1)
+	return c.Store.Events(ctx, tenant, orderID)
+}
+
+// TestTrackLookupReadsNoLog: naming the view (what an unchanged poll
+// needs) reads the order only; building it reads the log.
+func TestTrackLookupReadsNoLog(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()}, zaptest.NewLogger(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	cs := &countingStore{Store: st}
+	fleet := NewFleet(time.Minute, nil)
+	svc := NewService(cs, noRelay{}, noLocations{}, &boardRecorder{}, fleet)
+	svc.EnableTracking(st, fleet, TrackingConfig{PublicURL: "https://track.example"})
+	o, _, err := svc.CreateOrder(ctx, auth.Claims{Tenant: "t1", Role: orders.RoleVendor, Subject: "v1"}, trackedOrder(""))
+	require.NoError(t, err)
+
+	before := cs.events.Load()
+	tr, err := svc.TrackLookup(ctx, o.TrackingToken)
+	require.NoError(t, err)
+	assert.Equal(t, before, cs.events.Load(), "the lookup reads no log")
+	view, err := svc.TrackView(ctx, tr)
+	require.NoError(t, err)
+	assert.Equal(t, before+1, cs.events.Load())
+	require.Len(t, view.Timeline, 1)
+	assert.Equal(t, orders.Ready, view.Timeline[0].Status)
 }

@@ -35,14 +35,22 @@ export class Board {
     const s = globalThis.io("/dispatchers", { auth: { token: tok }, transports: ["websocket", "polling"] });
     this.socket = s;
     this.token = tok;
+    this.expired = false;
     s.on("connect", () => {
       this.setConn("connected", "connected");
       this.subscribe();
       this.refreshStats();
     });
     s.on("disconnect", (reason) => {
-      if (reason === "io client disconnect") this.setConn("offline", "offline");
-      else this.setConn("reconnecting", "connection lost, reconnecting…");
+      if (reason === "io client disconnect") {
+        this.setConn("offline", "offline");
+        return;
+      }
+      this.setConn("reconnecting", "connection lost, reconnecting…");
+      // The stock client leaves a disconnect by the server to the app
+      // (a queue that could not load, a node going away): try again,
+      // unless the token ran out (auth:expired signs out first).
+      if (reason === "io server disconnect") setTimeout(() => this.socket === s && !this.expired && s.connect(), 1000);
     });
     s.io.on("reconnect_attempt", (n) => this.setConn("reconnecting", `reconnecting (attempt ${n})…`));
     s.on("connect_error", (err) => {
@@ -63,7 +71,10 @@ export class Board {
       const ack = args[args.length - 1];
       if (typeof ack === "function" && args[1]?.seq !== undefined) ack();
     });
-    s.on("auth:expired", () => this.onUnauthorized("Your session expired; sign in again."));
+    s.on("auth:expired", () => {
+      this.expired = true;
+      this.onUnauthorized("Your session expired; sign in again.");
+    });
     this.statsTimer = setInterval(() => this.refreshStats(), STATS_EVERY_MS);
     this.renderTimer = setInterval(() => this.render(), RENDER_EVERY_MS);
   }

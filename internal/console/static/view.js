@@ -78,7 +78,8 @@ function cardText(card, o, drivers, now) {
   card.querySelector(".store").textContent = o.store || "order";
   card.querySelector(".oid").textContent = "#" + o.id.slice(-6);
   card.querySelector(".meta").textContent = parts.join(" · ");
-  card.setAttribute("aria-label", `${o.store || "Order"} ${o.id}, ${label(o.status)}, ${parts.join(", ")}`);
+  const spoken = parts.map((p) => p.replace("→ ", "driver ").replace("≈ ", "about "));
+  card.setAttribute("aria-label", `${o.store || "Order"} ${o.id.slice(-6)}, ${label(o.status)}, ${spoken.join(", ")}`);
 }
 
 export function renderOrders(root, orders, drivers, now, open) {

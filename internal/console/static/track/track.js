@@ -13,7 +13,14 @@ const MAX_BACKOFF_MS = 15000;
 const $ = (id) => document.getElementById(id);
 
 // The token is the path's last segment; the page never prints it.
-const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
+const token = (() => {
+  const seg = location.pathname.split("/").filter(Boolean).pop() || "";
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg; // malformed escapes: the server says not found
+  }
+})();
 const api = "../api/v1/track/" + encodeURIComponent(token);
 
 // takePIN reads #pin=NNNN, keeps it for this tab (a reload still shows
@@ -86,7 +93,7 @@ async function main() {
       }
       if (res.status === 200 || res.status === 304) {
         failures = 0;
-        setConn("live", ended ? "Final" : "Live");
+        setConn("live", ended ? "Up to date" : "Live");
       } else if (res.status === 404) {
         ended = true;
         view.notFound();
