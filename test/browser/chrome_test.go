@@ -104,6 +104,7 @@ type tab struct {
 // recorder keeps what went wrong in a page; chromedp's event goroutine
 // writes it.
 type recorder struct {
+	closeOnce func() // closes the tab and reports, once
 	// The outage the test caused, in Unix ms: from its start to when the
 	// page was back (0: still on). The browser's own stamp of an entry
 	// decides, not when the entry reaches the test.
@@ -114,6 +115,11 @@ type recorder struct {
 	problems  []string
 	tolerated int
 }
+
+// close closes the tab and reports its problems; t's cleanup does it
+// too, but a test that restarts the server closes it first, or the page
+// would see the new server stop before it closed.
+func (tb *tab) close() { tb.closeOnce() }
 
 // in is the same tab for a subtest t.
 func (tb *tab) in(t *testing.T) *tab {
@@ -134,10 +140,11 @@ func (b *browser) openAllowing(t *testing.T, name, url string, width, height int
 	t.Helper()
 	tb := &tab{t: t, name: name, recorder: &recorder{allow: allow}}
 	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
-	t.Cleanup(func() {
+	tb.closeOnce = sync.OnceFunc(func() {
 		cancel()
 		tb.report()
 	})
+	t.Cleanup(tb.close)
 	tb.ctx = ctx
 	require.NoError(t, chromedp.Do(ctx), "%s: open a tab", name)
 	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: observerJS})
@@ -192,7 +199,7 @@ func (tb *tab) listen(ev any) {
 		if ev.Entry.Source == log.EntrySourceNetwork {
 			network = ev.Entry.Timestamp.Float64()
 		}
-		msg = fmt.Sprintf("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+		msg = fmt.Sprintf("browser log (%s, at %d): %s %s", ev.Entry.Source, int64(ev.Entry.Timestamp.Float64()), ev.Entry.Text, ev.Entry.URL)
 	default:
 		return
 	}

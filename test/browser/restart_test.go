@@ -55,4 +55,7 @@ func TestBoardSurvivesRestart(t *testing.T) {
 	board.await("order "+after.ID+" ready", settle, "an order posted after the restart shows on the board")
 	assert.NotZero(t, eval[int](board, `document.querySelectorAll('#orders [data-order-id="`+before.ID+`"]').length`),
 		"the order of before the restart is still on the board")
+	// Before the restarted server stops at cleanup (registered after the
+	// tab, so it would run first).
+	board.close()
 }
