@@ -20,10 +20,10 @@ import (
 // stands on it is /track/<token> (console.TrackPage).
 const TrackPath = "/api/v1/track/:token"
 
-// The per-IP budget of the tracking JSON. The page polls every 700 ms
-// while visible (1.43 requests a second; 0.1 hidden), and customers share
+// The per-IP budget of the tracking JSON. The page polls every 500 ms
+// while visible (2 requests a second; 0.1 hidden), and customers share
 // addresses: a household or office behind one NAT, many phones behind a
-// carrier's CGNAT. 20 a second holds 14 visible tabs on one address; the
+// carrier's CGNAT. 20 a second holds 10 visible tabs on one address; the
 // burst covers a page load with its first polls and a tab coming back.
 // Guessing 144-bit tokens stays hopeless at any such rate, and a poll
 // that finds nothing new costs one indexed lookup.

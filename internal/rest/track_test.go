@@ -280,14 +280,14 @@ func TestProxyClientIP(t *testing.T) {
 }
 
 // TestTrackBudgetFitsTabsBehindNAT: with the default budget, tracking
-// pages on one address (each loading, then polling every 700 ms, as
-// track.js does while visible) are never refused up to 14 tabs; a few
+// pages on one address (each loading, then polling every 500 ms, as
+// track.js does while visible) are never refused up to 10 tabs; a few
 // more are, so the budget is what bounds them.
 func TestTrackBudgetFitsTabsBehindNAT(t *testing.T) {
 	tests := []struct {
 		tabs    int
 		refused bool
-	}{{1, false}, {4, false}, {14, false}, {18, true}}
+	}{{1, false}, {4, false}, {10, false}, {12, true}}
 	for _, tc := range tests {
 		lim := newUserLimits(trackLimitConfig(Config{}))
 		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -299,7 +299,7 @@ func TestTrackBudgetFitsTabsBehindNAT(t *testing.T) {
 			clock = clock.Add(step)
 			for tab := range tc.tabs {
 				start := time.Duration(tab) * 100 * time.Millisecond
-				if tick < start || (tick-start)%(700*time.Millisecond) != 0 {
+				if tick < start || (tick-start)%(500*time.Millisecond) != 0 {
 					continue
 				}
 				if ok, _ := lim.allow(userKey{role: "track", user: "198.51.100.7"}, 0, 0); !ok {

@@ -8,7 +8,8 @@ import { Detail } from "./detail.js";
 
 const STATS_EVERY_MS = 5000;
 const ENDED_KEEP_MS = 10 * 60 * 1000; // "recently ended" stays this long
-const RENDER_EVERY_MS = 1000; // ages and ETAs tick; bursts coalesce
+const RENDER_EVERY_MS = 1000; // ages and ETAs tick
+const CHANGE_DELAY_MS = 100; // a change is drawn this soon
 
 export class Board {
   constructor({ conn, onUnauthorized }) {
@@ -23,8 +24,10 @@ export class Board {
     this.map = null;
     this.detail = new Detail(this);
     this.mapReady = loadConfig().then((cfg) => {
-      this.map = createMap(document.getElementById("map"), cfg);
-      this.dirty = true;
+      this.map = createMap(document.getElementById("map"), cfg, {
+        legend: [{ kind: "driver", text: "driver on duty" }, { kind: "driver-off", text: "off duty, with orders" }, { kind: "pickup", text: "pickup" }],
+      });
+      this.changed();
     });
   }
 
@@ -101,6 +104,17 @@ export class Board {
     this.refreshStats();
   }
 
+  // changed marks the board stale and draws it soon: a burst of updates
+  // (a resubscribe, many drivers moving) is drawn once, within 100 ms.
+  changed() {
+    this.dirty = true;
+    if (this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.render();
+    }, CHANGE_DELAY_MS);
+  }
+
   setConn(state, text) {
     this.connEl.dataset.state = state;
     this.connEl.querySelector(".text").textContent = text;
@@ -133,7 +147,7 @@ export class Board {
     this.snapshotted = true;
     this.drivers.clear();
     for (const d of r.drivers || []) this.drivers.set(d.driverId, d);
-    this.dirty = true;
+    this.changed();
     this.render();
   }
 
@@ -142,7 +156,7 @@ export class Board {
     const r = await this.call("board:stats", {});
     if (r?.ok) {
       this.stats = r.stats;
-      this.dirty = true;
+      this.changed();
     }
   }
 
@@ -151,14 +165,14 @@ export class Board {
     const have = this.orders.get(o.id);
     if (have && have.version > o.version) return; // an older update, late
     this.orders.set(o.id, o);
-    this.dirty = true;
+    this.changed();
     this.detail.orderChanged(o);
   }
 
   applyDriver(d) {
     if (!d?.driverId) return;
     this.drivers.set(d.driverId, { ...this.drivers.get(d.driverId), ...d });
-    this.dirty = true;
+    this.changed();
   }
 
   // loads counts each driver's active orders, from the orders the board

@@ -78,8 +78,9 @@ function cardText(card, o, drivers, now) {
   card.querySelector(".store").textContent = o.store || "order";
   card.querySelector(".oid").textContent = "#" + o.id.slice(-6);
   card.querySelector(".meta").textContent = parts.join(" · ");
-  const spoken = parts.map((p) => p.replace("→ ", "driver ").replace("≈ ", "about "));
-  card.setAttribute("aria-label", `${o.store || "Order"} ${o.id.slice(-6)}, ${label(o.status)}, ${spoken.join(", ")}`);
+  // The status is the column's heading on screen; a screen reader hears it
+  // in the button's own text (an aria-label would hide what is shown).
+  card.querySelector(".said").textContent = `, ${label(o.status)}, `;
 }
 
 export function renderOrders(root, orders, drivers, now, open) {
@@ -102,7 +103,7 @@ export function renderOrders(root, orders, drivers, now, open) {
       if (!li) {
         li = el("li");
         const b = el("button", { type: "button", class: "order", "data-order-id": o.id });
-        b.append(el("span", { class: "store" }), el("span", { class: "oid" }), el("span", { class: "meta" }));
+        b.append(el("span", { class: "store" }), el("span", { class: "oid" }), el("span", { class: "sr-only said" }), el("span", { class: "meta" }));
         b.addEventListener("click", () => open(o.id));
         li.append(b);
         root._cards.set(o.id, li);

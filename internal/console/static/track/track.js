@@ -6,7 +6,7 @@
 // link with #pin=1234, read here and dropped from the address bar.
 import { createView } from "./view.js";
 
-const VISIBLE_MS = 700; // a status change shows within 1 s
+const VISIBLE_MS = 500; // a status change shows within 1 s, with room for the round trip
 const HIDDEN_MS = 10000; // a background tab costs little
 const MAX_BACKOFF_MS = 15000;
 

@@ -41,7 +41,11 @@ export async function createView() {
 
   function ensureMap(t) {
     if (map || !globalThis.L) return;
-    map = createMap($("map"), config, { center: [t.dropoff.lat, t.dropoff.lng], zoom: 14 });
+    map = createMap($("map"), config, {
+      center: [t.dropoff.lat, t.dropoff.lng],
+      zoom: 14,
+      legend: [{ kind: "pickup", text: "shop" }, { kind: "courier", text: "courier" }, { kind: "dropoff", text: "you" }],
+    });
   }
 
   function renderStatus(t) {
