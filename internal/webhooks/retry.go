@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 	"time"
@@ -60,24 +61,28 @@ func (w *worker) deliver(ctx context.Context, pos uint64, m message) bool {
 		next := now.Add(wait)
 		a.Status, a.Next = DeliveryPending, &next
 		stored := w.record(ctx, a)
-		if stored.Status == DeliverySucceeded {
-			w.succeeded() // a manual retry got it through meanwhile
-			return true
-		}
 		if first.IsZero() {
-			first = stored.CreatedAt
-			if first.IsZero() {
-				first = now
-			}
+			first = cmp.Or(stored.CreatedAt, now)
 		}
-		if !sleep(ctx, wait) {
-			return false
-		}
-		if w.deliveredMeanwhile(ctx, stored.ID) {
-			w.succeeded()
-			return true
+		if done, ok := w.await(ctx, stored, wait); done {
+			return ok
 		}
 	}
+}
+
+// await waits out a backoff after a failed attempt stored as stored. It
+// is done (with deliver's result) when ctx ends, or when a manual retry
+// got the message through meanwhile: sending it once more would be a
+// duplicate.
+func (w *worker) await(ctx context.Context, stored Delivery, wait time.Duration) (done, ok bool) {
+	if stored.Status == DeliverySucceeded || (sleep(ctx, wait) && w.deliveredMeanwhile(ctx, stored.ID)) {
+		w.succeeded()
+		return true, true
+	}
+	if ctx.Err() != nil {
+		return true, false
+	}
+	return false, false
 }
 
 // deliveredMeanwhile reports whether a manual retry delivered the message
