@@ -68,7 +68,10 @@ func TestRestartEmbeddedNode(t *testing.T) {
 			}
 			if tt.silent {
 				for _, d := range drivers {
-					require.Eventually(t, func() bool { _, _, held, _ := d.snapshot(); return held == window }, 10*time.Second, 10*time.Millisecond,
+					// A full window, and maybe a few probes past it (one
+					// per delivery.probe_after while nothing is acked, up
+					// to a second window).
+					require.Eventually(t, func() bool { _, _, held, _ := d.snapshot(); return held >= window }, 10*time.Second, 10*time.Millisecond,
 						"%s: a full window in flight before the kill", d.name)
 				}
 			}
@@ -104,9 +107,11 @@ func TestRestartEmbeddedNode(t *testing.T) {
 				}
 				assert.Equal(t, want, ids, "%s: orders after the restart, in creation order", d.name)
 				if tt.silent {
-					assert.Len(t, afterConn(got, 0), window+orderCount, "%s: a window before the kill, everything after", d.name)
+					before := len(got) - len(after) // in flight, never acked, when the node died
+					assert.GreaterOrEqual(t, before, window, "%s: a window before the kill", d.name)
+					assert.LessOrEqual(t, before, 2*window, "%s: at most the window and its probes", d.name)
 					st := checkStream(t, d.name, got, conns, want, nil)
-					assert.Equal(t, window, st.duplicates, "%s: the unacknowledged window comes again", d.name)
+					assert.Equal(t, before, st.duplicates, "%s: what was in flight comes again", d.name)
 				}
 			}
 		})
