@@ -61,7 +61,11 @@ export function createMap(el, config, { center = [0, 0], zoom = 13, legend = [] 
     }
     if (opts.label) {
       m.unbindTooltip();
-      m.bindTooltip(opts.label);
+      // A node, not a string: Leaflet puts a string in as HTML, and labels
+      // carry what vendors and drivers typed (a store, an address).
+      const text = document.createElement("span");
+      text.textContent = opts.label;
+      m.bindTooltip(text);
     }
     const path = m.getElement();
     if (path) {
