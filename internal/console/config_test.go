@@ -52,3 +52,23 @@ func TestConfigJSON(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Contains(t, rec.Body.String(), "Leaflet")
 }
+
+// TestBoardHeaders: the board's page carries the CSP the tracking page
+// has; its scripts and styles are plain files.
+func TestBoardHeaders(t *testing.T) {
+	h := http.StripPrefix("/console/", Handler(DefaultConfig()))
+	for _, tc := range []struct {
+		path string
+		csp  bool
+	}{{"/console/", true}, {"/console/index.html", true}, {"/console/app.js", false}, {"/console/config.json", false}} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), tc.path)
+		if tc.csp {
+			require.Equal(t, pageCSP(DefaultTileURL), rec.Header().Get("Content-Security-Policy"), tc.path)
+			require.Contains(t, rec.Header().Get("Content-Security-Policy"), "script-src 'self'")
+		} else {
+			require.Empty(t, rec.Header().Get("Content-Security-Policy"), tc.path)
+		}
+	}
+}

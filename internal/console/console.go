@@ -19,10 +19,19 @@ func Handler(cfg Config) http.Handler {
 	}
 	static := http.FileServer(http.FS(sub))
 	conf := cfg.handler()
+	csp := pageCSP(cfg.TileURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.TrimPrefix(r.URL.Path, "/") == "config.json" {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if name == "config.json" {
 			conf.ServeHTTP(w, r)
 			return
+		}
+		if name == "" || strings.HasSuffix(name, ".html") {
+			// The board shows what vendors and drivers typed: should
+			// any of it ever reach the page as markup, nothing of it
+			// may run, load or frame.
+			w.Header().Set("Content-Security-Policy", csp)
 		}
 		static.ServeHTTP(w, r)
 	})

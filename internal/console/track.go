@@ -24,7 +24,7 @@ var trackHTML []byte
 // answers 200 to any token, so that it is no unlimited oracle of which
 // tokens exist.
 func TrackPage(cfg Config) http.Handler {
-	csp := trackCSP(cfg.TileURL)
+	csp := pageCSP(cfg.TileURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One segment after /track/ only: deeper, the page's relative
 		// links would lead nowhere.
@@ -47,9 +47,10 @@ func TrackPage(cfg Config) http.Handler {
 	})
 }
 
-// trackCSP allows the page's own scripts, styles and JSON, and images
-// from itself and the tile server only; nobody may frame it.
-func trackCSP(tileURL string) string {
+// pageCSP allows a page's own scripts, styles, JSON and sockets, and
+// images from itself and the tile server only; nobody may frame it. The
+// board and the tracking page share it.
+func pageCSP(tileURL string) string {
 	img := "'self'"
 	if src := tileSource(tileURL); src != "" {
 		img += " " + src

@@ -107,7 +107,7 @@ func TestTrackCSPImages(t *testing.T) {
 		{"none", "'self'"},
 		{"", "'self'"},
 	} {
-		csp := trackCSP(tc.tile)
+		csp := pageCSP(tc.tile)
 		assert.Contains(t, csp, "; img-src "+tc.img+"; ", tc.tile)
 		assert.Contains(t, csp, "default-src 'none'")
 		assert.Contains(t, csp, "connect-src 'self'")
