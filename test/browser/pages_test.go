@@ -108,7 +108,8 @@ func (s *scene) openTrack(t *testing.T, vp viewport) *tab {
 // TestPages checks the board and the tracking page, live, at each
 // viewport: a screenshot of each (test artefacts, and docs/screenshots/
 // with DISPATCH_UPDATE_SCREENSHOTS=1), and axe-core's WCAG 2 A and AA
-// rules on each, with an order's detail open on the board too.
+// rules on each, with an order's detail open on the board and on the
+// board's Developer tab too.
 func TestPages(t *testing.T) {
 	s := newScene(t)
 	for _, vp := range viewports {
@@ -125,6 +126,12 @@ func TestPages(t *testing.T) {
 				board.awaitJS(`document.querySelector('#order-detail li[data-event-type]')`, settle, "the detail shows the order's timeline")
 				checkAxe(t, board, src, "board with an order's detail")
 				checkAxe(t, track, src, "tracking page")
+				// The Developer tab, after the detail is closed.
+				board.do(chromedp.KeyEvent("\x1b"))
+				board.awaitJS(`!document.getElementById('order-detail').open`, settle, "the detail closes on Escape")
+				board.do(chromedp.Click(chromedp.CSS(`#tab-developer`)))
+				board.awaitJS(`!document.getElementById('panel-developer').hidden`, settle, "the Developer tab shows")
+				checkAxe(t, board, src, "developer tab")
 			})
 		})
 	}
