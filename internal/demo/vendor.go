@@ -17,13 +17,16 @@ func (c *city) vendor(ctx context.Context, p *peer) {
 	go drain(p)
 	// Sped up, still within the server's per-socket event budget.
 	every := max(time.Duration(float64(c.cfg.OrderEvery)/c.cfg.Speed), minOrderEvery)
-	t := time.NewTicker(every)
-	defer t.Stop()
+	// The first order within half a period (each vendor its own moment),
+	// not a whole one: a newcomer's board has orders within seconds.
+	next := time.NewTimer(time.Duration(rng.Int64N(int64(every/2) + 1)))
+	defer next.Stop()
 	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-next.C:
+			next.Reset(every)
 		}
 		customer := rng.IntN(len(c.watch))
 		drop := randomPoint(rng, c.cfg.Center, c.cfg.Radius)
