@@ -2,16 +2,15 @@ package rest
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dispatchd/dispatchd/internal/orders"
+	originpkg "github.com/dispatchd/dispatchd/internal/origin"
 )
 
-// CORS follows transport.allowed_origins, with the Socket.IO transport's
-// rules, so that a front end allowed to open a socket may call REST too:
+// CORS follows transport.allowed_origins, read by internal/origin as the
+// Socket.IO transport reads it, so that a front end allowed to open a socket may call REST too:
 // no Origin (not a browser) needs nothing; an empty list allows the
 // server's own origin only; "*" allows any; other entries are exact
 // origins, case aside. REST authenticates by the Authorization header,
@@ -27,42 +26,6 @@ const (
 )
 
 var errOriginRefused = orders.Errorf(orders.CodeForbidden, "this origin may not use the API (transport.allowed_origins)")
-
-// origins applies the allowed-origins list.
-type origins struct {
-	any    bool
-	listed []string
-}
-
-func newOrigins(allowed []string) origins {
-	var o origins
-	for _, a := range allowed {
-		if a == "*" {
-			o.any = true
-		} else {
-			o.listed = append(o.listed, a)
-		}
-	}
-	return o
-}
-
-// allowed reports whether a page on origin may call the API served as
-// host.
-func (o origins) allowed(origin, host string) bool {
-	if o.any {
-		return true
-	}
-	if len(o.listed) == 0 {
-		u, err := url.Parse(origin)
-		return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
-	}
-	for _, l := range o.listed {
-		if strings.EqualFold(l, origin) {
-			return true
-		}
-	}
-	return false
-}
 
 // cors answers preflights, before authentication (browsers send them
 // without credentials), and lets allowed pages read the answers of the
@@ -80,8 +43,9 @@ func (a *api) cors(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// The answer depends on Origin, for caches.
 		h.Add(echo.HeaderVary, echo.HeaderOrigin)
-		if !a.origins.allowed(origin, r.Host) {
+		if a.origins.Check(origin, r.Host) == originpkg.Refused {
 			if preflight {
+				a.obs.EventIn("rest", "preflight", orders.CodeForbidden)
 				return errOriginRefused
 			}
 			return next(c)

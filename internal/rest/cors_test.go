@@ -48,9 +48,15 @@ func TestCORSPreflight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixtureConfig(t, Config{AllowedOrigins: tt.allowed})
+			obs := &recordingObserver{}
+			f := newFixtureConfig(t, Config{AllowedOrigins: tt.allowed, Observer: obs})
 			rec := serve(f.e, preflight(tt.path, tt.origin, http.MethodPost))
 			h := rec.Header()
+			if tt.want {
+				assert.Empty(t, obs.got)
+			} else {
+				assert.Equal(t, []string{"rest preflight forbidden"}, obs.got, "a refused preflight is counted")
+			}
 			assert.Contains(t, h.Values(echo.HeaderVary), echo.HeaderOrigin)
 			assert.Empty(t, h.Get(echo.HeaderAccessControlAllowCredentials), "REST never takes cookies")
 			if !tt.want {

@@ -12,6 +12,7 @@ import (
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/dispatch"
 	"github.com/dispatchd/dispatchd/internal/orders"
+	originpkg "github.com/dispatchd/dispatchd/internal/origin"
 )
 
 const (
@@ -33,7 +34,7 @@ type api struct {
 	obs      Observer
 	apiKeys  APIKeys
 	minter   TokenMinter
-	origins  origins
+	origins  originpkg.Policy
 	// adminToken, when set, is also admitted, for the routes that serve
 	// the admin (webhooks with a tenant).
 	adminToken adminSecret
@@ -48,7 +49,7 @@ type api struct {
 func Register(g *echo.Group, cfg Config, svc *dispatch.Service, verifier *auth.Verifier, log *zap.Logger) {
 	cfg = cfg.withDefaults()
 	a := &api{svc: svc, verifier: verifier, log: log, limits: newUserLimits(cfg), obs: cfg.Observer,
-		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: newOrigins(cfg.AllowedOrigins), adminToken: adminSecret(cfg.AdminToken),
+		apiKeys: cfg.APIKeys, minter: cfg.Minter, origins: originpkg.New(cfg.AllowedOrigins), adminToken: adminSecret(cfg.AdminToken),
 		tenantLimits: cfg.TenantLimits}
 	// renderErrors is outermost so that the other middlewares' errors
 	// (401, 413, echo's own 404) leave as JSON too. Authentication comes

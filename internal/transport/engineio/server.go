@@ -13,6 +13,8 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
+	"github.com/dispatchd/dispatchd/internal/origin"
+
 	"github.com/dispatchd/dispatchd/internal/transport/engineio/internal/netpoll"
 )
 
@@ -35,7 +37,9 @@ type Server struct {
 	addrs     addrCounts // sessions per client address
 	closing   atomic.Bool
 
-	// originRefused counts requests refused for their Origin.
+	// origins is Config.AllowedOrigins, read once; originRefused counts
+	// requests refused for their Origin.
+	origins       origin.Policy
 	originRefused atomic.Int64
 
 	// opening counts sessions registered whose onConn has not returned:
@@ -56,6 +60,7 @@ func NewServer(cfg Config, onConn func(*Conn), log *zap.Logger) *Server {
 		onConn:   onConn,
 		log:      log,
 		sessions: make(map[string]*Conn),
+		origins:  origin.New(cfg.AllowedOrigins),
 	}
 	s.wheel = netpoll.NewWheel(cfg.wheelTick(), max(cfg.PingInterval, cfg.PingTimeout)+cfg.PingTimeout,
 		func(c *Conn) *int { return &c.wheelSlot }, (*Conn).onTimer)
