@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -31,6 +32,12 @@ type Sink struct {
 	// leaseFailing: the last lease failed, already logged (reconcile's
 	// goroutine only).
 	leaseFailing bool
+
+	// followed is the follower's watermark: every record after
+	// followFrom up to followed has been seen and has poked the workers
+	// it concerns (0: no follower running). A worker with no poke in a
+	// stretch of it has nothing there and moves past without a read.
+	followFrom, followed atomic.Uint64
 }
 
 // New returns a sink; Run starts delivering.
@@ -82,20 +89,42 @@ func (s *Sink) follow(ctx context.Context) func() {
 		s.lg.Warn("follow the log for webhooks", zap.Error(err))
 		return nil
 	}
-	stop, err := s.log.Follow(ctx, last, func(_ uint64, subject string, _ []byte) {
+	s.followed.Store(0)
+	s.followFrom.Store(last)
+	stop, err := s.log.Follow(ctx, last, func(pos uint64, subject string, _ []byte) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, w := range s.workers {
 			if w.concerns(subject) {
-				w.poke()
+				w.poke(pos)
 			}
 		}
+		// After the pokes, under the lock a new worker is registered
+		// under: a worker that reads this watermark and then finds no
+		// poke of its own up to it has nothing there, and a worker
+		// registered later knows it was not there to be poked.
+		s.followed.Store(pos)
 	})
 	if err != nil {
 		s.lg.Warn("follow the log for webhooks", zap.Error(err))
 		return nil
 	}
-	return stop
+	return func() {
+		stop()
+		s.followed.Store(0) // no watermark without a follower
+	}
+}
+
+// quietUpTo returns how far w, whose next position is from, may move
+// without reading: to the follower's watermark when the follower saw
+// everything from there on while w was registered and poked w for none
+// of it; else from-1 (read the log).
+func (s *Sink) quietUpTo(w *worker, from uint64) uint64 {
+	f := s.followed.Load() // first the watermark, then the pokes
+	if f == 0 || from <= s.followFrom.Load() || from <= w.watchFrom || w.poked.Load() >= from {
+		return from - 1
+	}
+	return f
 }
 
 // reconcile makes the running workers those of the endpoints leased.
@@ -129,6 +158,8 @@ func (s *Sink) reconcile(ctx context.Context) {
 		held[ep.ID] = true
 		if _, ok := s.workers[ep.ID]; !ok {
 			w := newWorker(s, ep)
+			// Records the follower saw before now never poked w.
+			w.watchFrom = s.followed.Load()
 			s.workers[ep.ID] = w
 			w.start(context.WithoutCancel(ctx))
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,13 +29,17 @@ type job struct {
 // lease. Goroutines: run (the reader), one per lane, and the flusher;
 // stop cancels them and waits.
 type worker struct {
-	s      *Sink
-	ep     Endpoint
-	track  *tracker
-	wake   chan struct{}
-	prefix string // subject prefix of the endpoint's records
-	cancel context.CancelFunc
-	done   chan struct{}
+	s     *Sink
+	ep    Endpoint
+	track *tracker
+	wake  chan struct{}
+	poked atomic.Uint64 // the last position the follower woke it for
+	// watchFrom: the follower's watermark when the worker was registered
+	// (set before run starts); it was poked for nothing up to there.
+	watchFrom uint64
+	prefix    string // subject prefix of the endpoint's records
+	cancel    context.CancelFunc
+	done      chan struct{}
 	// sent are the messages past the stored cursor delivered before this
 	// worker started (read-only once run starts): not sent again.
 	sent map[string]bool
@@ -66,8 +71,11 @@ func (w *worker) concerns(subject string) bool {
 	return len(subject) > len(p) && subject[:len(p)] == p
 }
 
-// poke wakes the reader; it never blocks.
-func (w *worker) poke() {
+// poke wakes the reader for a record at pos; it never blocks.
+func (w *worker) poke(pos uint64) {
+	if pos > w.poked.Load() {
+		w.poked.Store(pos) // only the follower's goroutine stores
+	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -141,6 +149,12 @@ func (w *worker) readNew(ctx context.Context, lanes []chan job) error {
 		return err
 	}
 	from := w.track.next()
+	if quiet := w.s.quietUpTo(w, from); quiet >= from {
+		// The follower saw every record up to quiet and none was this
+		// endpoint's: no read of the log for other tenants' traffic.
+		w.track.skip(quiet)
+		return nil
+	}
 	if from < first {
 		// The worker was away longer than the stream keeps records
 		// (an endpoint unleased, every node down): what was stored in
