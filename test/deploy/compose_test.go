@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,7 +164,9 @@ func TestComposeCluster(t *testing.T) {
 	})
 
 	t.Run("nats", func(t *testing.T) {
-		assert.True(t, strings.HasPrefix(natsSvc.Image, "nats:2.10"), natsSvc.Image)
+		// The nats-server the embedded broker is and the CI's external
+		// one is built from (go.mod): one version everywhere.
+		assert.Equal(t, "nats:"+natsServerVersion(t)+"-alpine", natsSvc.Image)
 		data := mount(natsSvc, "/data")
 		require.NotNil(t, data, "JetStream store on a volume at /data")
 		assert.Equal(t, types.VolumeTypeVolume, data.Type)
@@ -327,4 +330,15 @@ func TestComposeFilesExist(t *testing.T) {
 		assert.NoError(t, err)
 		assert.True(t, strings.Contains(string(readme), filepath.Base(f)), "README mentions %s", f)
 	}
+}
+
+// natsServerVersion is go.mod's github.com/nats-io/nats-server/v2
+// version, without its "v".
+func natsServerVersion(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(repoFile("go.mod"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^\s*github\.com/nats-io/nats-server/v2 v(\S+)`).FindSubmatch(b)
+	require.NotNil(t, m, "go.mod requires nats-server")
+	return string(m[1])
 }
