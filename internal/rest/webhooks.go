@@ -21,6 +21,7 @@ type Webhooks interface {
 	Delete(ctx context.Context, o webhooks.Owner, id string) error
 	Deliveries(ctx context.Context, o webhooks.Owner, id string, limit int) ([]webhooks.Delivery, error)
 	Retry(ctx context.Context, o webhooks.Owner, id, deliveryID string) (webhooks.Delivery, error)
+	Enable(ctx context.Context, o webhooks.Owner, id string) (webhooks.Endpoint, error)
 }
 
 var _ Webhooks = (*webhooks.Sink)(nil)
@@ -63,6 +64,7 @@ func mountWebhooks(g *echo.Group, hooks Webhooks, limit echo.MiddlewareFunc) {
 	g.GET("/webhooks", r.list)
 	g.GET("/webhooks/:id", r.get)
 	g.DELETE("/webhooks/:id", r.delete)
+	g.POST("/webhooks/:id/enable", r.enable)
 	g.GET("/webhooks/:id/deliveries", r.deliveries)
 	g.POST("/webhooks/:id/deliveries/:deliveryId/retry", r.retry)
 }
@@ -143,6 +145,22 @@ func (r webhookRoutes) get(c echo.Context) error {
 	ctx, cancel := ctx(c)
 	defer cancel()
 	ep, err := r.hooks.Get(ctx, o, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ep)
+}
+
+// enable is POST /webhooks/{id}/enable: a disabled endpoint back on,
+// from where it stopped; 200 with the endpoint.
+func (r webhookRoutes) enable(c echo.Context) error {
+	o, err := r.owner(c, "")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := ctx(c)
+	defer cancel()
+	ep, err := r.hooks.Enable(ctx, o, c.Param("id"))
 	if err != nil {
 		return err
 	}

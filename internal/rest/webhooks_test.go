@@ -125,6 +125,19 @@ func TestWebhooksAPI(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, f.do(t, request{method: http.MethodPost,
 		path: "/api/v1/webhooks/" + id + "/deliveries/" + d.ID + "/retry", token: otherVendor}).status)
 
+	// A disabled endpoint comes back on where it stopped.
+	require.NoError(t, f.store.DisableWebhook(context.Background(), id, time.Now(), "every attempt failed"))
+	off := f.do(t, request{method: http.MethodGet, path: "/api/v1/webhooks/" + id, token: vendor}).webhook(t)
+	assert.Equal(t, "disabled", off["status"])
+	assert.NotEmpty(t, off["disabledAt"])
+	assert.Equal(t, http.StatusNotFound, f.do(t, request{method: http.MethodPost, path: "/api/v1/webhooks/" + id + "/enable", token: otherVendor}).status)
+	on := f.do(t, request{method: http.MethodPost, path: "/api/v1/webhooks/" + id + "/enable", token: vendor})
+	require.Equal(t, http.StatusOK, on.status, string(on.body))
+	enabled := on.webhook(t)
+	assert.Equal(t, "enabled", enabled["status"])
+	assert.NotContains(t, enabled, "disabledAt")
+	assert.NotContains(t, enabled, "disabledReason")
+
 	// Only vendors manage webhooks.
 	for _, rq := range webhookRequests(id, d.ID, recv.URL) {
 		rq.token = customer
@@ -144,6 +157,7 @@ func webhookRequests(id, deliveryID, url string) []request {
 		{method: http.MethodGet, path: "/api/v1/webhooks"},
 		{method: http.MethodGet, path: "/api/v1/webhooks/" + id},
 		{method: http.MethodDelete, path: "/api/v1/webhooks/" + id},
+		{method: http.MethodPost, path: "/api/v1/webhooks/" + id + "/enable"},
 		{method: http.MethodGet, path: "/api/v1/webhooks/" + id + "/deliveries"},
 		{method: http.MethodPost, path: "/api/v1/webhooks/" + id + "/deliveries/" + deliveryID + "/retry"},
 	}

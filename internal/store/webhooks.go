@@ -137,6 +137,20 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, at time.Time, rea
 	return nil
 }
 
+// EnableWebhook implements webhooks.Store.
+func (s *Store) EnableWebhook(ctx context.Context, tenant, vendorID, id string) (webhooks.Endpoint, error) {
+	defer s.timed("enable_webhook", time.Now())
+	n, err := s.execRows(ctx, `UPDATE webhook_endpoints SET status = 'enabled', disabled_at = NULL,
+		disabled_reason = '', failing_since = NULL WHERE tenant = ? AND vendor_id = ? AND id = ?`, tenant, vendorID, id)
+	if err != nil {
+		return webhooks.Endpoint{}, fmt.Errorf("enable webhook: %w", err)
+	}
+	if n == 0 {
+		return webhooks.Endpoint{}, webhooks.ErrNotFound
+	}
+	return s.Webhook(ctx, tenant, vendorID, id)
+}
+
 // upsertAttempt adds one attempt to a delivery, creating it on the first.
 // A failed attempt that will be retried (pending) never turns a succeeded
 // delivery back: a manual retry may have succeeded while the worker's

@@ -72,6 +72,14 @@ func (s *Sink) Delete(ctx context.Context, o Owner, id string) error {
 	return s.store.DeleteWebhook(ctx, o.Tenant, o.VendorID, id)
 }
 
+// Enable turns a disabled endpoint back on where it stopped: a node takes
+// it within Poll and sends what came since its cursor (what expired from
+// the log meanwhile is counted and logged as unread). Enabling an enabled
+// endpoint changes nothing.
+func (s *Sink) Enable(ctx context.Context, o Owner, id string) (Endpoint, error) {
+	return s.store.EnableWebhook(ctx, o.Tenant, o.VendorID, id)
+}
+
 // Deliveries returns the latest deliveries of one of the owner's
 // endpoints, newest first, at most limit (MaxDeliveries).
 func (s *Sink) Deliveries(ctx context.Context, o Owner, id string, limit int) ([]Delivery, error) {

@@ -100,6 +100,9 @@ type Store interface {
 	// failingSince.
 	SaveWebhookState(ctx context.Context, id string, pos uint64, failingSince *time.Time) error
 	DisableWebhook(ctx context.Context, id string, at time.Time, reason string) error
+	// EnableWebhook turns one of the owner's endpoints back on, its
+	// cursor kept, its failing period and disablement cleared.
+	EnableWebhook(ctx context.Context, tenant, vendorID, id string) (Endpoint, error)
 	RecordWebhookAttempt(ctx context.Context, a Attempt) (Delivery, error)
 	// DeliveredWebhookMessages returns the ids of the endpoint's messages
 	// of records after pos that a node delivered already: those it sent

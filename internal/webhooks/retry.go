@@ -128,7 +128,15 @@ func (w *worker) failed(now time.Time) time.Time {
 	return *w.failingSince
 }
 
-// disable stops the endpoint for good, once, whichever lane gets there
+// isDisabled reports whether the worker stopped itself by disabling its
+// endpoint.
+func (w *worker) isDisabled() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.disabled
+}
+
+// disable stops the endpoint until it is enabled again, once, whichever lane gets there
 // first: stored, logged and counted, and the worker stopped.
 func (w *worker) disable(ctx context.Context, now, since time.Time) {
 	w.mu.Lock()

@@ -156,6 +156,14 @@ func (s *Sink) reconcile(ctx context.Context) {
 	s.mu.Lock()
 	for _, ep := range eps {
 		held[ep.ID] = true
+		if w, ok := s.workers[ep.ID]; ok && w.isDisabled() {
+			// It stopped itself, and the endpoint was enabled again
+			// since: this round retires it, the next starts a fresh
+			// worker from the stored cursor.
+			delete(s.workers, ep.ID)
+			stop = append(stop, w)
+			continue
+		}
 		if _, ok := s.workers[ep.ID]; !ok {
 			w := newWorker(s, ep)
 			// Records the follower saw before now never poked w.

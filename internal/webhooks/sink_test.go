@@ -495,3 +495,41 @@ func TestManualRetryDuringBackoff(t *testing.T) {
 		})
 	}
 }
+
+// TestEnableResumes: a disabled endpoint enabled again gets, in order per
+// order, what it missed: the message that failed, the rest of its order,
+// and an order that came while it was off.
+func TestEnableResumes(t *testing.T) {
+	e := newEnv(t, backends(t)["sqlite"](t))
+	cfg := testConfig()
+	cfg.DisableAfter = 300 * time.Millisecond
+	s := e.start(t, cfg)
+	var up atomic.Bool
+	r := newReceiver(t, func(hit) int {
+		if up.Load() {
+			return http.StatusOK
+		}
+		return http.StatusServiceUnavailable
+	})
+	ep := register(t, s, r, "acme", "v1")
+	first := e.order(t, "acme", "v1", orders.Delivered)
+	owner := webhooks.Owner{Tenant: "acme", VendorID: "v1"}
+	waitFor(t, 10*time.Second, "the endpoint disabled", func() bool {
+		got, err := s.Get(context.Background(), owner, ep.ID)
+		require.NoError(t, err)
+		return got.Status == webhooks.StatusDisabled
+	})
+	second := e.order(t, "acme", "v1", orders.Cancelled)
+	up.Store(true)
+	got, err := s.Enable(context.Background(), owner, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhooks.StatusEnabled, got.Status)
+	require.Nil(t, got.DisabledAt)
+	require.Nil(t, got.FailingSince)
+	_, err = s.Enable(context.Background(), webhooks.Owner{Tenant: "acme", VendorID: "v2"}, ep.ID)
+	require.ErrorIs(t, err, webhooks.ErrNotFound, "another vendor's endpoint")
+
+	want := map[string][]string{first: expectedTypes(orders.Delivered), second: expectedTypes(orders.Cancelled)}
+	waitFor(t, 10*time.Second, "every message once the endpoint is back", func() bool { return distinct(r) >= total(want) })
+	checkAll(t, r, want)
+}
