@@ -88,6 +88,13 @@ func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop 
 		end := t.Add(ph.dur)
 		step := b.startPhase(ph, t, end)
 		ds.sch.setRate(t, ds.i, ph.rate)
+		if ph.measured {
+			// The CPU window opens when the phase does, not before.
+			if !ds.waitUntil(ctx, t) {
+				return
+			}
+			b.cpu.mark(true, b.st.durable.Load())
+		}
 		if !b.sendPhase(ctx, &ds, end, step, ph.measured) {
 			return
 		}
@@ -95,6 +102,9 @@ func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop 
 		// Sleep out the rest of the phase (a low rate may end early).
 		if !ds.waitUntil(ctx, end) {
 			return
+		}
+		if ph.measured {
+			b.cpu.mark(false, b.st.durable.Load())
 		}
 	}
 }
@@ -279,7 +289,7 @@ func (b *bench) result(smp *sampler, started time.Time) *Result {
 		Label: b.cfg.Label, Mode: b.cfg.Mode, Config: b.cfg, StartedAt: started.UTC(),
 		Orders: oc, PickupLatency: &pick, CompletionLatency: &comp, Claims: &claims, Seq: seq,
 		CrossTenant: b.st.crossTenant.Load(), ErrorsTotal: b.st.errorsTotal.Load(), Errors: b.st.errorsByCode(),
-		Events: b.st.eventsByName(), Samples: smp, Saturated: smp.Saturated,
+		Events: b.st.eventsByName(), Samples: smp, Saturated: smp.Saturated, ServerCPUPerEvent: b.cpu.result(),
 	}
 }
 
