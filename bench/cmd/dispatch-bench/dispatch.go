@@ -247,8 +247,8 @@ func (b *bench) progress(smp *sampler, active *atomic.Bool, done <-chan struct{}
 				continue
 			}
 			p99 := summarize(b.st.pickupLat.merged()).P99
-			fmt.Fprintf(stdout, "t=%3.0fs sent=%d acked=%d completed=%d pickups=%d p99=%.1fms errors=%d cross=%d bench cpu=%.0f%%%s\n",
-				now.Sub(start).Seconds(), b.st.sent.Load(), b.st.acked.Load(), b.st.completed.Load(), b.st.pickups.Load(),
+			fmt.Fprintf(stdout, "t=%3.0fs unix_ms=%d sent=%d acked=%d completed=%d pickups=%d durable=%d p99=%.1fms errors=%d cross=%d bench cpu=%.0f%%%s\n",
+				now.Sub(start).Seconds(), now.UnixMilli(), b.st.sent.Load(), b.st.acked.Load(), b.st.completed.Load(), b.st.pickups.Load(), b.st.durable.Load(),
 				p99, b.st.errorsTotal.Load(), b.st.crossTenant.Load(), smp.benchCPU, smp.serverText())
 		}
 	}
