@@ -88,6 +88,13 @@ func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop 
 		end := t.Add(ph.dur)
 		step := b.startPhase(ph, t, end)
 		ds.sch.setRate(t, ds.i, ph.rate)
+		if ph.measured {
+			// The CPU window opens when the phase does, not before.
+			if !ds.waitUntil(ctx, t) {
+				return
+			}
+			b.cpu.mark(true, b.st.durable.Load())
+		}
 		if !b.sendPhase(ctx, &ds, end, step, ph.measured) {
 			return
 		}
@@ -95,6 +102,9 @@ func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop 
 		// Sleep out the rest of the phase (a low rate may end early).
 		if !ds.waitUntil(ctx, end) {
 			return
+		}
+		if ph.measured {
+			b.cpu.mark(false, b.st.durable.Load())
 		}
 	}
 }
@@ -237,8 +247,8 @@ func (b *bench) progress(smp *sampler, active *atomic.Bool, done <-chan struct{}
 				continue
 			}
 			p99 := summarize(b.st.pickupLat.merged()).P99
-			fmt.Fprintf(stdout, "t=%3.0fs sent=%d acked=%d completed=%d pickups=%d p99=%.1fms errors=%d cross=%d bench cpu=%.0f%%%s\n",
-				now.Sub(start).Seconds(), b.st.sent.Load(), b.st.acked.Load(), b.st.completed.Load(), b.st.pickups.Load(),
+			fmt.Fprintf(stdout, "t=%3.0fs unix_ms=%d sent=%d acked=%d completed=%d pickups=%d durable=%d p99=%.1fms errors=%d cross=%d bench cpu=%.0f%%%s\n",
+				now.Sub(start).Seconds(), now.UnixMilli(), b.st.sent.Load(), b.st.acked.Load(), b.st.completed.Load(), b.st.pickups.Load(), b.st.durable.Load(),
 				p99, b.st.errorsTotal.Load(), b.st.crossTenant.Load(), smp.benchCPU, smp.serverText())
 		}
 	}
@@ -279,7 +289,7 @@ func (b *bench) result(smp *sampler, started time.Time) *Result {
 		Label: b.cfg.Label, Mode: b.cfg.Mode, Config: b.cfg, StartedAt: started.UTC(),
 		Orders: oc, PickupLatency: &pick, CompletionLatency: &comp, Claims: &claims, Seq: seq,
 		CrossTenant: b.st.crossTenant.Load(), ErrorsTotal: b.st.errorsTotal.Load(), Errors: b.st.errorsByCode(),
-		Events: b.st.eventsByName(), Samples: smp, Saturated: smp.Saturated,
+		Events: b.st.eventsByName(), Samples: smp, Saturated: smp.Saturated, ServerCPUPerEvent: b.cpu.result(),
 	}
 }
 

@@ -34,6 +34,7 @@ func (u *user) common(c *conn, f *frame) (kind int, ok bool) {
 			st.fail("durable_without_seq_or_event_id")
 		} else {
 			u.seq.see(seq)
+			st.durable.Add(1)
 		}
 	}
 	if u.tenant < 0 {

@@ -26,6 +26,7 @@ type Result struct {
 	Errors            map[string]int64 `json:"errors"`
 	Events            map[string]int64 `json:"events_received"`
 	Samples           *sampler         `json:"samples"`
+	ServerCPUPerEvent *CPUPerEvent     `json:"server_cpu_per_durable_event,omitempty"`
 	Saturated         bool             `json:"saturated"`
 
 	Steps         []StepResult `json:"steps,omitempty"`
@@ -151,6 +152,10 @@ func (r *Result) summaryLine() string {
 		if r.Samples.ServerCPU.N > 0 {
 			s += fmt.Sprintf(" server_cpu_avg=%.0f%% server_rss_max=%.0fMiB", r.Samples.ServerCPU.Avg, r.Samples.ServerRSSMB.Max)
 		}
+	}
+	if c := r.ServerCPUPerEvent; c != nil {
+		s += fmt.Sprintf(" server_cpu_per_event=%.1fus (user=%.1fus sys=%.1fus, %d durable events in %.1fs, %.0f%% cpu)",
+			c.TotalUs, c.UserUs, c.SysUs, c.Events, c.WindowS, c.CPUPercent)
 	}
 	if r.Saturated {
 		s += " SATURATED"

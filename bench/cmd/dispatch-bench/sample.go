@@ -19,32 +19,13 @@ type procSample struct {
 	rss int64         // bytes
 }
 
-// clockTick is USER_HZ, the unit of /proc/PID/stat times (100 on Linux).
-const clockTick = 100
-
 // readProc reads /proc/PID/stat and /proc/PID/status.
 func readProc(pid int) (procSample, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	user, sys, err := readCPUTimes(pid)
 	if err != nil {
 		return procSample{}, err
 	}
-	// The command name may hold spaces and parentheses: fields count from
-	// the last ')'.
-	s := string(raw)
-	r := strings.LastIndexByte(s, ')')
-	if r < 0 {
-		return procSample{}, fmt.Errorf("/proc/%d/stat: no ')'", pid)
-	}
-	fields := strings.Fields(s[r+1:])
-	if len(fields) < 13 {
-		return procSample{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64) // field 14
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64) // field 15
-	if err1 != nil || err2 != nil {
-		return procSample{}, fmt.Errorf("/proc/%d/stat: bad times", pid)
-	}
-	ps := procSample{cpu: time.Duration(utime+stime) * time.Second / clockTick}
+	ps := procSample{cpu: user + sys}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return ps, err

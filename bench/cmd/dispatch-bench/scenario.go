@@ -39,6 +39,7 @@ type bench struct {
 	all     []*user
 
 	window struct{ from, to atomic.Int64 } // measured window, unix ns
+	cpu    *cpuWindow                      // server CPU over the measured window
 	carry  sync.WaitGroup
 	ctx    context.Context
 }
@@ -56,7 +57,8 @@ func newBench(ctx context.Context, cfg config, capacity int64) (*bench, error) {
 		return nil, err
 	}
 	run := strconv.FormatInt(time.Now().UnixMilli(), 36)
-	return &bench{cfg: cfg, run: run, u: u, orders: newOrderTable(capacity), st: newStats(), steps: &stepSet{}, ctx: ctx}, nil
+	return &bench{cfg: cfg, run: run, u: u, orders: newOrderTable(capacity), st: newStats(), steps: &stepSet{}, ctx: ctx,
+		cpu: &cpuWindow{pid: cfg.PID}}, nil
 }
 
 func (b *bench) tenantName(i int) string {

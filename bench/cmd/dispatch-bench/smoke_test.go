@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func TestSmokeAgainstDispatchd(t *testing.T) {
 		// 25-69 ms alone here, 129 ms once beside the rest of CI.
 		r := bench(t, "dispatch", "dispatch", "--rate", "10", "--duration", "3s", "--warmup", "0s",
 			"--vendors", "2", "--drivers", "20", "--customers", "10", "--carry", "1200ms", "--drain", "5s",
-			"--p99-target", "500ms")
+			"--p99-target", "500ms", "--pid", strconv.Itoa(srv.cmd.Process.Pid))
 		assert.True(t, r.Pass, r.Failures)
 		require.NotNil(t, r.Orders)
 		assert.Equal(t, int64(30), r.Orders.Sent)
@@ -70,6 +71,16 @@ func TestSmokeAgainstDispatchd(t *testing.T) {
 		assert.Equal(t, int64(30*20), r.Events["pickup:available"])
 		assert.Positive(t, r.Events["driver:location"])
 		assert.Zero(t, r.CrossTenant)
+		// --pid: the server's CPU over the measured window, per durable
+		// event received in it (a subset of all received: not the drain's).
+		c := r.ServerCPUPerEvent
+		require.NotNil(t, c)
+		assert.Positive(t, c.Events)
+		assert.LessOrEqual(t, c.Events, r.Events["pickup:available"]+r.Events["pickup:taken"]+
+			r.Events["order:status"]+r.Events["order:delivered"])
+		assert.InDelta(t, 3, c.WindowS, 0.5)
+		assert.Positive(t, c.UserMs+c.SysMs)
+		assert.InDelta(t, c.UserUs+c.SysUs, c.TotalUs, 1e-6)
 	})
 	t.Run("conns", func(t *testing.T) {
 		r := bench(t, "conns", "conns", "--conns", "200", "--conn-rate", "1000", "--hold", "3s")

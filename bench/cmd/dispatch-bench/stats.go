@@ -24,6 +24,7 @@ var eventNames = [evKinds]string{"pickup:available", "pickup:taken", "order:stat
 type stats struct {
 	sent, acked, ackedInWindow, completed, pickups atomic.Int64
 	crossTenant                                    atomic.Int64
+	durable                                        atomic.Int64 // events received carrying a seq
 	events                                         [evKinds]atomic.Int64
 	errorsTotal                                    atomic.Int64
 
