@@ -3,6 +3,7 @@
 // sessionStorage (gone when the tab closes; never shown in clear).
 import { Board } from "./board.js";
 import { Developer } from "./developer.js";
+import { root } from "./shared/base.js";
 
 const TOKEN_KEY = "dispatchd.token";
 const $ = (id) => document.getElementById(id);
@@ -46,7 +47,7 @@ function setupTabs(onShow) {
 
 // exchangeKey trades an API key for a dispatcher token of its tenant.
 async function exchangeKey(key, sub) {
-  const res = await fetch("/api/v1/tokens", {
+  const res = await fetch(root + "api/v1/tokens", {
     method: "POST",
     headers: { Authorization: "Bearer " + key, "Content-Type": "application/json" },
     body: JSON.stringify({ role: "dispatcher", sub }),

@@ -5,6 +5,7 @@
 import { loadConfig, createMap } from "./shared/map.js";
 import { renderOrders, renderDrivers, renderStats, isActive } from "./view.js";
 import { Detail } from "./detail.js";
+import { socketPath } from "./shared/base.js";
 
 const STATS_EVERY_MS = 5000;
 const ENDED_KEEP_MS = 10 * 60 * 1000; // "recently ended" stays this long
@@ -23,7 +24,7 @@ export class Board {
     this.dirty = false;
     this.map = null;
     this.detail = new Detail(this);
-    this.mapReady = loadConfig().then((cfg) => {
+    this.mapReady = loadConfig("./").then((cfg) => {
       this.map = createMap(document.getElementById("map"), cfg, {
         legend: [{ kind: "driver", text: "driver on duty" }, { kind: "driver-off", text: "off duty, with orders" }, { kind: "pickup", text: "pickup" }],
       });
@@ -35,7 +36,7 @@ export class Board {
   start(tok) {
     this.stop();
     this.setConn("connecting", "connecting…");
-    const s = globalThis.io("/dispatchers", { auth: { token: tok }, transports: ["websocket", "polling"] });
+    const s = globalThis.io("/dispatchers", { path: socketPath, auth: { token: tok }, transports: ["websocket", "polling"] });
     this.socket = s;
     this.token = tok;
     this.expired = false;

@@ -2,6 +2,7 @@
 // the order) with its facts, its timeline from the REST API, and the
 // dispatcher's actions, each showing the ack's error code when refused.
 import { etaSeconds, duration, isActive } from "./view.js";
+import { root } from "./shared/base.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -104,7 +105,7 @@ export class Detail {
     const id = this.id;
     const ol = this.dialog.querySelector(".timeline");
     try {
-      const res = await fetch(`/api/v1/orders/${encodeURIComponent(id)}/events`, {
+      const res = await fetch(`${root}api/v1/orders/${encodeURIComponent(id)}/events`, {
         headers: { Authorization: "Bearer " + this.board.token },
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -2,6 +2,7 @@
 // socket.io-client (which reconnects by itself): every event received,
 // with its seq, durable ones acknowledged unless unticked (to see them
 // come again on reconnect), and any event sent with an ack.
+import { socketPath } from "./shared/base.js";
 const $ = (id) => document.getElementById(id);
 const LOG_MAX = 500;
 
@@ -52,7 +53,7 @@ export class Developer {
   connect() {
     this.disconnect();
     const nsp = $("dev-ns").value;
-    const s = globalThis.io(nsp, { auth: { token: $("dev-token").value.trim() }, transports: ["websocket", "polling"] });
+    const s = globalThis.io(nsp, { path: socketPath, auth: { token: $("dev-token").value.trim() }, transports: ["websocket", "polling"] });
     this.socket = s;
     this.nsp = nsp;
     $("dev-connect-btn").disabled = true;
