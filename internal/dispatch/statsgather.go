@@ -59,13 +59,26 @@ type StatsGather struct {
 
 	mu      sync.Mutex
 	pending map[string]chan NodeStats
+	recent  map[string]gathered // by tenant
 }
+
+// gathered is a tenant's last answers, reused for statsFresh: however
+// many boards of the tenant are open, and however fast a dispatcher
+// asks, every node counts the tenant's queues at most once per
+// statsFresh for this node.
+type gathered struct {
+	at    time.Time
+	parts []NodeStats
+}
+
+// statsFresh is how long gathered answers are served again.
+const statsFresh = time.Second
 
 // NewStatsGather returns the gatherer of a node named node; start it
 // with Run once Handlers.GatherStats has given it the node's view.
 func NewStatsGather(subjects StatsSubjects, node string, log *zap.Logger) *StatsGather {
 	return &StatsGather{subjects: subjects, node: node, inbox: subjects.Subject("boardstats", "reply", randomHex(8)),
-		wait: defaultStatsWait, log: log, pending: make(map[string]chan NodeStats)}
+		wait: defaultStatsWait, log: log, pending: make(map[string]chan NodeStats), recent: make(map[string]gathered)}
 }
 
 func randomHex(n int) string {
@@ -125,6 +138,27 @@ func (g *StatsGather) hear(data []byte) {
 // Gather returns every answering node's part of tenant's stats; with the
 // broker unreachable, or no answer in time, this node's alone.
 func (g *StatsGather) Gather(tenant string) []NodeStats {
+	now := time.Now()
+	g.mu.Lock()
+	if r, ok := g.recent[tenant]; ok && now.Sub(r.at) < statsFresh {
+		g.mu.Unlock()
+		return r.parts
+	}
+	for t, r := range g.recent { // keep the map to tenants asking lately
+		if now.Sub(r.at) >= statsFresh {
+			delete(g.recent, t)
+		}
+	}
+	g.mu.Unlock()
+	parts := g.ask(tenant)
+	g.mu.Lock()
+	g.recent[tenant] = gathered{at: now, parts: parts}
+	g.mu.Unlock()
+	return parts
+}
+
+// ask puts the question to every node and collects answers for g.wait.
+func (g *StatsGather) ask(tenant string) []NodeStats {
 	id := randomHex(8)
 	ch := make(chan NodeStats, 64)
 	g.mu.Lock()

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,8 +20,10 @@ func TestStatsGatherAsksEveryNode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	br, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir()}, log)
 	require.NoError(t, err)
+	var counted atomic.Int32 // views computed, on either node
 	view := func(node string, sockets int, since time.Time) func(string) NodeStats {
 		return func(tenant string) NodeStats {
+			counted.Add(1)
 			if tenant != "acme" {
 				return NodeStats{Node: node, Delivery: BoardDeliveryView{Stalled: []BoardStalledEntry{}}}
 			}
@@ -53,6 +56,11 @@ func TestStatsGatherAsksEveryNode(t *testing.T) {
 	require.Equal(t, 8, st.Delivery.InFlight)
 	require.Len(t, st.Delivery.Stalled, 2)
 	require.Equal(t, "v-b", st.Delivery.Stalled[0].UserID, "oldest stall first")
+	before := counted.Load()
+	again := BoardStats{}
+	mergeNodeStats(a.Gather("acme"), &again)
+	require.Equal(t, st.Nodes, again.Nodes)
+	require.Equal(t, before, counted.Load(), "asked again within statsFresh: the last answers, no node counts again")
 
 	st = BoardStats{}
 	mergeNodeStats(b.Gather("other"), &st)
