@@ -73,7 +73,7 @@ func (a *admin) authenticateAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok || !a.token.admits(token) {
 			a.refused.note("admin request refused: no or wrong admin token", zap.String("route", c.Path()),
-				zap.String("remote", c.RealIP()), zap.String("request_id", requestID(c)))
+				zap.String("remote", proxyClientIP(c.Request())), zap.String("request_id", requestID(c)))
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, challengeInvalid)
 			return errBadAdminToken
 		}

@@ -140,13 +140,14 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, at time.Time, rea
 // EnableWebhook implements webhooks.Store.
 func (s *Store) EnableWebhook(ctx context.Context, tenant, vendorID, id string) (webhooks.Endpoint, error) {
 	defer s.timed("enable_webhook", time.Now())
-	n, err := s.execRows(ctx, `UPDATE webhook_endpoints SET status = 'enabled', disabled_at = NULL,
-		disabled_reason = '', failing_since = NULL WHERE tenant = ? AND vendor_id = ? AND id = ?`, tenant, vendorID, id)
+	// Only a disabled endpoint changes: an enabled one keeps its failing
+	// period (enabling must not restart the disable_after clock). A
+	// missing one is Webhook's 404.
+	_, err := s.execRows(ctx, `UPDATE webhook_endpoints SET status = 'enabled', disabled_at = NULL,
+		disabled_reason = '', failing_since = NULL WHERE tenant = ? AND vendor_id = ? AND id = ? AND status = 'disabled'`,
+		tenant, vendorID, id)
 	if err != nil {
 		return webhooks.Endpoint{}, fmt.Errorf("enable webhook: %w", err)
-	}
-	if n == 0 {
-		return webhooks.Endpoint{}, webhooks.ErrNotFound
 	}
 	return s.Webhook(ctx, tenant, vendorID, id)
 }

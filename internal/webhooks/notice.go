@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,10 +28,11 @@ type Disabled struct {
 
 // DisabledRecord is the vendor-feed record that tells the endpoint's
 // vendor it was disabled: its sockets hear webhook:disabled, durably, like
-// its orders' events. Its id is derived from the endpoint's, so a retried
-// publish is stored once.
+// its orders' events. Its id is derived from the endpoint's and the
+// disablement's time, so a retried publish is stored once and a later
+// disablement (after POST /enable) is a new event.
 func DisabledRecord(ep Endpoint, at time.Time, reason string) (delivery.Record, error) {
-	id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("dispatchd:webhook-disabled:"+ep.ID)).String()
+	id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("dispatchd:webhook-disabled:"+ep.ID+":"+strconv.FormatInt(at.UnixNano(), 10))).String()
 	body, err := json.Marshal(Disabled{EventID: id, WebhookID: ep.ID, URL: ep.URL, Reason: reason, DisabledAt: at.UTC()})
 	if err != nil {
 		return delivery.Record{}, fmt.Errorf("encode webhook:disabled: %w", err)

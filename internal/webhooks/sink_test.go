@@ -533,3 +533,39 @@ func TestEnableResumes(t *testing.T) {
 	waitFor(t, 10*time.Second, "every message once the endpoint is back", func() bool { return distinct(r) >= total(want) })
 	checkAll(t, r, want)
 }
+
+// TestEnableLeavesEnabledAlone: enabling an endpoint that is enabled, and
+// failing, changes nothing: its failing period stays, so calling enable
+// now and then cannot keep a dead endpoint from being disabled.
+func TestEnableLeavesEnabledAlone(t *testing.T) {
+	e := newEnv(t, backends(t)["sqlite"](t))
+	s := webhooks.New(testConfig(), e.br, e.st, e.log.Named("webhooks")) // not running: nothing else writes
+	owner := webhooks.Owner{Tenant: "acme", VendorID: "v1"}
+	ep, err := s.Create(context.Background(), owner, "https://hooks.example.com/in", webhooks.Types())
+	require.NoError(t, err)
+	since := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
+	require.NoError(t, e.st.SaveWebhookState(context.Background(), ep.ID, ep.Pos, &since))
+	got, err := s.Enable(context.Background(), owner, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhooks.StatusEnabled, got.Status)
+	require.NotNil(t, got.FailingSince, "the failing period stays")
+	require.True(t, since.Equal(*got.FailingSince))
+	_, err = s.Enable(context.Background(), owner, "no-such-endpoint")
+	require.ErrorIs(t, err, webhooks.ErrNotFound)
+}
+
+// TestDisabledRecordPerDisablement: one disablement retried is one event;
+// a later one (after an enable) is another, which the log and clients
+// deduplicating by eventId would otherwise drop.
+func TestDisabledRecordPerDisablement(t *testing.T) {
+	ep := webhooks.Endpoint{ID: "ep1", Tenant: "acme", VendorID: "v1", URL: "https://hooks.example.com/in"}
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	a, err := webhooks.DisabledRecord(ep, at, "failing")
+	require.NoError(t, err)
+	again, err := webhooks.DisabledRecord(ep, at, "failing")
+	require.NoError(t, err)
+	later, err := webhooks.DisabledRecord(ep, at.Add(time.Hour), "failing")
+	require.NoError(t, err)
+	require.Equal(t, a.EventID, again.EventID, "a retried publish")
+	require.NotEqual(t, a.EventID, later.EventID, "a second disablement")
+}
