@@ -18,11 +18,8 @@ const followBatch = 512
 // stored. It does not go down when old records expire, so it is a valid
 // starting point for Follow.
 func (b *Broker) LastPos(ctx context.Context) (uint64, error) {
-	info, err := b.stream.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("stream %s info: %w", b.cfg.Stream, err)
-	}
-	return info.State.LastSeq, nil
+	_, last, err := b.Bounds(ctx)
+	return last, err
 }
 
 // Bounds returns the stream's oldest and newest stored sequence in one

@@ -53,14 +53,14 @@ func TestConfigJSON(t *testing.T) {
 	require.Contains(t, rec.Body.String(), "Leaflet")
 }
 
-// TestBoardHeaders: the board's page carries the CSP the tracking page
-// has; its scripts and styles are plain files.
+// TestBoardHeaders: the board's page, and every other console answer
+// (directory listings are HTML too), carries the CSP the tracking page has.
 func TestBoardHeaders(t *testing.T) {
 	h := http.StripPrefix("/console/", Handler(DefaultConfig()))
 	for _, tc := range []struct {
 		path string
 		csp  bool
-	}{{"/console/", true}, {"/console/index.html", true}, {"/console/app.js", false}, {"/console/config.json", false}} {
+	}{{"/console/", true}, {"/console/index.html", true}, {"/console/app.js", true}, {"/console/shared/", true}, {"/console/config.json", false}} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
 		require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), tc.path)

@@ -27,12 +27,10 @@ func Handler(cfg Config) http.Handler {
 			conf.ServeHTTP(w, r)
 			return
 		}
-		if name == "" || strings.HasSuffix(name, ".html") {
-			// The board shows what vendors and drivers typed: should
-			// any of it ever reach the page as markup, nothing of it
-			// may run, load or frame.
-			w.Header().Set("Content-Security-Policy", csp)
-		}
+		// The board shows what vendors and drivers typed: should any of
+		// it ever reach the page as markup, nothing of it may run, load
+		// or frame. On every answer: directory listings are HTML too.
+		w.Header().Set("Content-Security-Policy", csp)
 		static.ServeHTTP(w, r)
 	})
 }

@@ -98,15 +98,17 @@ func (a *api) track(c echo.Context) error {
 	}
 	etag := `"` + tr.Tag + `"`
 	h := c.Response().Header()
-	h.Set(echo.HeaderCacheControl, "private, no-cache")
-	h.Set("ETag", etag)
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		h.Set(echo.HeaderCacheControl, "private, no-cache")
+		h.Set("ETag", etag)
 		return c.NoContent(http.StatusNotModified)
 	}
 	t, err := a.svc.TrackView(ctx, tr)
 	if err != nil {
-		return trackError(err)
+		return trackError(err) // without the view's tag: a client keeping it would never get the body
 	}
+	h.Set(echo.HeaderCacheControl, "private, no-cache")
+	h.Set("ETag", etag)
 	body, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("encode tracking: %w", err)
