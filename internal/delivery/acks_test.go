@@ -152,3 +152,23 @@ func TestProbesPastAFullWindow(t *testing.T) {
 	time.Sleep(10 * probe)
 	assert.Len(t, c.all(), 7+8, "probes stop at a second window")
 }
+
+// TestProbeAfterPartialAck: an ack of part of what probes sent past the
+// window leaves more than a window in flight; the next probe still sends
+// one more event a ProbeAfter later (it waited a probe for every event
+// still out past the window: here 3 probe periods, not 1).
+func TestProbeAfterPartialAck(t *testing.T) {
+	log, recips := newMemLog(), newMemRecipients()
+	const probe = 100 * time.Millisecond
+	d := node(t, log, recips, delivery.Config{Window: 4, ProbeAfter: probe, FlushInterval: time.Millisecond})
+	c, _ := attach(t, d, vendor1)
+	for i := range 12 {
+		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "")
+	}
+	c.waitN(t, 7) // the window and three probes
+	c.all()[0].ack() // seq 1: 6 still in flight, 2 past the window
+	start := time.Now()
+	c.waitN(t, 8)
+	took := time.Since(start)
+	assert.Less(t, took, 2*probe+probe/2, "the next probe one ProbeAfter after the ack, not one per event past the window")
+}

@@ -225,7 +225,11 @@ func (r *recipient) probe() {
 	if r.closed || r.fullSince.IsZero() {
 		return
 	}
-	r.extra++
+	// From what is in flight, not from the count kept since the last
+	// ack: an ack of part of a probed stretch resets the count while
+	// more than a window may still be out, and counting up from zero
+	// again sent nothing for that many probes.
+	r.extra = max(r.extra, r.sent-r.d.cfg.Window) + 1
 	r.pump()
 }
 
