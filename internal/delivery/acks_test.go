@@ -165,7 +165,7 @@ func TestProbeAfterPartialAck(t *testing.T) {
 	for i := range 12 {
 		publishChange(t, log, fmt.Sprintf("o%d", i), "", orders.Ready, "")
 	}
-	c.waitN(t, 7) // the window and three probes
+	c.waitN(t, 7)    // the window and three probes
 	c.all()[0].ack() // seq 1: 6 still in flight, 2 past the window
 	start := time.Now()
 	c.waitN(t, 8)
