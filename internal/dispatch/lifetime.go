@@ -161,6 +161,10 @@ func (t *Handlers) refresh(_ *transport.Socket, sess *session, m *transport.Mess
 		return
 	}
 	if c.Tenant != sess.claims.Tenant || c.Role != sess.claims.Role || c.Subject != sess.claims.Subject {
+		// A switch of users on a live socket: what an operator wants to see.
+		t.log.Debug("refresh token refused: another user", zap.String("tenant_id", sess.claims.Tenant),
+			zap.String("role", string(sess.claims.Role)), zap.String("user_id", sess.claims.Subject),
+			zap.String("token_tenant", c.Tenant), zap.String("token_role", string(c.Role)), zap.String("token_user", c.Subject))
 		fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "the token is for another user; connect again to change users"))
 		return
 	}
