@@ -73,9 +73,20 @@ func (r runner) demo(ctx context.Context, args []string) error {
 	if err := r.announceDemo(dc); err != nil {
 		return err
 	}
+	// The city stops when the server does, whyever it does: it would
+	// otherwise retry against nothing, and the command never return.
+	city, stopCity := context.WithCancel(ctx)
+	defer stopCity()
+	var serveErr error
+	serveDone := make(chan struct{})
+	go func() {
+		serveErr = <-served
+		stopCity()
+		close(serveDone)
+	}()
 	var stats demo.Stats
-	played := demo.Run(ctx, dc, &stats, zap.NewNop())
-	serveErr := <-served
+	played := demo.Run(city, dc, &stats, zap.NewNop())
+	<-serveDone
 	_, _ = fmt.Fprintf(r.stdout, "dispatchd demo: %d orders created, %d claimed, %d delivered\n",
 		stats.Created.Load(), stats.Claimed.Load(), stats.Delivered.Load())
 	return errors.Join(played, serveErr)
