@@ -109,3 +109,26 @@ func TestEmptySecretRefused(t *testing.T) {
 	_, err = Sign(Config{}, Claims{}, time.Hour, time.Now())
 	require.Error(t, err)
 }
+
+// TestGlobalSecretOff: with auth.global_secret false, a token of a tenant
+// without keys is refused even when the global secret signed it (the
+// contract: the global secret "can be switched off").
+func TestGlobalSecretOff(t *testing.T) {
+	on, off := true, false
+	cl := Claims{Subject: "d-1", Tenant: "acme", Role: orders.RoleDriver}
+	tok, err := Sign(Config{Secret: secret}, cl, time.Hour, time.Now())
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		global *bool
+		ok     bool
+	}{{nil, true}, {&on, true}, {&off, false}} {
+		v, err := NewTenantVerifier(Config{Secret: secret, GlobalSecret: tc.global}, noKeys{})
+		require.NoError(t, err)
+		_, err = v.Verify(tok)
+		if tc.ok {
+			require.NoError(t, err)
+		} else {
+			require.ErrorIs(t, err, ErrUnauthorized)
+		}
+	}
+}
