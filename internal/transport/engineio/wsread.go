@@ -24,7 +24,7 @@ import (
 // (an upgrade probe until it completes, a connection that is not TCP, a
 // server without a poller).
 //
-// Goroutines: at most one reader (run) at a time, guarded by busy and
+// Goroutines: at most one reader (run) at a time, guarded by gate and
 // counted in srv.wg. Fields marked "reader" belong to the running reader.
 type wsSocket struct {
 	c *Conn
@@ -43,7 +43,7 @@ type wsSocket struct {
 	probed  bool     // reader: "2probe" answered
 	stopped bool     // reader: the socket is finished with
 
-	busy atomic.Bool // a reader runs or is about to
+	gate netpoll.Gate // one reader at a time; readiness that comes while it runs
 
 	// closeWith is the close frame's payload the socket ends with, set by
 	// the reader before it ends the session: the echo of the client's
@@ -119,14 +119,15 @@ func (h *earlyHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // start runs the first reader, which parses any early bytes and then
 // hands the socket to the poller or keeps reading.
 func (s *wsSocket) start() {
-	s.busy.Store(true)
+	s.gate.Hold()
 	s.c.srv.wg.Add()
 	go s.run(false)
 }
 
-// dispatch starts a reader for a socket the poller found readable.
+// dispatch starts a reader for a socket the poller found readable, or
+// tells the running one to read again.
 func (s *wsSocket) dispatch() {
-	if s.busy.CompareAndSwap(false, true) {
+	if s.gate.Start() {
 		s.c.srv.wg.Add()
 		s.c.srv.readers.Run(s.runReadable)
 	}
@@ -135,8 +136,9 @@ func (s *wsSocket) dispatch() {
 func (s *wsSocket) runReadable() { s.run(true) }
 
 // run reads until the socket ends or, when the poller can take over, until
-// everything read is parsed and no frame is partial. readable means a read
-// will not block: the poller saw bytes, or the last read filled the buffer.
+// a read finds nothing more, everything read is parsed and no frame is
+// partial. readable means a read may find bytes: the poller saw some, or
+// the last read filled the buffer.
 func (s *wsSocket) run(readable bool) {
 	defer s.c.srv.wg.Done()
 	defer s.c.recoverPanic("websocket reader")
@@ -147,20 +149,15 @@ func (s *wsSocket) run(readable bool) {
 		}
 	}
 	for {
-		if !readable && s.watch.Pollable() && !s.probing && s.frames.atBoundary() {
-			// busy is cleared before arming: the event that arming may
-			// fire at once must find the socket free.
-			s.busy.Store(false)
-			if s.c.srv.poll.Arm(s) {
-				return
+		polled := s.pollable() && s.c.srv.poll.Register(s)
+		if polled && !readable {
+			if s.gate.Stop() {
+				return // the poller starts the next reader
 			}
-			if !s.busy.CompareAndSwap(false, true) {
-				return // a stale event got here first; that reader goes on
-			}
-			// Not armed (socket closing, poller stopped): read here.
+			// Bytes came since the last read began.
 		}
 		bp := s.c.srv.bufs.Get()
-		n, err := s.nc.Read(*bp)
+		n, err := s.read(*bp, polled)
 		var (
 			msgs []wsMsg
 			perr error
@@ -181,6 +178,23 @@ func (s *wsSocket) run(readable bool) {
 			return
 		}
 	}
+}
+
+// pollable reports whether the poller may take the socket over: a probe
+// keeps its reader (it has a deadline), and a partial frame is read to
+// its end first, so an idle socket's parser holds no buffer.
+func (s *wsSocket) pollable() bool {
+	return s.watch.Pollable() && !s.probing && s.frames.atBoundary()
+}
+
+// read fills b. A polled socket's read never waits: it returns 0 bytes
+// when there are none, and the poller reports the next ones. Otherwise it
+// blocks until bytes come.
+func (s *wsSocket) read(b []byte, polled bool) (int, error) {
+	if polled {
+		return s.watch.ReadNow(b)
+	}
+	return s.nc.Read(b)
 }
 
 // wsMsg is a data message or control frame parsed and not yet handled.

@@ -3,6 +3,7 @@
 package netpoll
 
 import (
+	"errors"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -21,8 +22,11 @@ func New[S comparable](*zap.Logger, func(S) *Watch, func(S)) (*Poller[S], error)
 	return nil, nil
 }
 
-// Arm always fails: the caller reads on its own goroutine.
-func (p *Poller[S]) Arm(S) bool { return false }
+// Register always fails: the caller reads on its own goroutine.
+func (p *Poller[S]) Register(S) bool { return false }
+
+// ReadNow is never called: no socket is registered.
+func (w *Watch) ReadNow([]byte) (int, error) { return 0, errors.ErrUnsupported }
 
 // Unwatch does nothing.
 func (p *Poller[S]) Unwatch(S) {}
