@@ -1,6 +1,8 @@
 // Package netpoll is the machinery that lets an idle Engine.IO session cost
 // no goroutine, no runtime timer and no read buffer: an epoll poller that
-// starts a read only when a socket has bytes (Poller, Linux only), a pool of
+// starts a read only when a socket has bytes (Poller, Linux only), a gate
+// per socket that keeps it to one reader and remembers bytes reported
+// while that reader runs (Gate), a pool of
 // reader goroutines that outlive one read (Readers), one timing wheel for
 // every session's heartbeat (Wheel), a bounded pool of read buffers
 // (Buffers) and a wait group that may grow while it is waited on (Group).
