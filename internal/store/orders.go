@@ -69,11 +69,12 @@ func (s *Store) CreateOrderWithDeadlines(ctx context.Context, tenant, vendorID s
 		return orders.Order{}, nil, err
 	}
 	now = stamp(now)
-	o, items, err := newOrderRow(tenant, vendorID, n, now)
+	row, items, err := newOrderRow(tenant, vendorID, n, now)
 	if err != nil {
 		return orders.Order{}, nil, err
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		o, created = row, nil // set anew on each run (see writeFn)
 		res, err := s.exec(ctx, tx, s.d.q(insertOrder),
 			o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
 			o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,

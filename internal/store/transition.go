@@ -94,8 +94,8 @@ func (s *Store) PerformPlanned(ctx context.Context, tenant, id string, req order
 // tryTransition makes one read-apply-write attempt; done is false when the
 // compare-and-set lost to a concurrent writer and nothing was written.
 func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time, planner deadline.Planner) (o orders.Order, ev *orders.Event, done bool, err error) {
-	done = true
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		o, ev, done = orders.Order{}, nil, true // set anew on each run (see writeFn)
 		cur, err := s.getOrder(ctx, tx, tenant, id)
 		if err != nil {
 			return err
