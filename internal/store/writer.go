@@ -33,14 +33,14 @@ const maxGroup = 256
 // fsync that makes them all durable. A write that fails must not take the
 // others' with it: see runShared.
 type groupWriter struct {
-	db   *sql.DB
+	db *sql.DB
 	// watch reports the write connection's changed rows and rollbacks;
 	// nil makes every group of several writes run with savepoints.
 	watch *txWatch
-	reqs chan *writeReq
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	reqs  chan *writeReq
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 
 	// Counted for metrics: writes requested, transactions committed and
 	// groups run a second time with savepoints (see runGroup).
@@ -57,9 +57,9 @@ func newGroupWriter(db *sql.DB, watch *txWatch) *groupWriter {
 	w := &groupWriter{
 		db:    db,
 		watch: watch,
-		reqs: make(chan *writeReq),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		reqs:  make(chan *writeReq),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
 	go w.loop()
 	return w
