@@ -26,6 +26,8 @@ type Store struct {
 	// watch counts the SQLite write connection's changed rows and
 	// rollbacks for gw (nil on PostgreSQL).
 	watch *txWatch
+	// oc keeps orders in flight to spare transitions their reads.
+	oc *orderCache
 }
 
 // Open connects to the configured database and applies the embedded
@@ -54,6 +56,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 		return nil, err
 	}
 	s.log = log
+	s.oc = newOrderCache()
 	s.obs = cfg.Observer
 	if s.obs == nil {
 		s.obs = nopObserver{}
