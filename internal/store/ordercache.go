@@ -7,10 +7,10 @@ import (
 	"github.com/dispatchd/dispatchd/internal/orders"
 )
 
-// maxCachedOrders bounds the orders in flight kept in memory. An order is
-// at most a few kB (its size is bounded where it is posted), so this is a
-// few MB at worst; past it any entry makes room.
-const maxCachedOrders = 4096
+// maxCacheBytes bounds the memory of the orders kept, counted by the
+// bytes of their fields (orderBytes): a typical order is under 1 kB, one
+// at the posting limits about 21 kB. Past it any entries make room.
+const maxCacheBytes = 8 << 20
 
 // orderCache keeps the last state this node read or wrote of orders in
 // flight, so that a transition can skip its reads: the committed-state
@@ -24,8 +24,9 @@ const maxCachedOrders = 4096
 // only a version equal to the row's stands in for the row, which every
 // change of an orders row increments.
 type orderCache struct {
-	mu sync.Mutex
-	m  map[orderKey]orders.Order
+	mu    sync.Mutex
+	m     map[orderKey]orders.Order
+	bytes int // orderBytes of every entry in m
 }
 
 type orderKey struct{ tenant, id string }
@@ -55,20 +56,42 @@ func (c *orderCache) put(o orders.Order) {
 	k := orderKey{o.Tenant, o.ID}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cur, ok := c.m[k]; ok && cur.Version > o.Version {
+	cur, ok := c.m[k]
+	if ok && cur.Version > o.Version {
 		return
+	}
+	if ok {
+		c.bytes -= orderBytes(cur)
+		delete(c.m, k)
 	}
 	if o.Status.Ended() {
-		delete(c.m, k)
 		return
 	}
-	if _, ok := c.m[k]; !ok && len(c.m) >= maxCachedOrders {
-		for old := range c.m { // any: a miss costs only a read
-			delete(c.m, old)
+	size := orderBytes(o)
+	for old, v := range c.m { // any: a miss costs only a read
+		if c.bytes+size <= maxCacheBytes {
 			break
 		}
+		c.bytes -= orderBytes(v)
+		delete(c.m, old)
+	}
+	if c.bytes+size > maxCacheBytes {
+		return
 	}
 	c.m[k] = cloneOrder(o)
+	c.bytes += size
+}
+
+// orderBytes approximates the memory an order holds: its strings and
+// items, and the struct and map entry around them.
+func orderBytes(o orders.Order) int {
+	n := 512 + len(o.ID) + len(o.Tenant) + len(o.VendorID) + len(o.CustomerID) + len(o.Store) + len(o.Zone) +
+		len(o.Pickup.Address) + len(o.Dropoff.Address) + len(o.DriverID) + len(o.PIN) + len(o.TrackingToken) +
+		len(o.TrackingURL)
+	for _, it := range o.Items {
+		n += 24 + len(it.Name)
+	}
+	return n
 }
 
 // cloneOrder copies what Order shares by reference.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -73,4 +75,39 @@ func testOrderCacheTwoNodes(t *testing.T, a, b *Store) {
 	evs, err := a.Events(ctx, o.Tenant, o.ID)
 	require.NoError(t, err)
 	assert.Len(t, evs, 7, "one event per change, none twice")
+}
+
+// TestOrderCacheBound: the cache holds no more than maxCacheBytes of
+// orders however many are put, drops ended orders, and never goes back to
+// an older version.
+func TestOrderCacheBound(t *testing.T) {
+	c := newOrderCache()
+	big := make([]orders.Item, orders.MaxItems)
+	for i := range big {
+		big[i] = orders.Item{Name: strings.Repeat("x", orders.MaxTextLen), Qty: 1}
+	}
+	for i := range 2000 {
+		c.put(orders.Order{Tenant: "t1", ID: fmt.Sprintf("o%d", i), Status: orders.Ready, Version: 1, Items: big})
+	}
+	total := 0
+	for _, o := range c.m {
+		total += orderBytes(o)
+	}
+	assert.Equal(t, total, c.bytes)
+	assert.LessOrEqual(t, c.bytes, maxCacheBytes)
+	assert.Greater(t, len(c.m), 100, "the budget is used")
+
+	last := orders.Order{Tenant: "t1", ID: "o1999", Status: orders.Assigned, Version: 2, Items: big}
+	c.put(last)
+	c.put(orders.Order{Tenant: "t1", ID: "o1999", Status: orders.Ready, Version: 1})
+	got, ok := c.get("t1", "o1999")
+	require.True(t, ok)
+	assert.Equal(t, 2, got.Version, "an older version does not replace a newer one")
+	got.Items[0].Name = "changed"
+	again, _ := c.get("t1", "o1999")
+	assert.Equal(t, big[0].Name, again.Items[0].Name, "a caller's changes stay its own")
+
+	c.put(orders.Order{Tenant: "t1", ID: "o1999", Status: orders.Delivered, Version: 3})
+	_, ok = c.get("t1", "o1999")
+	assert.False(t, ok, "an ended order leaves")
 }
