@@ -39,8 +39,9 @@ const insertOrder = `INSERT INTO orders (` + orderColumns + `, idempotency_key)
 // Queries that run inside write transactions, prepared when the store
 // opens (see txQueries).
 const (
-	selectOrder      = `SELECT ` + orderColumns + ` FROM orders WHERE tenant = ? AND id = ?`
-	selectOrderByKey = `SELECT ` + orderColumns + ` FROM orders WHERE tenant = ? AND vendor_id = ? AND idempotency_key = ?`
+	selectOrder        = `SELECT ` + orderColumns + ` FROM orders WHERE tenant = ? AND id = ?`
+	selectOrderVersion = `SELECT version FROM orders WHERE tenant = ? AND id = ?`
+	selectOrderByKey   = `SELECT ` + orderColumns + ` FROM orders WHERE tenant = ? AND vendor_id = ? AND idempotency_key = ?`
 )
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -69,11 +70,12 @@ func (s *Store) CreateOrderWithDeadlines(ctx context.Context, tenant, vendorID s
 		return orders.Order{}, nil, err
 	}
 	now = stamp(now)
-	o, items, err := newOrderRow(tenant, vendorID, n, now)
+	row, items, err := newOrderRow(tenant, vendorID, n, now)
 	if err != nil {
 		return orders.Order{}, nil, err
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		o, created = row, nil // set anew on each run (see writeFn)
 		res, err := s.exec(ctx, tx, s.d.q(insertOrder),
 			o.Tenant, o.ID, o.VendorID, o.CustomerID, nullIfEmpty(o.DriverID), nullIfEmpty(o.Zone), o.Store,
 			o.Pickup.Address, o.Pickup.Lat, o.Pickup.Lng, o.Dropoff.Address, o.Dropoff.Lat, o.Dropoff.Lng,
@@ -165,6 +167,25 @@ func newOrderRow(tenant, vendorID string, n orders.NewOrder, now time.Time) (o o
 func (s *Store) GetOrder(ctx context.Context, tenant, id string) (orders.Order, error) {
 	defer s.timed("get_order", time.Now())
 	return s.getOrder(ctx, s.r, tenant, id)
+}
+
+// orderInTx reads the order inside a write transaction: the cached state
+// when the row's version is still the cached one (one column read, no
+// decoding), else the whole row.
+func (s *Store) orderInTx(ctx context.Context, tx *sql.Tx, tenant, id string) (orders.Order, error) {
+	if o, ok := s.oc.get(tenant, id); ok {
+		var v int
+		err := s.queryRow(ctx, tx, s.d.q(selectOrderVersion), tenant, id).Scan(&v)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return orders.Order{}, orders.ErrNotFound
+		case err != nil:
+			return orders.Order{}, fmt.Errorf("get order version: %w", err)
+		case v == o.Version:
+			return o, nil
+		}
+	}
+	return s.getOrder(ctx, tx, tenant, id)
 }
 
 func (s *Store) getOrder(ctx context.Context, q querier, tenant, id string) (orders.Order, error) {

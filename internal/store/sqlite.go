@@ -35,7 +35,8 @@ func openSQLite(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("resolve sqlite path: %w", err)
 	}
 
-	w, err := sql.Open("sqlite", sqliteDSN(path, url.Values{
+	watch := &txWatch{}
+	w := sql.OpenDB(newWatchedConnector(sqliteDSN(path, url.Values{
 		// Every write transaction is BEGIN IMMEDIATE: it takes the write
 		// lock up front instead of failing with SQLITE_BUSY when a
 		// deferred transaction tries to upgrade its read lock.
@@ -44,10 +45,7 @@ func openSQLite(ctx context.Context, dir string) (*Store, error) {
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"1"},
 		"_busy_timeout": {sqliteBusyMillis},
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite: %w", err)
-	}
+	}), watch))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	// The first connection creates the file and switches it to WAL
@@ -66,7 +64,7 @@ func openSQLite(ctx context.Context, dir string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(sqliteReaders)
 	r.SetMaxIdleConns(sqliteReaders)
-	s := &Store{d: sqliteDialect(), w: w, r: r, cw: newStmtCache(w), cr: newStmtCache(r)}
+	s := &Store{d: sqliteDialect(), w: w, r: r, cw: newStmtCache(w), cr: newStmtCache(r), watch: watch}
 	return s, nil
 }
 

@@ -28,7 +28,7 @@ func newStmtCache(db *sql.DB) *stmtCache {
 // one connection, which a transaction holds, so a statement can only be
 // prepared on the pool outside of one: these are prepared at open.
 var txQueries = []string{
-	insertOrder, selectOrder, selectOrderByKey, insertOutbox, updateOrder, insertEvent,
+	insertOrder, selectOrder, selectOrderVersion, selectOrderByKey, insertOutbox, updateOrder, insertEvent,
 	insertCursorIfAbsent, selectCursor, upsertSubscription,
 }
 

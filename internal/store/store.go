@@ -23,6 +23,11 @@ type Store struct {
 	// gw owns w and runs every write after the migrations (SQLite
 	// only; nil on PostgreSQL).
 	gw *groupWriter
+	// watch counts the SQLite write connection's changed rows and
+	// rollbacks for gw (nil on PostgreSQL).
+	watch *txWatch
+	// oc keeps orders in flight to spare transitions their reads.
+	oc *orderCache
 }
 
 // Open connects to the configured database and applies the embedded
@@ -51,6 +56,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 		return nil, err
 	}
 	s.log = log
+	s.oc = newOrderCache()
 	s.obs = cfg.Observer
 	if s.obs == nil {
 		s.obs = nopObserver{}
@@ -65,7 +71,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	}
 	s.cw.warm(ctx, qs)
 	if s.d.name == "sqlite" {
-		s.gw = newGroupWriter(s.w)
+		s.gw = newGroupWriter(s.w, s.watch)
 	}
 	log.Info("store opened", zap.String("dialect", s.d.name))
 	return s, nil

@@ -67,16 +67,25 @@ func (s *Store) PerformPlanned(ctx context.Context, tenant, id string, req order
 	// that lost a race) or has done already (a retry) needs no write
 	// transaction, and on SQLite every write transaction queues for the
 	// one writer. States only move forward, so what is refused now stays
-	// refused; the write transaction checks again anyway.
-	if cur, err := s.getOrder(ctx, s.r, tenant, id); err != nil {
-		return orders.Order{}, nil, err
-	} else if _, changed, err := orders.Decide(cur, req); err != nil {
-		return orders.Order{}, nil, err
-	} else if !changed {
-		return cur, nil, nil
+	// refused; the write transaction checks again anyway. When the cached
+	// state would take the action, the read is skipped: the transaction
+	// decides on the row it reads. A refusal is never taken from the cache.
+	if !s.wouldChange(tenant, id, req) {
+		if cur, err := s.getOrder(ctx, s.r, tenant, id); err != nil {
+			return orders.Order{}, nil, err
+		} else if _, changed, err := orders.Decide(cur, req); err != nil {
+			s.oc.put(cur)
+			return orders.Order{}, nil, err
+		} else if !changed {
+			s.oc.put(cur)
+			return cur, nil, nil
+		}
 	}
 	for range maxTransitionAttempts {
 		o, ev, done, err := s.tryTransition(ctx, tenant, id, req, now, planner)
+		if err == nil && done {
+			s.oc.put(o)
+		}
 		if err != nil || done {
 			return o, ev, err
 		}
@@ -94,9 +103,9 @@ func (s *Store) PerformPlanned(ctx context.Context, tenant, id string, req order
 // tryTransition makes one read-apply-write attempt; done is false when the
 // compare-and-set lost to a concurrent writer and nothing was written.
 func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders.Request, now time.Time, planner deadline.Planner) (o orders.Order, ev *orders.Event, done bool, err error) {
-	done = true
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		cur, err := s.getOrder(ctx, tx, tenant, id)
+		o, ev, done = orders.Order{}, nil, true // set anew on each run (see writeFn)
+		cur, err := s.orderInTx(ctx, tx, tenant, id)
 		if err != nil {
 			return err
 		}
@@ -144,6 +153,17 @@ func (s *Store) tryTransition(ctx context.Context, tenant, id string, req orders
 		return orders.Order{}, nil, true, err
 	}
 	return o, ev, done, nil
+}
+
+// wouldChange reports whether the cached state of the order, if there is
+// one, takes req: then the transaction is worth queueing for at once.
+func (s *Store) wouldChange(tenant, id string, req orders.Request) bool {
+	cached, ok := s.oc.get(tenant, id)
+	if !ok {
+		return false
+	}
+	_, changed, err := orders.Decide(cached, req)
+	return err == nil && changed
 }
 
 // plan runs planner (if any) on t inside tx, with the order's deadlines

@@ -12,6 +12,9 @@ import (
 // writeFn is one caller's share of a write transaction. It must leave the
 // transaction as it found it when it fails: the group writer rolls back
 // to a savepoint taken before it, so an error undoes only its own writes.
+// It may run a second time, in a new transaction, when another write of
+// its group failed after writing: it must report through variables it
+// sets on each run, never ones it accumulates into.
 type writeFn func(ctx context.Context, tx *sql.Tx) error
 
 // ErrClosed is returned for a write asked of a closed store.
@@ -26,17 +29,22 @@ const maxGroup = 256
 // here), so one transaction per request caps a node near a few hundred
 // writes a second whatever the CPU. Instead one goroutine owns the write
 // connection; while it commits, requests queue, and it then runs all the
-// waiting ones in a single transaction, each inside its own savepoint,
-// and answers each after the one fsync that makes them all durable.
+// waiting ones in a single transaction and answers each after the one
+// fsync that makes them all durable. A write that fails must not take the
+// others' with it: see runShared.
 type groupWriter struct {
-	db   *sql.DB
-	reqs chan *writeReq
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	db *sql.DB
+	// watch reports the write connection's changed rows and rollbacks;
+	// nil makes every group of several writes run with savepoints.
+	watch *txWatch
+	reqs  chan *writeReq
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 
-	// Counted for metrics: writes requested and transactions committed.
-	writes, commits atomic.Uint64
+	// Counted for metrics: writes requested, transactions committed and
+	// groups run a second time with savepoints (see runGroup).
+	writes, commits, reruns atomic.Uint64
 }
 
 type writeReq struct {
@@ -45,12 +53,13 @@ type writeReq struct {
 	done chan error // buffered: the writer never waits for the caller
 }
 
-func newGroupWriter(db *sql.DB) *groupWriter {
+func newGroupWriter(db *sql.DB, watch *txWatch) *groupWriter {
 	w := &groupWriter{
-		db:   db,
-		reqs: make(chan *writeReq),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		db:    db,
+		watch: watch,
+		reqs:  make(chan *writeReq),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
 	go w.loop()
 	return w
@@ -123,14 +132,14 @@ func (w *groupWriter) runTx(group []*writeReq, errs []error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer rollback(tx)
+	defer func() { rollback(tx) }() // tx as it is then: runGroup may replace it
 	if len(group) == 1 {
 		// Nothing to isolate from: the transaction is the savepoint, so a
 		// failed write is rolled back, not committed.
 		if errs[0] = runWrite(tx, group[0]); errs[0] != nil {
 			return nil
 		}
-	} else if err := runSavepoints(ctx, tx, group, errs); err != nil {
+	} else if tx, err = w.runGroup(ctx, tx, group, errs); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -138,6 +147,44 @@ func (w *groupWriter) runTx(group []*writeReq, errs []error) error {
 	}
 	w.commits.Add(1)
 	return nil
+}
+
+// runGroup runs a group of several writes in tx, or, when one of them
+// failed after writing, rolls tx back and runs them all again, each in
+// its own savepoint, in a new transaction, which it returns.
+func (w *groupWriter) runGroup(ctx context.Context, tx *sql.Tx, group []*writeReq, errs []error) (*sql.Tx, error) {
+	if w.watch != nil {
+		if w.runShared(tx, group, errs) {
+			return tx, nil
+		}
+		rollback(tx)
+		clear(errs)
+		w.reruns.Add(1)
+		next, err := w.db.BeginTx(ctx, nil)
+		if err != nil {
+			return tx, fmt.Errorf("begin: %w", err) // tx: done, but never nil
+		}
+		tx = next
+	}
+	return tx, runSavepoints(ctx, tx, group, errs)
+}
+
+// runShared runs the group's writes one after the other in tx, with no
+// savepoint between them: SQLite journals every page a write changes
+// inside a savepoint, a quarter of the writer's syscalls. A write that
+// fails before changing a row (a claim another one won, a refused
+// transition: nearly every failure) leaves tx as it found it and the
+// others go on. It reports false as soon as one fails after changing rows
+// or with tx rolled back under it: tx then holds writes that must not
+// commit.
+func (w *groupWriter) runShared(tx *sql.Tx, group []*writeReq, errs []error) bool {
+	for i, r := range group {
+		before := w.watch.snapshot()
+		if errs[i] = runWrite(tx, r); errs[i] != nil && w.watch.snapshot() != before {
+			return false
+		}
+	}
+	return true
 }
 
 // runWrite runs one request's fn in tx, unless its caller has gone.

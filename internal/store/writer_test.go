@@ -165,3 +165,92 @@ func TestGroupCommitClose(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 	require.NoError(t, s.Close(), "closing twice is fine")
 }
+
+// TestGroupFailureInTheMiddle runs one group of three writes whose middle
+// one fails in different ways. A write refused before it changed a row
+// costs the others nothing; one that fails after writing, or that takes
+// the transaction down, makes the writer start over with a savepoint per
+// write (the first write then runs twice), so that whatever commits is
+// exactly the writes that succeeded, and nothing when the transaction
+// itself failed.
+func TestGroupFailureInTheMiddle(t *testing.T) {
+	refused := errors.New("refused")
+	tests := []struct {
+		name      string
+		middle    writeFn
+		wantRuns  int  // how often the first write ran
+		wantGroup bool // the group as a whole failed: nothing committed
+	}{
+		{
+			name:     "refused before writing",
+			middle:   func(context.Context, *sql.Tx) error { return refused },
+			wantRuns: 1,
+		},
+		{
+			name:     "refused by a constraint",
+			middle:   insertScratch("a"),
+			wantRuns: 1,
+		},
+		{
+			name: "refused after writing",
+			middle: func(ctx context.Context, tx *sql.Tx) error {
+				if err := insertScratch("b")(ctx, tx); err != nil {
+					return err
+				}
+				return refused
+			},
+			wantRuns: 2,
+		},
+		{
+			name: "transaction rolled back under the group",
+			middle: func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK`); err != nil {
+					return err
+				}
+				return refused
+			},
+			wantRuns:  2,
+			wantGroup: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := scratchStore(t)
+			runs := 0
+			first := func(ctx context.Context, tx *sql.Tx) error {
+				runs++
+				return insertScratch("a")(ctx, tx)
+			}
+			group := []*writeReq{
+				{ctx: context.Background(), fn: first},
+				{ctx: context.Background(), fn: tt.middle},
+				{ctx: context.Background(), fn: insertScratch("c")},
+			}
+			errs := make([]error, len(group))
+			// The writer's goroutine is idle: nothing else uses the connection.
+			err := s.gw.runTx(group, errs)
+
+			assert.Equal(t, tt.wantRuns, runs, "runs of the first write")
+			assert.EqualValues(t, tt.wantRuns-1, s.gw.reruns.Load(), "groups run again with savepoints")
+			var stored []string
+			rows, qerr := s.r.Query(`SELECT k FROM scratch ORDER BY k`)
+			require.NoError(t, qerr)
+			for rows.Next() {
+				var k string
+				require.NoError(t, rows.Scan(&k))
+				stored = append(stored, k)
+			}
+			require.NoError(t, rows.Err())
+			if tt.wantGroup {
+				require.Error(t, err)
+				assert.Empty(t, stored, "a failed transaction commits nothing")
+				return
+			}
+			require.NoError(t, err)
+			assert.NoError(t, errs[0])
+			assert.Error(t, errs[1])
+			assert.NoError(t, errs[2])
+			assert.Equal(t, []string{"a", "c"}, stored)
+		})
+	}
+}

@@ -28,22 +28,14 @@ type encoder struct {
 // text packet followed by its attachments. Shared frames are framed once
 // for WebSocket and may be queued to many sessions.
 func encode(pkt parser.Packet, name string, args []any, shared bool) ([]*engineio.Frame, error) {
+	if textOnly(args) {
+		return encodeText(pkt, name, args, shared)
+	}
 	var e encoder
 	e.payload = make([]byte, 0, 64)
-	e.payload = append(e.payload, '[')
-	event := pkt.Type == parser.Event
-	if event {
-		e.payload = appendString(e.payload, name)
+	if err := e.appendArgs(pkt.Type == parser.Event, name, args); err != nil {
+		return nil, err
 	}
-	for i, a := range args {
-		if i > 0 || event {
-			e.payload = append(e.payload, ',')
-		}
-		if err := e.arg(a); err != nil {
-			return nil, err
-		}
-	}
-	e.payload = append(e.payload, ']')
 	if len(e.atts) > 0 {
 		if pkt.Type == parser.Event {
 			pkt.Type = parser.BinaryEvent
@@ -66,6 +58,76 @@ func encode(pkt parser.Packet, name string, args []any, shared bool) ([]*enginei
 		}
 	}
 	return frames, nil
+}
+
+// textOnly reports that no argument can bring binary attachments, so that
+// the packet's header is known before its payload is written.
+func textOnly(args []any) bool {
+	for _, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			return false
+		case *Message:
+			if len(v.Attachments) > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// encodeText writes a packet without attachments straight into the bytes
+// of its frame, sized up front for the arguments that are JSON already: a
+// delivered event costs one buffer instead of a growing payload and a
+// copy of it behind the header.
+func encodeText(pkt parser.Packet, name string, args []any, shared bool) ([]*engineio.Frame, error) {
+	var e encoder
+	e.payload = make([]byte, 0, textSize(pkt, name, args))
+	e.payload = append(e.payload, byte(engineio.Message))
+	e.payload = pkt.AppendHeader(e.payload)
+	if err := e.appendArgs(pkt.Type == parser.Event, name, args); err != nil {
+		return nil, err
+	}
+	return []*engineio.Frame{engineio.NewTextMessage(e.payload, shared)}, nil
+}
+
+// textSize estimates a text packet's length; appends past it still work.
+func textSize(pkt parser.Packet, name string, args []any) int {
+	n := 1 + 2 + len(pkt.Namespace) + 1 + 20 + 2 + len(name) + 2 + len(args)
+	for _, a := range args {
+		switch v := a.(type) {
+		case json.RawMessage:
+			n += len(v)
+		case string:
+			n += len(v) + 2
+		case *Message:
+			for _, raw := range v.Args {
+				n += len(raw) + 1
+			}
+		default:
+			n += 16
+		}
+	}
+	return n
+}
+
+// appendArgs writes the JSON array of the event's name (for an EVENT) and
+// args.
+func (e *encoder) appendArgs(event bool, name string, args []any) error {
+	e.payload = append(e.payload, '[')
+	if event {
+		e.payload = appendString(e.payload, name)
+	}
+	for i, a := range args {
+		if i > 0 || event {
+			e.payload = append(e.payload, ',')
+		}
+		if err := e.arg(a); err != nil {
+			return err
+		}
+	}
+	e.payload = append(e.payload, ']')
+	return nil
 }
 
 func (e *encoder) arg(a any) error {
