@@ -25,6 +25,45 @@ type session struct {
 	// board is the board room a dispatcher's socket is in ("" before
 	// board:subscribe): one at a time, so a socket cannot pile up rooms.
 	board string
+	// detach leaves the user's queue (set by attach); gone: the socket
+	// left, so a detach set after that runs at once.
+	detach func()
+	gone   bool
+}
+
+// setDetach records the queue's detach to run when the socket leaves;
+// false when it has left already (the caller detaches itself).
+func (s *session) setDetach(detach func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return false
+	}
+	s.detach = detach
+	return true
+}
+
+// leave marks the socket gone and returns the detach to run, if any.
+func (s *session) leave() func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gone = true
+	d := s.detach
+	s.detach = nil
+	return d
+}
+
+// disconnected ends what a socket held, in one handler rather than one
+// closure per part (an idle socket keeps only this one): its token timer,
+// its place in the tenant's count, its queue; then logs it. claims'
+// tenant, role and subject never change on a socket (refresh keeps them).
+func (t *Handlers) disconnected(s *transport.Socket, sess *session, reason string) {
+	sess.life.stop()
+	t.sockets.give(sess.claims.Tenant)
+	t.logDisconnected(s, sess.claims, reason)
+	if detach := sess.leave(); detach != nil {
+		detach()
+	}
 }
 
 // swapBoard records room as the socket's board room and returns the one
@@ -91,14 +130,10 @@ func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 		// Runs once the socket is connected and then leaves: the
 		// middleware is the last step before connecting. The lifetime
 		// starts at attach, once the client knows it is connected.
-		life := t.newLifetime(s, claims)
-		disconnected := t.connected(s, claims)
-		s.OnDisconnect(func(reason string) {
-			life.stop()
-			t.sockets.give(claims.Tenant)
-			disconnected(reason)
-		})
-		s.SetData(&session{claims: claims, life: life})
+		sess := &session{claims: claims, life: t.newLifetime(s, claims)}
+		t.logConnected(s, claims)
+		s.OnDisconnect(func(reason string) { t.disconnected(s, sess, reason) })
+		s.SetData(sess)
 		return nil
 	}
 }
