@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/time/rate"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/orders"
@@ -20,8 +20,8 @@ type session struct {
 	claims auth.Claims
 	life   *lifetime // the token's deadline on this socket
 
-	mu      sync.Mutex
-	limiter *rate.Limiter // made at the first event (allow)
+	mu     sync.Mutex
+	budget bucket // the event budget, shaped at the first event (allow)
 	// board is the board room a dispatcher's socket is in ("" before
 	// board:subscribe): one at a time, so a socket cannot pile up rooms.
 	board string
@@ -76,20 +76,13 @@ func (s *session) swapBoard(room string) string {
 	return old
 }
 
-// allow takes one event from the socket's budget. A limiter starts full
-// and never holds more than its burst, so one made at the first event
-// allows exactly what one made at connect would: idle sockets, most of
-// them, then hold none. shape gives the limiter's rate and burst; it is
-// asked once, when the limiter is made.
-func (s *session) allow(shape func() (float64, int)) bool {
+// allow takes one event at now (ns since the Handlers' epoch) from the
+// socket's budget. shape gives its rate and burst, asked once, at the
+// first event: idle sockets never ask.
+func (s *session) allow(now int64, shape func() (float64, int)) bool {
 	s.mu.Lock()
-	if s.limiter == nil {
-		perSecond, burst := shape()
-		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
-	}
-	l := s.limiter
-	s.mu.Unlock()
-	return l.Allow()
+	defer s.mu.Unlock()
+	return s.budget.take(now, shape)
 }
 
 func sessionOf(s *transport.Socket) *session {
@@ -199,7 +192,7 @@ func (t *Handlers) on(n *transport.Namespace, event string, h eventFunc) {
 // first event) by its tenant's own limits when it has them, else the
 // server's.
 func (t *Handlers) allow(sess *session) bool {
-	return sess.allow(func() (float64, int) {
+	return sess.allow(int64(time.Since(t.epoch)), func() (float64, int) {
 		ps, burst := t.cfg.EventsPerSecond, t.cfg.EventBurst
 		if t.cfg.TenantLimits != nil {
 			tps, tb := t.cfg.TenantLimits(sess.claims.Tenant)
