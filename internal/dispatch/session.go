@@ -60,7 +60,9 @@ func (s *session) leave() func() {
 func (t *Handlers) disconnected(s *transport.Socket, sess *session, reason string) {
 	sess.life.stop()
 	t.sockets.give(sess.claims.Tenant)
-	t.logDisconnected(s, sess.claims, reason)
+	// Not a copy of claims: refresh may be writing its Expires meanwhile.
+	who := auth.Claims{Tenant: sess.claims.Tenant, Role: sess.claims.Role, Subject: sess.claims.Subject}
+	t.logDisconnected(s, who, reason)
 	if detach := sess.leave(); detach != nil {
 		detach()
 	}
