@@ -46,10 +46,12 @@ type recipient struct {
 	live    bool
 	reading bool // a catch-up runs
 	closed  bool // every socket left
+	// stalled: counted as stalled (stall.go). Beside the other flags, so
+	// the struct fits the 240 B size class, not 256: one per user.
+	stalled bool
 	// fullSince: when the window last filled with no ack moving it since
-	// (zero while it has room); stalled: counted as stalled (stall.go).
+	// (zero while it has room).
 	fullSince time.Time
-	stalled   bool
 	// extra is how far past the window probes have sent (probe); probing
 	// is its timer while the window is full.
 	extra   int

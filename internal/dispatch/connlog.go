@@ -30,15 +30,17 @@ func (t *Handlers) refuse(s *transport.Socket, role orders.Role, tenant string, 
 	return connectRefusal(code, msg)
 }
 
-// connected logs an admitted socket and returns what logs its disconnect.
-func (t *Handlers) connected(s *transport.Socket, c auth.Claims) func(reason string) {
+// logConnected logs an admitted socket.
+func (t *Handlers) logConnected(s *transport.Socket, c auth.Claims) {
 	if ce := t.log.Check(zap.DebugLevel, "socket connected"); ce != nil {
 		ce.Write(socketFields(s, c)...)
 	}
-	return func(reason string) {
-		if ce := t.log.Check(zap.DebugLevel, "socket disconnected"); ce != nil {
-			ce.Write(append(socketFields(s, c), zap.String("reason", reason))...)
-		}
+}
+
+// logDisconnected logs a socket's leaving and why.
+func (t *Handlers) logDisconnected(s *transport.Socket, c auth.Claims, reason string) {
+	if ce := t.log.Check(zap.DebugLevel, "socket disconnected"); ce != nil {
+		ce.Write(append(socketFields(s, c), zap.String("reason", reason))...)
 	}
 }
 

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -20,13 +21,14 @@ type Handlers struct {
 	sockets  tenantCounts
 	eta      geo.ETA
 	gather   *StatsGather // nil: board:stats is this node's view
+	epoch    time.Time    // sockets' event budgets count time from here (monotonic)
 }
 
 // NewHandlers returns the namespaces' handlers over svc, delivering
 // durable events through queues.
 func NewHandlers(cfg Config, svc *Service, queues Queues, verifier *auth.Verifier, log *zap.Logger) *Handlers {
 	cfg = cfg.withDefaults()
-	return &Handlers{cfg: cfg, svc: svc, queues: queues, verifier: verifier, log: log, eta: cfg.ETA()}
+	return &Handlers{cfg: cfg, svc: svc, queues: queues, verifier: verifier, log: log, eta: cfg.ETA(), epoch: time.Now()}
 }
 
 // Mount registers the audience table's namespaces on srv, each admitting

@@ -172,8 +172,10 @@ func (t *Handlers) refresh(_ *transport.Socket, sess *session, m *transport.Mess
 		fail(ack, t.log, orders.Errorf(orders.CodeUnauthorized, "the token has expired"))
 		return
 	}
-	// Event handlers, the only readers of claims, run one at a time on
-	// the socket's reading goroutine, as this one does.
-	sess.claims = c
+	// Only exp changes (tenant, role and subject are the same, checked
+	// above), so the disconnect handler may read those from any goroutine.
+	// Event handlers, the only other readers of claims, run one at a time
+	// on the socket's reading goroutine, as this one does.
+	sess.claims.Expires = c.Expires
 	ok(ack, map[string]any{"exp": c.Expires})
 }

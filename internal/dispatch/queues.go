@@ -95,7 +95,9 @@ func (t *Handlers) attach(s *transport.Socket, sess *session) bool {
 		s.Disconnect(false)
 		return false
 	}
-	s.OnDisconnect(func(string) { detach() })
+	if !sess.setDetach(detach) {
+		detach() // it left while the queue loaded
+	}
 	return true
 }
 

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/time/rate"
 
 	"github.com/dispatchd/dispatchd/internal/auth"
 	"github.com/dispatchd/dispatchd/internal/orders"
@@ -20,11 +20,52 @@ type session struct {
 	claims auth.Claims
 	life   *lifetime // the token's deadline on this socket
 
-	mu      sync.Mutex
-	limiter *rate.Limiter // made at the first event (allow)
+	mu     sync.Mutex
+	budget bucket // the event budget, shaped at the first event (allow)
 	// board is the board room a dispatcher's socket is in ("" before
 	// board:subscribe): one at a time, so a socket cannot pile up rooms.
 	board string
+	// detach leaves the user's queue (set by attach); gone: the socket
+	// left, so a detach set after that runs at once.
+	detach func()
+	gone   bool
+}
+
+// setDetach records the queue's detach to run when the socket leaves;
+// false when it has left already (the caller detaches itself).
+func (s *session) setDetach(detach func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return false
+	}
+	s.detach = detach
+	return true
+}
+
+// leave marks the socket gone and returns the detach to run, if any.
+func (s *session) leave() func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gone = true
+	d := s.detach
+	s.detach = nil
+	return d
+}
+
+// disconnected ends what a socket held, in one handler rather than one
+// closure per part (an idle socket keeps only this one): its token timer,
+// its place in the tenant's count, its queue; then logs it. claims'
+// tenant, role and subject never change on a socket (refresh keeps them).
+func (t *Handlers) disconnected(s *transport.Socket, sess *session, reason string) {
+	sess.life.stop()
+	t.sockets.give(sess.claims.Tenant)
+	// Not a copy of claims: refresh may be writing its Expires meanwhile.
+	who := auth.Claims{Tenant: sess.claims.Tenant, Role: sess.claims.Role, Subject: sess.claims.Subject}
+	t.logDisconnected(s, who, reason)
+	if detach := sess.leave(); detach != nil {
+		detach()
+	}
 }
 
 // swapBoard records room as the socket's board room and returns the one
@@ -37,20 +78,13 @@ func (s *session) swapBoard(room string) string {
 	return old
 }
 
-// allow takes one event from the socket's budget. A limiter starts full
-// and never holds more than its burst, so one made at the first event
-// allows exactly what one made at connect would: idle sockets, most of
-// them, then hold none. shape gives the limiter's rate and burst; it is
-// asked once, when the limiter is made.
-func (s *session) allow(shape func() (float64, int)) bool {
+// allow takes one event at now (ns since the Handlers' epoch) from the
+// socket's budget. shape gives its rate and burst, asked once, at the
+// first event: idle sockets never ask.
+func (s *session) allow(now int64, shape func() (float64, int)) bool {
 	s.mu.Lock()
-	if s.limiter == nil {
-		perSecond, burst := shape()
-		s.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
-	}
-	l := s.limiter
-	s.mu.Unlock()
-	return l.Allow()
+	defer s.mu.Unlock()
+	return s.budget.take(now, shape)
 }
 
 func sessionOf(s *transport.Socket) *session {
@@ -91,14 +125,10 @@ func (t *Handlers) authenticate(role orders.Role) transport.Middleware {
 		// Runs once the socket is connected and then leaves: the
 		// middleware is the last step before connecting. The lifetime
 		// starts at attach, once the client knows it is connected.
-		life := t.newLifetime(s, claims)
-		disconnected := t.connected(s, claims)
-		s.OnDisconnect(func(reason string) {
-			life.stop()
-			t.sockets.give(claims.Tenant)
-			disconnected(reason)
-		})
-		s.SetData(&session{claims: claims, life: life})
+		sess := &session{claims: claims, life: t.newLifetime(s, claims)}
+		t.logConnected(s, claims)
+		s.OnDisconnect(func(reason string) { t.disconnected(s, sess, reason) })
+		s.SetData(sess)
 		return nil
 	}
 }
@@ -164,7 +194,7 @@ func (t *Handlers) on(n *transport.Namespace, event string, h eventFunc) {
 // first event) by its tenant's own limits when it has them, else the
 // server's.
 func (t *Handlers) allow(sess *session) bool {
-	return sess.allow(func() (float64, int) {
+	return sess.allow(int64(time.Since(t.epoch)), func() (float64, int) {
 		ps, burst := t.cfg.EventsPerSecond, t.cfg.EventBurst
 		if t.cfg.TenantLimits != nil {
 			tps, tb := t.cfg.TenantLimits(sess.claims.Tenant)

@@ -41,6 +41,9 @@ type config struct {
 	Sources  int           `json:"sources,omitempty"`
 	ConnRate float64       `json:"conn_rate,omitempty"`
 	Hold     time.Duration `json:"hold_ns,omitempty"`
+	// Subscribe has each conns driver send pickups:subscribe {} and
+	// wait for its ack before it counts as opened.
+	Subscribe bool `json:"subscribe,omitempty"`
 }
 
 const usageHead = `dispatch-bench plays the dispatch scenario against any server speaking the
@@ -97,6 +100,7 @@ func parseFlags(mode string, args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.Sources, "sources", 0, "conns: source addresses 127.0.0.1..N (0: one per 20,000 conns)")
 	fs.Float64Var(&c.ConnRate, "conn-rate", 2000, "conns: connections opened per second")
 	fs.DurationVar(&c.Hold, "hold", 30*time.Second, "conns: how long to hold them open")
+	fs.BoolVar(&c.Subscribe, "subscribe", false, "conns: each driver sends pickups:subscribe {} and waits for its ack before it counts as opened")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -19,7 +20,8 @@ type ConnsResult struct {
 	Failed          int64   `json:"failed"`
 	FirstError      string  `json:"first_error,omitempty"`
 	OpenSeconds     float64 `json:"open_seconds"`
-	AchievedRate    float64 `json:"achieved_rate"` // authenticated CONNECTs completed per second
+	AchievedRate    float64 `json:"achieved_rate"` // authenticated CONNECTs (and, with --subscribe, their subscribe acks) completed per second
+	Subscribed      bool    `json:"subscribed"`
 	Sources         int     `json:"sources"`
 	Dropped         int64   `json:"dropped"` // closed by the server during the hold
 	DropReason      string  `json:"drop_reason,omitempty"`
@@ -32,7 +34,9 @@ type ConnsResult struct {
 	RSSOpenMiB      float64 `json:"server_rss_open_mib,omitempty"`
 	RSSAfterMiB     float64 `json:"server_rss_after_hold_mib,omitempty"`
 	RSSPerConnBytes float64 `json:"server_rss_per_conn_bytes,omitempty"`
-	HoldSeconds     float64 `json:"hold_seconds"`
+	// RSSPerConnHeldBytes is the settled figure: RSS after the hold.
+	RSSPerConnHeldBytes float64 `json:"server_rss_per_conn_held_bytes,omitempty"`
+	HoldSeconds         float64 `json:"hold_seconds"`
 }
 
 // connsSettle lets the server's memory settle before each RSS reading.
@@ -54,7 +58,7 @@ func runConns(ctx context.Context, cfg config, stdout io.Writer) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	res := &ConnsResult{Target: cfg.Conns, Sources: cfg.Sources}
+	res := &ConnsResult{Target: cfg.Conns, Sources: cfg.Sources, Subscribed: cfg.Subscribe}
 	started := time.Now()
 	res.RSSBeforeMiB = serverRSS(ctx, cfg.PID)
 
@@ -76,6 +80,8 @@ func runConns(ctx context.Context, cfg config, stdout io.Writer) (*Result, error
 	res.RSSAfterMiB = serverRSS(ctx, cfg.PID)
 	if res.Opened > 0 && res.RSSAfterMiB > 0 {
 		res.RSSPerConnBytes = (res.RSSOpenMiB - res.RSSBeforeMiB) * (1 << 20) / float64(res.Opened)
+		res.RSSPerConnHeldBytes = (res.RSSAfterMiB - res.RSSBeforeMiB) * (1 << 20) / float64(res.Opened)
+		fmt.Fprintf(stdout, "server RSS per socket: %.0f B after the connects, %.0f B after the hold\n", res.RSSPerConnBytes, res.RSSPerConnHeldBytes)
 	}
 	closeConns(conns)
 	r := &Result{Label: cfg.Label, Mode: cfg.Mode, Config: cfg, StartedAt: started.UTC(), Elapsed: time.Since(started).Seconds(),
@@ -161,6 +167,11 @@ func dialWorker(ctx context.Context, cfg config, u *url.URL, tokens []string, jo
 		dc := dialConfig{u: u, local: sourceAddr(i, cfg.Sources), bufSize: 2048, ns: "/drivers",
 			token: tokens[i], passive: true, timeout: cfg.Timeout}
 		c, err := dialConn(ctx, dc, i, nil)
+		if err == nil && cfg.Subscribe {
+			if err = subscribePickups(ctx, c, cfg.Timeout); err != nil {
+				c.close()
+			}
+		}
 		if err != nil {
 			cnt.failed.Add(1)
 			cnt.firstErr.CompareAndSwap(nil, err.Error())
@@ -168,6 +179,31 @@ func dialWorker(ctx context.Context, cfg config, u *url.URL, tokens []string, jo
 		}
 		conns[i] = c
 		cnt.opened.Add(1)
+	}
+}
+
+// subscribePickups sends pickups:subscribe {} on c and waits up to
+// timeout for an ok ack.
+func subscribePickups(ctx context.Context, c *conn, timeout time.Duration) error {
+	res := make(chan error, 1)
+	c.emit("pickups:subscribe", []byte("{}"), func(data []byte, _ time.Time) {
+		if ok, code := ackResult(data); !ok {
+			res <- fmt.Errorf("pickups:subscribe refused: %s", code)
+			return
+		}
+		res <- nil
+	})
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-res:
+		return err
+	case <-c.done:
+		return fmt.Errorf("pickups:subscribe: connection closed: %v", c.readErr)
+	case <-t.C:
+		return errors.New("pickups:subscribe: no ack within --connect-timeout")
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

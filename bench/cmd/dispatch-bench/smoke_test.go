@@ -90,6 +90,19 @@ func TestSmokeAgainstDispatchd(t *testing.T) {
 		assert.Zero(t, r.Conns.Dropped, r.Conns.DropReason)
 		assert.Positive(t, r.Conns.Pings, "the server pings every second")
 	})
+	t.Run("conns subscribed", func(t *testing.T) {
+		// Each socket counts as opened only once its pickups:subscribe
+		// was acked ok; a refusal or a missing ack fails it.
+		r := bench(t, "conns-sub", "conns", "--conns", "200", "--conn-rate", "1000", "--hold", "2s", "--subscribe",
+			"--pid", strconv.Itoa(srv.cmd.Process.Pid))
+		assert.True(t, r.Pass, r.Failures)
+		require.NotNil(t, r.Conns)
+		assert.True(t, r.Conns.Subscribed)
+		assert.Equal(t, int64(200), r.Conns.Opened)
+		assert.Zero(t, r.Conns.Failed, r.Conns.FirstError)
+		assert.Zero(t, r.Conns.Dropped, r.Conns.DropReason)
+		assert.Positive(t, r.Conns.RSSAfterMiB)
+	})
 	t.Run("ramp", func(t *testing.T) {
 		r := bench(t, "ramp", "ramp", "--rate", "5", "--step", "5", "--step-duration", "2s", "--max-rate", "10",
 			"--warmup", "0s", "--vendors", "2", "--drivers", "10", "--customers", "5", "--carry", "300ms", "--drain", "5s")
