@@ -63,5 +63,11 @@ p1=$(pgticks) n1=$(ticks "$natspid")
 orders=$(python3 -c "import json; print(json.load(open('$out'))['orders']['acked'])")
 echo "orders acked $orders; per order: PostgreSQL $(( (c1 - c0) / orders )) transactions, $(( (w1 - w0) / orders )) WAL bytes," \
 	"$(( (i1 - i0) / orders )) rows inserted, $(( (u1 - u0) / orders )) updated, $(( (p1 - p0) * 10000 / orders )) µs CPU; NATS $(( (n1 - n0) * 10000 / orders )) µs CPU"
-for p in "${pids[@]:1}"; do echo "node pid $p: $(( ($(ticks "$p") - ${s0[$p]}) * 10000 / orders )) µs CPU per order"; done
+echo "NATS store: $(( $(du -sb "$tmp/nats" | cut -f1) / orders )) bytes per order (stream files, all runs' orders)"
+i=0
+for p in "${pids[@]:1}"; do
+	pubs=$(curl -fs "http://127.0.0.1:$((port + i))/metrics" | awk '/^dispatchd_broker_publish_seconds_count/ {print $2}')
+	echo "node $((i + 1)) (pid $p): $(( ($(ticks "$p") - ${s0[$p]}) * 10000 / orders )) µs CPU per order; published ${pubs:-?} stream messages"
+	i=$((i + 1))
+done
 cat /proc/loadavg
