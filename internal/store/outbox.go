@@ -39,11 +39,16 @@ func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, o orders.Order, ev
 }
 
 // PendingOutbox returns up to limit unsent changes in commit order per
-// order (seq order). It reads on the reader pool: every committed row is
-// there, and the one writer stays free.
+// order (seq order). It reads on the relay's own pool on PostgreSQL, so
+// that it does not queue behind the requests, and on SQLite's reader
+// pool: every committed row is there, and the one writer stays free.
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
 	defer s.timed("pending_outbox", time.Now())
-	rows, err := s.query(ctx, s.r, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
+	db := s.r
+	if s.ob != nil {
+		db = s.ob
+	}
+	rows, err := s.query(ctx, db, s.d.q(`SELECT seq, tenant, order_id, event_id, payload
 		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
@@ -77,7 +82,16 @@ func (s *Store) MarkSent(ctx context.Context, seqs []int64, now time.Time) error
 		args = append(args, q)
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(seqs)), ",")
-	if _, err := s.execRows(ctx, `UPDATE outbox SET sent_at = ? WHERE seq IN (`+marks+`)`, args...); err != nil {
+	query := `UPDATE outbox SET sent_at = ? WHERE seq IN (` + marks + `)`
+	var err error
+	if s.ob != nil {
+		// One statement commits on its own: no transaction, and the
+		// relay's pool rather than the requests' one.
+		_, err = s.ob.ExecContext(ctx, s.d.q(query), args...)
+	} else {
+		_, err = s.execRows(ctx, query, args...)
+	}
+	if err != nil {
 		return fmt.Errorf("mark outbox sent: %w", err)
 	}
 	return nil

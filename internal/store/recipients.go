@@ -173,6 +173,9 @@ func (s *Store) SaveCursors(ctx context.Context, cursors map[delivery.RecipientI
 	now := s.d.timeArg(stamp(time.Now()))
 	args := make([]any, 0, 6*min(len(ids), cursorBatch))
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if s.d.name == "postgres" {
+			return s.saveCursorsUnnest(ctx, tx, ids, cursors, now)
+		}
 		for batch := range slices.Chunk(ids, cursorBatch) {
 			args = args[:0]
 			for _, id := range batch {

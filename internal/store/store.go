@@ -13,9 +13,12 @@ import (
 
 // Store is the order repository. It is safe for concurrent use.
 type Store struct {
-	d   dialect
-	w   *sql.DB // writes and read-modify-write transactions; one connection on SQLite
-	r   *sql.DB // plain reads; the same pool as w on PostgreSQL
+	d dialect
+	w *sql.DB // writes and read-modify-write transactions; one connection on SQLite
+	r *sql.DB // plain reads; the same pool as w on PostgreSQL
+	// ob is the outbox relay's own pool (PostgreSQL only; nil on SQLite,
+	// where the relay reads on r and marks through the group writer).
+	ob  *sql.DB
 	log *zap.Logger
 	obs Observer
 	// Prepared statements of w and r (SQLite only; nil on PostgreSQL).
@@ -87,10 +90,14 @@ func (s *Store) Close() error {
 	}
 	s.cw.close()
 	s.cr.close()
-	if s.r == s.w {
-		return s.w.Close()
+	var errOb error
+	if s.ob != nil {
+		errOb = s.ob.Close()
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	if s.r == s.w {
+		return errors.Join(s.w.Close(), errOb)
+	}
+	return errors.Join(s.r.Close(), s.w.Close(), errOb)
 }
 
 // Ping checks that the database answers, for readiness probes.

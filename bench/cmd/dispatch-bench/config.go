@@ -74,7 +74,7 @@ func parseFlags(mode string, args []string, out io.Writer) (config, error) {
 		fmt.Fprint(out, usageHead)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "server base URL")
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "server base URL; a comma-separated list spreads each role's sockets over the nodes of a cluster")
 	fs.StringVar(&c.Secret, "secret", "", "HS256 secret the server verifies JWTs with (its DISPATCH_JWT_SECRET)")
 	fs.IntVar(&c.Tenants, "tenants", 1, "tenants, each with its own vendors, drivers and customers")
 	fs.IntVar(&c.Vendors, "vendors", 10, "vendors per tenant")

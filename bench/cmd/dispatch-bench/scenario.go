@@ -28,8 +28,8 @@ type tenantUsers struct {
 // bench is one run of the dispatch scenario (dispatch and ramp modes).
 type bench struct {
 	cfg    config
-	run    string // makes this run's tenants and stores unique
-	u      *url.URL
+	run    string     // makes this run's tenants and stores unique
+	eps    []*url.URL // the nodes; user i of each role connects to eps[i % len]
 	orders *orderTable
 	st     *stats
 	steps  *stepSet
@@ -52,12 +52,12 @@ const (
 )
 
 func newBench(ctx context.Context, cfg config, capacity int64) (*bench, error) {
-	u, err := wsURL(cfg.URL)
+	eps, err := wsURLs(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
 	run := strconv.FormatInt(time.Now().UnixMilli(), 36)
-	return &bench{cfg: cfg, run: run, u: u, orders: newOrderTable(capacity), st: newStats(), steps: &stepSet{}, ctx: ctx,
+	return &bench{cfg: cfg, run: run, eps: eps, orders: newOrderTable(capacity), st: newStats(), steps: &stepSet{}, ctx: ctx,
 		cpu: &cpuWindow{pid: cfg.PID}}, nil
 }
 
@@ -72,6 +72,7 @@ func (b *bench) tenantName(i int) string {
 func (b *bench) connectAll(ctx context.Context) error {
 	type spec struct {
 		u    *user
+		ep   *url.URL
 		ns   string
 		role string
 		sub  string
@@ -81,7 +82,7 @@ func (b *bench) connectAll(ctx context.Context) error {
 		us := make([]*user, n)
 		for i := range us {
 			us[i] = &user{b: b, tenant: ti, idx: i}
-			specs = append(specs, spec{us[i], ns, role, prefix + itoa(i)})
+			specs = append(specs, spec{us[i], b.eps[i%len(b.eps)], ns, role, prefix + itoa(i)})
 		}
 		return us
 	}
@@ -107,7 +108,7 @@ func (b *bench) connectAll(ctx context.Context) error {
 					errs <- err
 					continue
 				}
-				dc := dialConfig{u: b.u, bufSize: 256 << 10, ns: s.ns, token: tok, timeout: b.cfg.Timeout}
+				dc := dialConfig{u: s.ep, bufSize: 256 << 10, ns: s.ns, token: tok, timeout: b.cfg.Timeout}
 				c, err := dialConn(ctx, dc, s.u.idx, s.u.handler(s.ns))
 				if err != nil {
 					errs <- fmt.Errorf("%s %s/%s: %w", s.ns, s.u.tenantNameOf(b), s.sub, err)

@@ -56,6 +56,26 @@ func wsURL(base string) (*url.URL, error) {
 	return u, nil
 }
 
+// wsURLs is wsURL of each of a comma-separated list of base URLs: the
+// nodes of a cluster, over which the scenario spreads its sockets.
+func wsURLs(list string) ([]*url.URL, error) {
+	var us []*url.URL
+	for base := range strings.SplitSeq(list, ",") {
+		if base = strings.TrimSpace(base); base == "" {
+			continue
+		}
+		u, err := wsURL(base)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, u)
+	}
+	if len(us) == 0 {
+		return nil, fmt.Errorf("url: none given")
+	}
+	return us, nil
+}
+
 // wsDial opens a TCP connection from local (nil: any) and performs the
 // WebSocket handshake. The returned reader holds whatever the server sent
 // after the 101.
