@@ -65,6 +65,9 @@ type StepResult struct {
 	Missing      int64   `json:"pickups_missing_at_judgement"`
 	Errors       int64   `json:"errors"`
 	Pass         bool    `json:"pass"`
+	// CPU over the step, percent of one core (-1: not measured).
+	BenchCPU  float64 `json:"bench_cpu_percent"`
+	ServerCPU float64 `json:"server_cpu_percent"`
 }
 
 // judge applies the pass rule: p99 pickup:available latency below the

@@ -95,6 +95,47 @@ type stepStats struct {
 	pickups         atomic.Int64
 	errorsAtStart   int64
 	driversPerOrder int64
+
+	// CPU of the bench and of --pid over the step, written by the
+	// scheduler before the step is judged (judged after to + grace).
+	cpuMu               sync.Mutex
+	cpuAt               time.Time
+	benchCPU, serverCPU time.Duration // at the start, then spent in the step
+	benchPct, serverPct float64       // -1 until the step has ended
+}
+
+// startCPU notes both processes' CPU as the step starts.
+func (s *stepStats) startCPU(pid int) {
+	s.cpuMu.Lock()
+	defer s.cpuMu.Unlock()
+	s.cpuAt, s.benchCPU, s.benchPct, s.serverPct = time.Now(), selfCPU(), -1, -1
+	if pid > 0 {
+		if ps, err := readProc(pid); err == nil {
+			s.serverCPU = ps.cpu
+		}
+	}
+}
+
+// endCPU turns the CPU spent since startCPU into percent of one core.
+func (s *stepStats) endCPU(pid int) {
+	s.cpuMu.Lock()
+	defer s.cpuMu.Unlock()
+	dt := time.Since(s.cpuAt).Seconds()
+	if dt <= 0 {
+		return
+	}
+	s.benchPct = 100 * (selfCPU() - s.benchCPU).Seconds() / dt
+	if pid > 0 {
+		if ps, err := readProc(pid); err == nil {
+			s.serverPct = 100 * (ps.cpu - s.serverCPU).Seconds() / dt
+		}
+	}
+}
+
+func (s *stepStats) cpuPercent() (bench, server float64) {
+	s.cpuMu.Lock()
+	defer s.cpuMu.Unlock()
+	return s.benchPct, s.serverPct
 }
 
 // stepSet is the list of steps; the scheduler appends, readers look up by
