@@ -110,7 +110,7 @@ func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop 
 			b.cpu.mark(false, b.st.durable.Load())
 		}
 		if s := b.steps.get(step); s != nil {
-			s.endCPU(b.cfg.PID)
+			s.endCPU(b.cfg.PID, b.st.durable.Load())
 		}
 	}
 }
@@ -143,7 +143,7 @@ func (b *bench) startPhase(ph phase, from, to time.Time) int {
 	if ph.step {
 		s := &stepStats{Rate: ph.rate, from: from, to: to, lat: newRecorder(),
 			errorsAtStart: b.st.errorsTotal.Load(), driversPerOrder: int64(b.cfg.Drivers)}
-		s.startCPU(b.cfg.PID)
+		s.startCPU(b.cfg.PID, b.st.durable.Load())
 		step = b.steps.add(s)
 	}
 	if ph.measured {
