@@ -7,7 +7,8 @@
 # Env: RUNS (the runs, "tenants:drivers-per-tenant:orders-per-second ...",
 # default below), DURATION (20s), WARMUP (5s), SOURCES (4), PORT (19450),
 # SERVER (dispatchd | fake), BENCH_LOCK (a file: each run holds `flock -x`
-# on it), DISPATCHD (bin/dispatchd).
+# on it), DISPATCHD (bin/dispatchd), PPROF (set: a 10 s CPU profile of
+# each run, PPROF_AFTER (15) seconds after the bench starts).
 #
 # Default runs, three series (why these rates: docs/BENCHMARKS.md,
 # "Throughput ceiling and scaling"):
@@ -41,12 +42,22 @@ measure() { # tenants drivers rate
 	local t=$1 d=$2 rate=$3 label="scale-t$1-d$2-r$3"
 	# Ten vendors and a hundred customers in all, at least one per tenant.
 	local v=$(((10 + t - 1) / t)) c=$(((100 + t - 1) / t))
-	start_server
+	local pprof=()
+	if [ -n "${PPROF:-}" ]; then pprof=(DISPATCH_PPROF_ADDR="127.0.0.1:$((port + 31))"); fi
+	start_server "${pprof[@]}"
 	echo "== $label $(date -u +%H:%M:%S) load before: $(load)"
 	bin/dispatch-bench --url "http://127.0.0.1:$port" --secret "$secret" --tenants "$t" --vendors "$v" \
 		--drivers "$d" --customers "$c" --rate "$rate" --duration "${DURATION:-20s}" --warmup "${WARMUP:-5s}" \
-		--sources "${SOURCES:-4}" --connect-timeout 30s --pid "$pid" --quiet --label "$label" --out "$out/$label.json" |
-		grep -E "^connected|^dispatch|saturated|fail:" || true
+		--sources "${SOURCES:-4}" --connect-timeout 30s --pid "$pid" --quiet --label "$label" --out "$out/$label.json" \
+		>"$out/$label.txt" &
+	local bench=$!
+	if [ -n "${PPROF:-}" ]; then
+		# 10 s of the measured phase (after connecting and the warm-up)
+		sleep "${PPROF_AFTER:-15}"
+		curl -fs -o "$out/$label.pprof" "http://127.0.0.1:$((port + 31))/debug/pprof/profile?seconds=10" || true
+	fi
+	wait "$bench" || true
+	grep -E "^connected|^dispatch|saturated|fail:" "$out/$label.txt" || true
 	echo "   load after: $(load)"
 	stop_server
 }
