@@ -42,8 +42,8 @@ measure() { # tenants drivers rate
 	local t=$1 d=$2 rate=$3 label="scale-t$1-d$2-r$3"
 	# Ten vendors and a hundred customers in all, at least one per tenant.
 	local v=$(((10 + t - 1) / t)) c=$(((100 + t - 1) / t))
-	local pprof=()
-	if [ -n "${PPROF:-}" ]; then pprof=(DISPATCH_PPROF_ADDR="127.0.0.1:$((port + 31))"); fi
+	local pprof=() pport=$((port + 1 + 30)) # start_server takes port + 1
+	if [ -n "${PPROF:-}" ]; then pprof=(DISPATCH_PPROF_ADDR="127.0.0.1:$pport"); fi
 	start_server "${pprof[@]}"
 	echo "== $label $(date -u +%H:%M:%S) load before: $(load)"
 	bin/dispatch-bench --url "http://127.0.0.1:$port" --secret "$secret" --tenants "$t" --vendors "$v" \
@@ -54,7 +54,7 @@ measure() { # tenants drivers rate
 	if [ -n "${PPROF:-}" ]; then
 		# 10 s of the measured phase (after connecting and the warm-up)
 		sleep "${PPROF_AFTER:-15}"
-		curl -fs -o "$out/$label.pprof" "http://127.0.0.1:$((port + 31))/debug/pprof/profile?seconds=10" || true
+		curl -fs -o "$out/$label.pprof" "http://127.0.0.1:$pport/debug/pprof/profile?seconds=10" || true
 	fi
 	wait "$bench" || true
 	grep -E "^connected|^dispatch|saturated|fail:" "$out/$label.txt" || true
