@@ -31,6 +31,7 @@ type fakeConfig struct {
 	secret                    string
 	pingInterval, pingTimeout time.Duration
 	stats                     time.Duration // 0: no stats lines
+	maxBacklog                int           // bytes queued for one socket before it is closed; 0: defaultMaxBacklog
 }
 
 // fake is one running fake server.
@@ -53,6 +54,9 @@ type fake struct {
 }
 
 func newFake(cfg fakeConfig, out io.Writer) *fake {
+	if cfg.maxBacklog <= 0 {
+		cfg.maxBacklog = defaultMaxBacklog
+	}
 	return &fake{cfg: cfg, out: out, tenants: map[string]*ftenant{}, sessions: map[*fconn]struct{}{}}
 }
 

@@ -40,8 +40,8 @@ type fconn struct {
 // bound.
 var errSlowClient = errors.New("client backlog over limit")
 
-// maxFakeBacklog bounds one socket's unwritten bytes.
-const maxFakeBacklog = 8 << 20
+// defaultMaxBacklog bounds one socket's unwritten bytes.
+const defaultMaxBacklog = 8 << 20
 
 func newFconn(f *fake, nc net.Conn, br *bufio.Reader) *fconn {
 	c := &fconn{f: f, nc: nc, kick: make(chan struct{}, 1), done: make(chan struct{})}
@@ -166,7 +166,7 @@ func (c *fconn) appendFrame(payload []byte) {
 		return
 	}
 	c.out = appendServerFrame(c.out, opText, payload)
-	over := len(c.out) > maxFakeBacklog
+	over := len(c.out) > c.f.cfg.maxBacklog
 	c.mu.Unlock()
 	c.queued(over)
 }
@@ -198,7 +198,7 @@ func (c *fconn) appendEvent(name string, head []byte, seq int64, tail []byte) {
 	}
 	c.out = appendFrameHeader(c.out, opText, len(h)+len(head)+len(s)+len(tail)+1)
 	c.out = append(append(append(append(append(c.out, h...), head...), s...), tail...), ']')
-	over := len(c.out) > maxFakeBacklog
+	over := len(c.out) > c.f.cfg.maxBacklog
 	c.mu.Unlock()
 	c.queued(over)
 }

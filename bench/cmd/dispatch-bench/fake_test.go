@@ -282,3 +282,27 @@ func TestObjectValue(t *testing.T) {
 		})
 	}
 }
+
+// TestFakeClosesSlowClient: a socket whose peer stops reading is closed
+// once its backlog passes the limit, counted, logged, and refuses more.
+func TestFakeClosesSlowClient(t *testing.T) {
+	var out syncBuffer
+	f := newFake(fakeConfig{secret: fakeSecret, pingInterval: time.Hour, pingTimeout: time.Hour, maxBacklog: 1024}, &out)
+	server, client := net.Pipe() // writes block until the other side reads: it never does
+	t.Cleanup(func() { _ = client.Close() })
+	c := newFconn(f, server, nil)
+	c.ns = "/drivers"
+	f.wg.Go(c.writeLoop)
+	payload := bytes.Repeat([]byte("x"), 100)
+	require.Eventually(t, func() bool {
+		c.appendEvent("pickup:available", payload, 1, seqTail)
+		return f.evicted.Load() == 1
+	}, 5*time.Second, time.Millisecond)
+	f.wg.Wait() // the writer returned: the close ended its blocked write
+	c.appendEvent("pickup:available", payload, 2, seqTail)
+	c.mu.Lock()
+	assert.Empty(t, c.out, "a closed socket takes nothing more")
+	c.mu.Unlock()
+	assert.Equal(t, int64(1), f.evicted.Load())
+	assert.Contains(t, out.String(), "client backlog over limit")
+}
