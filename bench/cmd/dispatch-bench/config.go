@@ -53,6 +53,7 @@ dispatch wire contract (Socket.IO v4 over WebSocket) and writes a JSON result.
   dispatch-bench ramp [flags]         raise --rate by --step every --step-duration until p99 or errors fail
   dispatch-bench conns [flags]        --conns idle authenticated driver sockets, held for --hold
   dispatch-bench plot --out docs/bench-latency.png result.json...
+  dispatch-bench fake --addr 127.0.0.1:8090 --secret S   a minimal in-memory server, to find the bench's own ceiling
 
 The server limits every socket to 20 client events/s (bursts of 40) by
 default and answers the excess rate_limited, which the bench counts as
@@ -97,7 +98,7 @@ func parseFlags(mode string, args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.StepDuration, "step-duration", 20*time.Second, "ramp: length of one step")
 	fs.Float64Var(&c.MaxRate, "max-rate", 2000, "ramp: last rate tried")
 	fs.IntVar(&c.Conns, "conns", 10_000, "conns: idle driver sockets to open")
-	fs.IntVar(&c.Sources, "sources", 0, "conns: source addresses 127.0.0.1..N (0: one per 20,000 conns)")
+	fs.IntVar(&c.Sources, "sources", 0, "source addresses 127.0.0.1..N the sockets are spread over (0: conns: one per 20,000; else the kernel's choice)")
 	fs.Float64Var(&c.ConnRate, "conn-rate", 2000, "conns: connections opened per second")
 	fs.DurationVar(&c.Hold, "hold", 30*time.Second, "conns: how long to hold them open")
 	fs.BoolVar(&c.Subscribe, "subscribe", false, "conns: each driver sends pickups:subscribe {} and waits for its ack before it counts as opened")
@@ -139,9 +140,9 @@ func (c *config) validate() error {
 		if c.Sources <= 0 {
 			c.Sources = (c.Conns + 19_999) / 20_000
 		}
-		if c.Sources > 254 {
-			errs = append(errs, errors.New("--sources must be at most 254"))
-		}
+	}
+	if c.Sources > 254 {
+		errs = append(errs, errors.New("--sources must be at most 254"))
 	}
 	return errors.Join(errs...)
 }

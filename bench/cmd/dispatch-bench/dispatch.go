@@ -28,6 +28,9 @@ func runScenario(ctx context.Context, cfg config, capacity int64, next func(k in
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFDLimit(cfg.Tenants*(cfg.Vendors+cfg.Drivers+cfg.Customers) + canaryDrivers + canaryCustomers); err != nil {
+		return nil, err
+	}
 	started := time.Now()
 	if err := b.connectAll(ctx); err != nil {
 		b.closeAll()
@@ -106,6 +109,9 @@ func (b *bench) drive(ctx context.Context, next func(k int) (phase, bool), stop 
 		if ph.measured {
 			b.cpu.mark(false, b.st.durable.Load())
 		}
+		if s := b.steps.get(step); s != nil {
+			s.endCPU(b.cfg.PID, b.st.durable.Load())
+		}
 	}
 }
 
@@ -135,8 +141,10 @@ func (ds *driveState) waitUntil(ctx context.Context, at time.Time) bool {
 func (b *bench) startPhase(ph phase, from, to time.Time) int {
 	step := -1
 	if ph.step {
-		step = b.steps.add(&stepStats{Rate: ph.rate, from: from, to: to, lat: newRecorder(),
-			errorsAtStart: b.st.errorsTotal.Load(), driversPerOrder: int64(b.cfg.Drivers)})
+		s := &stepStats{Rate: ph.rate, from: from, to: to, lat: newRecorder(),
+			errorsAtStart: b.st.errorsTotal.Load(), driversPerOrder: int64(b.cfg.Drivers)}
+		s.startCPU(b.cfg.PID, b.st.durable.Load())
+		step = b.steps.add(s)
 	}
 	if ph.measured {
 		if b.window.from.Load() == 1<<62 {

@@ -153,3 +153,29 @@ func TestJudgeStep(t *testing.T) {
 	assert.False(t, r.Pass)
 	assert.Equal(t, int64(10), r.Missing)
 }
+
+// TestStepCPU: a step's CPU figures are the bench's own CPU over the step
+// and its durable events per second; µs per event follow from them.
+func TestStepCPU(t *testing.T) {
+	s := &stepStats{lat: newRecorder()}
+	s.startCPU(0, 1000)
+	r := judgeStep(s, 0, time.Second, 100*time.Millisecond, time.Second)
+	assert.Equal(t, -1.0, r.BenchCPU, "not measured before the step ends")
+	assert.Zero(t, r.BenchUsPerEvent)
+
+	start := time.Now()
+	for time.Since(start) < 50*time.Millisecond { // burn some CPU
+	}
+	s.endCPU(0, 1000+500)
+	r = judgeStep(s, 0, time.Second, 100*time.Millisecond, time.Second)
+	assert.Positive(t, r.BenchCPU)
+	assert.InDelta(t, 500/time.Since(start).Seconds(), r.DurablePerSec, 500/time.Since(start).Seconds()*0.5)
+	assert.InDelta(t, r.BenchCPU*1e4/r.DurablePerSec, r.BenchUsPerEvent, 1e-9)
+	assert.Equal(t, -1.0, r.ServerCPU, "no --pid")
+	assert.Zero(t, r.ServerUsPerEvent)
+
+	var res StepResult
+	(&stepStats{benchPct: 50, serverPct: 100, durablePerSec: 10_000}).cpuResult(&res)
+	assert.InDelta(t, 50.0, res.BenchUsPerEvent, 1e-9, "half a core for 10,000 events/s is 50 µs each")
+	assert.InDelta(t, 100.0, res.ServerUsPerEvent, 1e-9)
+}

@@ -3,7 +3,8 @@
 // peer implementation. It plays vendors, drivers and customers in an open
 // loop, checks the delivery guarantees as it goes (seq, one claim winner,
 // tenant isolation) and writes a JSON result; it also ramps the rate,
-// holds many idle connections, and plots results.
+// holds many idle connections, plots results, and serves a minimal
+// in-memory fake of the server (mode fake) to find its own ceiling.
 //
 // See README.md beside this file for the commands.
 package main
@@ -39,8 +40,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
 		mode, rest = rest[0], rest[1:]
 	}
-	if mode == "plot" {
+	switch mode {
+	case "plot":
 		return runPlot(rest, stdout)
+	case "fake":
+		return runFake(ctx, rest, stdout)
 	}
 	cfg, err := parseFlags(mode, rest, stdout)
 	if err != nil {
@@ -55,7 +59,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "conns":
 		r, err = runConns(ctx, cfg, stdout)
 	default:
-		return fmt.Errorf("unknown mode %q (want dispatch, ramp, conns or plot)", mode)
+		return fmt.Errorf("unknown mode %q (want dispatch, ramp, conns, plot or fake)", mode)
 	}
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ func judgeStep(s *stepStats, errorsNow int64, grace, target time.Duration, stepD
 		res.P99ms = float64(grace) / float64(time.Millisecond)
 	}
 	res.Pass = res.P99ms < float64(target)/float64(time.Millisecond) && res.Errors == 0
+	s.cpuResult(&res)
 	return res
 }
 
@@ -67,8 +68,9 @@ func runRamp(ctx context.Context, cfg config, stdout io.Writer) (*Result, error)
 		}
 		judged[s] = true
 		steps = append(steps, res)
-		fmt.Fprintf(stdout, "step %.0f/s: achieved %.1f/s p99 %.1f ms errors %d missing %d pass=%t\n",
-			res.Rate, res.AchievedRate, res.P99ms, res.Errors, res.Missing, res.Pass)
+		fmt.Fprintf(stdout, "step %.0f/s: achieved %.1f/s p99 %.1f ms errors %d missing %d pass=%t durable %.0f/s cpu bench %.0f%% (%.1fus/event) server %.0f%% (%.1fus/event)\n",
+			res.Rate, res.AchievedRate, res.P99ms, res.Errors, res.Missing, res.Pass, res.DurablePerSec,
+			res.BenchCPU, res.BenchUsPerEvent, res.ServerCPU, res.ServerUsPerEvent)
 		return res.Pass
 	}
 	r, err := runScenario(ctx, cfg, capacity, func(k int) (phase, bool) {

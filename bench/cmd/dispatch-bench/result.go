@@ -65,6 +65,14 @@ type StepResult struct {
 	Missing      int64   `json:"pickups_missing_at_judgement"`
 	Errors       int64   `json:"errors"`
 	Pass         bool    `json:"pass"`
+	// CPU over the step, percent of one core (-1: not measured).
+	BenchCPU  float64 `json:"bench_cpu_percent"`
+	ServerCPU float64 `json:"server_cpu_percent"`
+	// Durable events received per second in the step, and each process's
+	// CPU-µs per such event (0: not measured).
+	DurablePerSec    float64 `json:"durable_per_s"`
+	BenchUsPerEvent  float64 `json:"bench_us_per_event"`
+	ServerUsPerEvent float64 `json:"server_us_per_event"`
 }
 
 // judge applies the pass rule: p99 pickup:available latency below the

@@ -76,13 +76,14 @@ func (b *bench) connectAll(ctx context.Context) error {
 		ns   string
 		role string
 		sub  string
+		n    int // the socket's number, for its source address
 	}
 	var specs []spec
 	add := func(t *tenantUsers, ti int, ns, role, prefix string, n int) []*user {
 		us := make([]*user, n)
 		for i := range us {
 			us[i] = &user{b: b, tenant: ti, idx: i}
-			specs = append(specs, spec{us[i], b.eps[i%len(b.eps)], ns, role, prefix + itoa(i)})
+			specs = append(specs, spec{us[i], b.eps[i%len(b.eps)], ns, role, prefix + itoa(i), len(specs)})
 		}
 		return us
 	}
@@ -108,7 +109,7 @@ func (b *bench) connectAll(ctx context.Context) error {
 					errs <- err
 					continue
 				}
-				dc := dialConfig{u: s.ep, bufSize: 256 << 10, ns: s.ns, token: tok, timeout: b.cfg.Timeout}
+				dc := dialConfig{u: s.ep, local: sourceAddr(s.n, b.cfg.Sources), bufSize: 256 << 10, ns: s.ns, token: tok, timeout: b.cfg.Timeout}
 				c, err := dialConn(ctx, dc, s.u.idx, s.u.handler(s.ns))
 				if err != nil {
 					errs <- fmt.Errorf("%s %s/%s: %w", s.ns, s.u.tenantNameOf(b), s.sub, err)

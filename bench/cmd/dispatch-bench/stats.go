@@ -95,6 +95,58 @@ type stepStats struct {
 	pickups         atomic.Int64
 	errorsAtStart   int64
 	driversPerOrder int64
+
+	// CPU of the bench and of --pid over the step, written by the
+	// scheduler before the step is judged (judged after to + grace).
+	cpuMu               sync.Mutex
+	cpuAt               time.Time
+	benchCPU, serverCPU time.Duration // at the start, then spent in the step
+	benchPct, serverPct float64       // -1 until the step has ended
+	durable             int64         // durable events received: at the start, then in the step
+	durablePerSec       float64
+}
+
+// startCPU notes both processes' CPU as the step starts.
+func (s *stepStats) startCPU(pid int, durable int64) {
+	s.cpuMu.Lock()
+	defer s.cpuMu.Unlock()
+	s.cpuAt, s.benchCPU, s.benchPct, s.serverPct, s.durable = time.Now(), selfCPU(), -1, -1, durable
+	if pid > 0 {
+		if ps, err := readProc(pid); err == nil {
+			s.serverCPU = ps.cpu
+		}
+	}
+}
+
+// endCPU turns the CPU spent since startCPU into percent of one core.
+func (s *stepStats) endCPU(pid int, durable int64) {
+	s.cpuMu.Lock()
+	defer s.cpuMu.Unlock()
+	dt := time.Since(s.cpuAt).Seconds()
+	if dt <= 0 {
+		return
+	}
+	s.durablePerSec = float64(durable-s.durable) / dt
+	s.benchPct = 100 * (selfCPU() - s.benchCPU).Seconds() / dt
+	if pid > 0 {
+		if ps, err := readProc(pid); err == nil {
+			s.serverPct = 100 * (ps.cpu - s.serverCPU).Seconds() / dt
+		}
+	}
+}
+
+// cpuResult fills the step's CPU figures into res.
+func (s *stepStats) cpuResult(res *StepResult) {
+	s.cpuMu.Lock()
+	defer s.cpuMu.Unlock()
+	res.BenchCPU, res.ServerCPU, res.DurablePerSec = s.benchPct, s.serverPct, s.durablePerSec
+	if s.durablePerSec > 0 && s.benchPct >= 0 {
+		// percent of a core per event/s is 10,000 µs per event
+		res.BenchUsPerEvent = s.benchPct * 1e4 / s.durablePerSec
+		if s.serverPct >= 0 {
+			res.ServerUsPerEvent = s.serverPct * 1e4 / s.durablePerSec
+		}
+	}
 }
 
 // stepSet is the list of steps; the scheduler appends, readers look up by
