@@ -284,6 +284,9 @@ func (f *Fleet) Run(ctx context.Context, positions Positions, store DutyLister, 
 	}
 	defer stopDuty()
 	if err := f.Load(ctx, store); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while loading: a normal stop, not a failure
+		}
 		return err
 	}
 	tick := time.NewTicker(f.ttl)
